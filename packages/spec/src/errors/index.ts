@@ -1,0 +1,2 @@
+export { KoraError } from "./kora-error";
+export type { KoraErrorCode, KoraErrorOptions } from "./kora-error";

@@ -1,0 +1,2 @@
+export { KoraError } from "./errors";
+export type { KoraErrorCode, KoraErrorOptions } from "./errors";
