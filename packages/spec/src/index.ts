@@ -1,2 +1,2 @@
-export { KoraError } from "./errors";
 export type { KoraErrorCode, KoraErrorOptions } from "./errors";
+export { KoraError } from "./errors";

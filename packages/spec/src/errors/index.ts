@@ -1,2 +1,2 @@
-export { KoraError } from "./kora-error";
 export type { KoraErrorCode, KoraErrorOptions } from "./kora-error";
+export { KoraError } from "./kora-error";

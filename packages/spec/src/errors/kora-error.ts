@@ -41,13 +41,12 @@ export class KoraError extends Error {
   readonly code: KoraErrorCode;
   /** Dotted path of the offending field, when there is one. */
   readonly path: string | undefined;
-  private readonly [MARKER] = true;
-
   constructor(options: KoraErrorOptions) {
     super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "KoraError";
     this.code = options.code;
     this.path = options.path;
+    Object.defineProperty(this, MARKER, { value: true, enumerable: false });
   }
 
   /** True when `error` is a KoraError from any installed copy of any KoRA-TS package. */
