@@ -1,0 +1,79 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
+import { datasetError } from "../errors";
+
+/** @internal True when `path` is an existing regular file. */
+export function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** @internal True when `path` is an existing directory. */
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** @internal Reads a whole file; a missing file becomes `DATASET_NOT_FOUND` with `hint` appended. */
+export function readFileOrThrow(path: string, hint: string): Uint8Array {
+  if (!existsSync(path)) {
+    throw datasetError("DATASET_NOT_FOUND", `missing file ${path}. ${hint}`, path);
+  }
+  const buffer = readFileSync(path);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/** @internal Reads a UTF-8 text file and returns its non-blank lines, trimmed. */
+export function readLines(path: string, hint: string): string[] {
+  const text = new TextDecoder().decode(readFileOrThrow(path, hint));
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
+}
+
+/** @internal Returns the first candidate (joined onto `root`) that is a file, or undefined. */
+export function firstExisting(root: string, candidates: readonly string[]): string | undefined {
+  for (const candidate of candidates) {
+    const path = resolve(root, candidate);
+    if (isFile(path)) return path;
+  }
+  return undefined;
+}
+
+/**
+ * @internal Resolves `name` (taken from a file inside a dataset) below `root`, rejecting absolute paths and
+ * names that escape the root (`../`), so an annotation file cannot make a reader open arbitrary files.
+ */
+export function resolveInside(root: string, name: string, source: string): string {
+  const base = resolve(root);
+  const path = resolve(base, name);
+  const rel = relative(base, path);
+  if (isAbsolute(name) || rel === "" || rel.startsWith("..") || isAbsolute(rel) || name.includes("\0")) {
+    throw datasetError(
+      "INVALID_DATASET_FILE",
+      `${source}: the name ${JSON.stringify(name)} points outside the dataset folder ${base}`,
+      source,
+    );
+  }
+  return path;
+}
+
+/** @internal Throws `DATASET_NOT_FOUND` when `root` is not a directory, with a hint where to get the data. */
+export function requireDirectory(root: string, dataset: string, hint: string): string {
+  const path = resolve(root);
+  if (!isDirectory(path)) {
+    throw datasetError(
+      "DATASET_NOT_FOUND",
+      `${dataset}: dataset folder ${path} does not exist. ${hint}`,
+      path,
+    );
+  }
+  return path;
+}

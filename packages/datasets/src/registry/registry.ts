@@ -1,0 +1,180 @@
+import { datasetError } from "../errors";
+import {
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_DEFAULT_ROOT,
+  MNIST_CLASSES,
+  openIdxDataset,
+} from "../idx/idx-dataset";
+import type { ClassificationDataset, Dataset, Split } from "../types";
+
+/** Options every dataset accepts in {@link openDataset}. */
+export interface OpenDatasetOptions {
+  /** The folder as the user unpacked it. Fashion-MNIST defaults to `/usr/share/datasets/fashion-mnist`. */
+  root?: string;
+  /** Split to open; default `"train"`. */
+  split?: Split;
+  /** Compare counts with the official numbers when the full dataset is present; default `true`. */
+  verifyCounts?: boolean;
+}
+
+/** A registry entry: what a dataset is, where to get it, and how to open it. */
+export interface DatasetDefinition<
+  Options extends OpenDatasetOptions = OpenDatasetOptions,
+  Result extends Dataset = Dataset,
+> {
+  /** Registry name (`"cifar100"`). */
+  name: string;
+  /** `"classification"` or `"depth"`. */
+  task: Result["task"];
+  /** Storage format on disk (`"IDX (gzip)"`, `"CIFAR binary"`, …). */
+  format: string;
+  /** Where to get the files, as shown in "not found" messages. */
+  source: string;
+  /** License note. */
+  license: string;
+  /** Splits {@link openDataset} accepts for it. */
+  splits: readonly Split[];
+  /** Opens a split. */
+  open(options: Options): Promise<Result>;
+}
+
+/** Options for Fashion-MNIST and MNIST. */
+export type IdxOpenOptions = OpenDatasetOptions;
+
+const FASHION_SOURCE =
+  "Install the Debian package dataset-fashion-mnist (apt-get install -y dataset-fashion-mnist) or download the four *-ubyte.gz files from https://github.com/zalandoresearch/fashion-mnist";
+const MNIST_SOURCE =
+  "Download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz (originally from http://yann.lecun.com/exdb/mnist/; mirrored e.g. at https://ossci-datasets.s3.amazonaws.com/mnist/)";
+
+const fashionMnist: DatasetDefinition<IdxOpenOptions, ClassificationDataset> = {
+  name: "fashion-mnist",
+  task: "classification",
+  format: "IDX (raw or gzip), 28×28 grayscale",
+  source: FASHION_SOURCE,
+  license: "MIT (Zalando Research)",
+  splits: ["train", "test", "all"],
+  open: async (options) =>
+    openIdxDataset({
+      name: "fashion-mnist",
+      root: options.root ?? FASHION_MNIST_DEFAULT_ROOT,
+      split: options.split ?? "train",
+      classes: FASHION_MNIST_CLASSES,
+      hint: FASHION_SOURCE,
+      ...(options.verifyCounts === undefined ? {} : { verifyCounts: options.verifyCounts }),
+    }),
+};
+
+const mnist: DatasetDefinition<IdxOpenOptions, ClassificationDataset> = {
+  name: "mnist",
+  task: "classification",
+  format: "IDX (raw or gzip), 28×28 grayscale",
+  source: MNIST_SOURCE,
+  license: "CC BY-SA 3.0 (LeCun, Cortes, Burges)",
+  splits: ["train", "test", "all"],
+  open: async (options) => {
+    if (options.root === undefined) {
+      throw datasetError("DATASET_NOT_FOUND", `mnist: no root given. ${MNIST_SOURCE}`, "root");
+    }
+    return openIdxDataset({
+      name: "mnist",
+      root: options.root,
+      split: options.split ?? "train",
+      classes: MNIST_CLASSES,
+      hint: MNIST_SOURCE,
+      ...(options.verifyCounts === undefined ? {} : { verifyCounts: options.verifyCounts }),
+    });
+  },
+};
+
+/** The built-in datasets, their option types and what they open to. */
+export interface BuiltinDatasets {
+  /** Fashion-MNIST (IDX). */
+  "fashion-mnist": { options: IdxOpenOptions; dataset: ClassificationDataset };
+  /** MNIST (IDX). */
+  mnist: { options: IdxOpenOptions; dataset: ClassificationDataset };
+}
+
+/** Names of the built-in datasets. */
+export type BuiltinDatasetName = keyof BuiltinDatasets;
+
+const registry = new Map<string, DatasetDefinition>();
+
+function add<Options extends OpenDatasetOptions, Result extends Dataset>(
+  definition: DatasetDefinition<Options, Result>,
+): void {
+  registry.set(definition.name, definition as unknown as DatasetDefinition);
+}
+
+add(fashionMnist);
+add(mnist);
+
+/**
+ * Adds (or replaces) a dataset in the registry so {@link openDataset} and {@link getDataset} find it by name.
+ */
+export function registerDataset<Options extends OpenDatasetOptions, Result extends Dataset>(
+  definition: DatasetDefinition<Options, Result>,
+): void {
+  if (typeof definition.name !== "string" || definition.name.length === 0) {
+    throw datasetError(
+      "INVALID_ARGUMENT",
+      "registerDataset: definition.name must be a non-empty string",
+      "name",
+    );
+  }
+  add(definition);
+}
+
+/** Names of every registered dataset, built-in ones first. */
+export function listDatasets(): string[] {
+  return [...registry.keys()];
+}
+
+/**
+ * Looks a dataset up in the registry.
+ *
+ * @throws KoraError `UNKNOWN_DATASET` naming the registered names.
+ */
+export function getDataset<Name extends BuiltinDatasetName>(
+  name: Name,
+): DatasetDefinition<BuiltinDatasets[Name]["options"], BuiltinDatasets[Name]["dataset"]>;
+export function getDataset(name: string): DatasetDefinition;
+export function getDataset(name: string): DatasetDefinition {
+  const definition = registry.get(name);
+  if (definition === undefined) {
+    throw datasetError(
+      "UNKNOWN_DATASET",
+      `unknown dataset ${JSON.stringify(name)}; registered: ${listDatasets().join(", ")}`,
+      "name",
+    );
+  }
+  return definition;
+}
+
+/**
+ * Opens a split of a dataset by registry name and returns a random-access dataset
+ * (`size`, `classes`, `get(i)`). The promise rejects with a `KoraError` whose message says what is missing and
+ * where to get it.
+ *
+ * @example
+ * ```ts
+ * const train = await openDataset("cifar100", { root: "/data/cifar-100-binary", split: "train" });
+ * const { image, label } = train.get(0);
+ * ```
+ */
+export function openDataset<Name extends BuiltinDatasetName>(
+  name: Name,
+  options?: BuiltinDatasets[Name]["options"],
+): Promise<BuiltinDatasets[Name]["dataset"]>;
+export function openDataset(name: string, options?: OpenDatasetOptions): Promise<Dataset>;
+export async function openDataset(name: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
+  const definition = getDataset(name);
+  const split = options.split ?? "train";
+  if (!definition.splits.includes(split)) {
+    throw datasetError(
+      "INVALID_ARGUMENT",
+      `${name}: split must be one of ${definition.splits.join(", ")}, got ${JSON.stringify(split)}`,
+      "split",
+    );
+  }
+  return definition.open({ ...options, split });
+}

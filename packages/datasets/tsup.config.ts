@@ -1,0 +1,13 @@
+import { defineConfig } from "tsup";
+
+export default defineConfig({
+  // "index" is the full Node entry (file readers use node:fs / node:zlib); "core" holds the synthetic suites and
+  // the pipeline pieces, which import nothing from node: and so also run in a browser or a worker.
+  entry: ["src/index.ts", "src/core.ts"],
+  format: ["esm", "cjs"],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: "node20",
+  platform: "node",
+});
