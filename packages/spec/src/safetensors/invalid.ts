@@ -1,0 +1,20 @@
+import { KoraError } from "../errors";
+
+/** @internal A `KoraError` with code `INVALID_SAFETENSORS`; `path` names the tensor or header field. */
+export function invalidSafetensors(message: string, path?: string, cause?: unknown): KoraError {
+  return new KoraError({
+    code: "INVALID_SAFETENSORS",
+    message: `Invalid safetensors file: ${message}`,
+    ...(path === undefined ? {} : { path }),
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/** @internal A `KoraError` with code `INVALID_ARGUMENT`, for bad input to `writeSafetensors`. */
+export function invalidWriteInput(message: string, path?: string): KoraError {
+  return new KoraError({
+    code: "INVALID_ARGUMENT",
+    message: `writeSafetensors: ${message}`,
+    ...(path === undefined ? {} : { path }),
+  });
+}
