@@ -1,3 +1,11 @@
+export type { Cifar10Options, Cifar100Options } from "./cifar/cifar-dataset";
+export {
+  CIFAR10_CLASSES,
+  CIFAR10_SOURCE,
+  CIFAR100_SOURCE,
+  openCifar10,
+  openCifar100,
+} from "./cifar/cifar-dataset";
 export * from "./core";
 export type { IdxDatasetOptions } from "./idx/idx-dataset";
 export {
@@ -10,6 +18,8 @@ export {
 export type {
   BuiltinDatasetName,
   BuiltinDatasets,
+  Cifar10OpenOptions,
+  Cifar100OpenOptions,
   DatasetDefinition,
   IdxOpenOptions,
   OpenDatasetOptions,

@@ -1,3 +1,10 @@
+import {
+  CIFAR10_SOURCE,
+  CIFAR100_SOURCE,
+  type Cifar100Options,
+  openCifar10,
+  openCifar100,
+} from "../cifar/cifar-dataset";
 import { datasetError } from "../errors";
 import {
   FASHION_MNIST_CLASSES,
@@ -86,8 +93,65 @@ const mnist: DatasetDefinition<IdxOpenOptions, ClassificationDataset> = {
   },
 };
 
+/** Options for CIFAR-10 in {@link openDataset}. */
+export type Cifar10OpenOptions = OpenDatasetOptions;
+
+/** Options for CIFAR-100 in {@link openDataset}. */
+export interface Cifar100OpenOptions extends OpenDatasetOptions {
+  /** Fine (100 classes, default) or coarse (20 superclasses) labels. */
+  labels?: Cifar100Options["labels"];
+}
+
+function requireRoot(name: string, root: string | undefined, source: string): string {
+  if (root === undefined) {
+    throw datasetError(
+      "DATASET_NOT_FOUND",
+      `${name}: no root given (the folder as you unpacked it). ${source}`,
+      "root",
+    );
+  }
+  return root;
+}
+
+const cifar10: DatasetDefinition<Cifar10OpenOptions, ClassificationDataset> = {
+  name: "cifar10",
+  task: "classification",
+  format: "CIFAR binary (1 label byte + 3 072 bytes R,G,B planes), 32×32 RGB",
+  source: CIFAR10_SOURCE,
+  license:
+    "No explicit license; cite Krizhevsky 2009 (Learning Multiple Layers of Features from Tiny Images)",
+  splits: ["train", "test", "all"],
+  open: async (options) =>
+    openCifar10({
+      root: requireRoot("cifar10", options.root, CIFAR10_SOURCE),
+      ...(options.split === undefined ? {} : { split: options.split }),
+      ...(options.verifyCounts === undefined ? {} : { verifyCounts: options.verifyCounts }),
+    }),
+};
+
+const cifar100: DatasetDefinition<Cifar100OpenOptions, ClassificationDataset> = {
+  name: "cifar100",
+  task: "classification",
+  format: "CIFAR binary (coarse + fine label bytes + 3 072 bytes R,G,B planes), 32×32 RGB",
+  source: CIFAR100_SOURCE,
+  license:
+    "No explicit license; cite Krizhevsky 2009 (Learning Multiple Layers of Features from Tiny Images)",
+  splits: ["train", "test", "all"],
+  open: async (options) =>
+    openCifar100({
+      root: requireRoot("cifar100", options.root, CIFAR100_SOURCE),
+      ...(options.split === undefined ? {} : { split: options.split }),
+      ...(options.labels === undefined ? {} : { labels: options.labels }),
+      ...(options.verifyCounts === undefined ? {} : { verifyCounts: options.verifyCounts }),
+    }),
+};
+
 /** The built-in datasets, their option types and what they open to. */
 export interface BuiltinDatasets {
+  /** CIFAR-10 (binary version). */
+  cifar10: { options: Cifar10OpenOptions; dataset: ClassificationDataset };
+  /** CIFAR-100 (binary version). */
+  cifar100: { options: Cifar100OpenOptions; dataset: ClassificationDataset };
   /** Fashion-MNIST (IDX). */
   "fashion-mnist": { options: IdxOpenOptions; dataset: ClassificationDataset };
   /** MNIST (IDX). */
@@ -105,6 +169,8 @@ function add<Options extends OpenDatasetOptions, Result extends Dataset>(
   registry.set(definition.name, definition as unknown as DatasetDefinition);
 }
 
+add(cifar10);
+add(cifar100);
 add(fashionMnist);
 add(mnist);
 
