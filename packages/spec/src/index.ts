@@ -1,2 +1,78 @@
+/**
+ * `@kora/spec`: tensor-agnostic adapter specs, exact parameter counts, target-module naming, the safetensors
+ * codec, the adapter file format and the peft mapping. No tfjs and no `node:` imports (see `@kora/spec/node`).
+ * @packageDocumentation
+ */
+
+export type {
+  AdapterFile,
+  AdapterManifest,
+  AdapterTensor,
+  DecodeAdapterInput,
+  EncodeAdapterInput,
+  EncodedAdapter,
+} from "./adapter-file";
+export {
+  ADAPTER_FILES,
+  ADAPTER_FORMAT,
+  ADAPTER_FORMAT_VERSION,
+  decodeAdapter,
+  encodeAdapter,
+  validateAdapterTensors,
+} from "./adapter-file";
 export type { KoraErrorCode, KoraErrorOptions } from "./errors";
 export { KoraError } from "./errors";
+export type { HfModulePathOptions } from "./naming";
+export { hfBlockModuleSuffix, hfModulePath, parseHfModulePath } from "./naming";
+export type {
+  AdapterTensorInfo,
+  AdapterTensorLayoutOptions,
+  BackboneShape,
+  CountParametersOptions,
+  ParameterCount,
+  TensorGroup,
+} from "./params";
+export {
+  adaptedLayers,
+  adapterTensorLayout,
+  backboneParameterCount,
+  countParameters,
+  fusionBottleneck,
+  headParameterCount,
+  headTensorLayout,
+  numPatches,
+  shapeSize,
+  targetModuleShape,
+  validateBackboneShape,
+} from "./params";
+export type {
+  DecodePeftAdapterInput,
+  EncodePeftAdapterInput,
+  PeftLoraConfig,
+  ToPeftConfigOptions,
+} from "./peft";
+export {
+  decodePeftAdapter,
+  encodePeftAdapter,
+  fromPeftConfig,
+  fromPeftTensorNames,
+  PEFT_FILES,
+  peftHeadTensorName,
+  peftTensorName,
+  toPeftConfig,
+  toPeftTensorNames,
+} from "./peft";
+export * from "./safetensors";
+export type {
+  Activation,
+  AdapterFusionSpec,
+  AdapterMethod,
+  AdapterSpec,
+  CompositionSpec,
+  FusionSpec,
+  GateSpec,
+  KoraSpec,
+  LoraSpec,
+  TargetModule,
+} from "./spec";
+export { parseAdapterSpec, TARGET_MODULES } from "./spec";

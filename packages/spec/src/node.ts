@@ -1,1 +1,91 @@
-export {};
+/**
+ * Node.js file helpers of `@kora/spec` (import from `@kora/spec/node`): adapter and peft folders on disk, with
+ * atomic writes. The main entry stays free of `node:` imports so it runs in browsers.
+ * @packageDocumentation
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  type AdapterFile,
+  decodeAdapter,
+  type EncodeAdapterInput,
+  encodeAdapter,
+} from "./adapter-file/adapter-file";
+import { ADAPTER_FILES, type AdapterManifest } from "./adapter-file/manifest";
+import { KoraError } from "./errors";
+import { writeFileAtomic } from "./node/atomic-write";
+import type { BackboneShape } from "./params/backbone-shape";
+import {
+  decodePeftAdapter,
+  type EncodePeftAdapterInput,
+  encodePeftAdapter,
+  PEFT_FILES,
+} from "./peft/peft-adapter";
+
+export { writeFileAtomic } from "./node/atomic-write";
+
+async function readInput(path: string, what: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new KoraError({
+      code: code === "ENOENT" ? "FILE_NOT_FOUND" : "IO_ERROR",
+      message: `${path}: cannot read the ${what} (${code ?? (error as Error).message})`,
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Writes an adapter folder (`adapter.json` + `adapter.safetensors`). Everything is validated and encoded before
+ * the first byte is written; each file is replaced atomically (the tensors first, the manifest last), so a crash
+ * never leaves a partial file. Other files in `dir` are left alone.
+ */
+export async function writeAdapterDir(dir: string, input: EncodeAdapterInput): Promise<AdapterManifest> {
+  const encoded = encodeAdapter(input);
+  await writeFileAtomic(join(dir, ADAPTER_FILES.tensors), encoded.safetensors);
+  await writeFileAtomic(join(dir, ADAPTER_FILES.manifest), encoded.manifestJson);
+  return encoded.manifest;
+}
+
+/** Options of {@link readAdapterDir}. */
+export interface ReadAdapterDirOptions {
+  /** The model the adapter will be applied to; a different shape is a `SHAPE_MISMATCH` naming both shapes. */
+  backbone?: BackboneShape;
+}
+
+/**
+ * Reads and validates an adapter folder written by {@link writeAdapterDir}.
+ *
+ * @throws KoraError `FILE_NOT_FOUND`, `INVALID_ADAPTER_FILE`, `INVALID_SAFETENSORS`, `INVALID_SPEC`, `SHAPE_MISMATCH`.
+ */
+export async function readAdapterDir(dir: string, options: ReadAdapterDirOptions = {}): Promise<AdapterFile> {
+  const manifest = new TextDecoder().decode(
+    await readInput(join(dir, ADAPTER_FILES.manifest), "adapter manifest"),
+  );
+  const safetensors = await readInput(join(dir, ADAPTER_FILES.tensors), "adapter tensors");
+  return decodeAdapter({
+    manifest,
+    safetensors,
+    source: dir,
+    ...(options.backbone === undefined ? {} : { backbone: options.backbone }),
+  });
+}
+
+/** Writes a LoRA adapter as a peft folder (`adapter_config.json` + `adapter_model.safetensors`), atomically. */
+export async function writePeftDir(dir: string, input: EncodePeftAdapterInput): Promise<void> {
+  const encoded = encodePeftAdapter(input);
+  await writeFileAtomic(join(dir, PEFT_FILES.tensors), encoded.safetensors);
+  await writeFileAtomic(join(dir, PEFT_FILES.config), encoded.configJson);
+}
+
+/** Reads a peft LoRA folder for a ViT of shape `backbone` (see `decodePeftAdapter`). */
+export async function readPeftDir(
+  dir: string,
+  backbone: BackboneShape,
+): Promise<ReturnType<typeof decodePeftAdapter>> {
+  const config = new TextDecoder().decode(await readInput(join(dir, PEFT_FILES.config), "peft config"));
+  const safetensors = await readInput(join(dir, PEFT_FILES.tensors), "peft tensors");
+  return decodePeftAdapter({ config, safetensors, backbone });
+}

@@ -11,6 +11,8 @@ export type KoraErrorCode =
   | "INVALID_ADAPTER_FILE"
   | "SHAPE_MISMATCH"
   | "INVALID_ARGUMENT"
+  | "FILE_NOT_FOUND"
+  | "IO_ERROR"
   | (string & {});
 
 /** Options accepted by the {@link KoraError} constructor. */

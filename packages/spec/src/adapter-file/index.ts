@@ -1,0 +1,10 @@
+export type {
+  AdapterFile,
+  AdapterTensor,
+  DecodeAdapterInput,
+  EncodeAdapterInput,
+  EncodedAdapter,
+} from "./adapter-file";
+export { decodeAdapter, encodeAdapter, validateAdapterTensors } from "./adapter-file";
+export type { AdapterManifest } from "./manifest";
+export { ADAPTER_FILES, ADAPTER_FORMAT, ADAPTER_FORMAT_VERSION } from "./manifest";

@@ -1,0 +1,57 @@
+import { z } from "zod";
+import { name as packageName, version as packageVersion } from "../../package.json";
+import type { BackboneShape } from "../params/backbone-shape";
+import type { AdapterSpec } from "../spec/types";
+
+/** Value of `format` in every `adapter.json`. */
+export const ADAPTER_FORMAT = "kora-adapter";
+/** The adapter file format version this library writes; it reads this version and older ones. */
+export const ADAPTER_FORMAT_VERSION = 1;
+/** File names inside an adapter folder. */
+export const ADAPTER_FILES = { manifest: "adapter.json", tensors: "adapter.safetensors" } as const;
+
+/** The content of `adapter.json`. */
+export interface AdapterManifest {
+  /** Always {@link ADAPTER_FORMAT}. */
+  format: typeof ADAPTER_FORMAT;
+  /** Format version, {@link ADAPTER_FORMAT_VERSION} when written by this library. */
+  formatVersion: number;
+  /** The library that wrote the file. */
+  library: { name: string; version: string };
+  /** Adapter name (e.g. for multiple named adapters on one model). */
+  name: string;
+  /** The full adapter spec (defaults filled in). */
+  spec: AdapterSpec;
+  /** Shape of the backbone (and head) the adapter was trained on. */
+  backbone: BackboneShape;
+  /** Whether `adapter.safetensors` holds the classification head (`head.weight`, `head.bias`). */
+  includesHead: boolean;
+  /** Free-form string metadata (dataset, seed, ...). */
+  metadata: Record<string, string>;
+}
+
+/** @internal */
+export const LIBRARY = { name: packageName, version: packageVersion };
+
+const positiveInt = z.number().int().positive();
+
+/** @internal Schema of `adapter.json`; `spec` is validated separately by `parseAdapterSpec`. */
+export const manifestSchema = z.strictObject({
+  format: z.literal(ADAPTER_FORMAT),
+  formatVersion: z.number().int().positive(),
+  library: z.strictObject({ name: z.string(), version: z.string() }),
+  name: z.string().min(1),
+  spec: z.unknown(),
+  backbone: z.strictObject({
+    dim: positiveInt,
+    depth: positiveInt,
+    heads: positiveInt,
+    mlpDim: positiveInt,
+    numClasses: z.number().int().nonnegative(),
+    patchSize: positiveInt,
+    imageSize: positiveInt,
+    channels: positiveInt,
+  }),
+  includesHead: z.boolean(),
+  metadata: z.record(z.string(), z.string()),
+});

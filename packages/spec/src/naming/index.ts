@@ -1,0 +1,2 @@
+export type { HfModulePathOptions } from "./hf-vit";
+export { hfBlockModuleSuffix, hfModulePath, parseHfModulePath } from "./hf-vit";

@@ -1,0 +1,18 @@
+export type { AdapterTensorInfo, AdapterTensorLayoutOptions, TensorGroup } from "./adapter-tensor-layout";
+export {
+  adaptedLayers,
+  adapterTensorLayout,
+  fusionBottleneck,
+  headTensorLayout,
+  shapeSize,
+} from "./adapter-tensor-layout";
+export type { BackboneShape } from "./backbone-shape";
+export {
+  backboneParameterCount,
+  headParameterCount,
+  numPatches,
+  targetModuleShape,
+  validateBackboneShape,
+} from "./backbone-shape";
+export type { CountParametersOptions, ParameterCount } from "./count-parameters";
+export { countParameters } from "./count-parameters";

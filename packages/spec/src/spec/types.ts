@@ -1,0 +1,144 @@
+/** A projection of a ViT block that an adapter can target (HF ViT naming in {@link hfModulePath}). */
+export type TargetModule = "query" | "key" | "value" | "output" | "fc1" | "fc2";
+
+/** All target modules, in block order. */
+export const TARGET_MODULES: readonly TargetModule[] = ["query", "key", "value", "output", "fc1", "fc2"];
+
+/**
+ * LoRA (Hu et al. 2021), peft-compatible: `y = W x + b + s · B A dropout(x)`, `s = alpha / rank`
+ * (`alpha / √rank` with rsLoRA).
+ */
+export interface LoraSpec {
+  /** Discriminator. */
+  method: "lora";
+  /** Rank r of the update (positive integer). Default 8. */
+  rank: number;
+  /** Scaling numerator α; the update is scaled by α/r (α/√r with {@link LoraSpec.rslora}). Default 8. */
+  alpha: number;
+  /** Dropout probability on the adapter input, in [0, 1). Default 0. */
+  dropout: number;
+  /** Projections that get an adapter, without duplicates. Default `["query", "value"]` (peft's ViT default). */
+  targets: TargetModule[];
+  /** Block indices that get adapters (sorted, unique), or `null` for every block. Default `null`. */
+  layers: number[] | null;
+  /** Rank-stabilised scaling α/√r (Kalajdzievski 2023). Default `false`. */
+  rslora: boolean;
+  /**
+   * Initialisation: `"kaiming"` (A Kaiming-uniform with a = √5 as peft, B zeros) or `"gaussian"`
+   * (A ~ N(0, 1/r), B zeros). Either way the adapted model equals the base model at init. Default `"kaiming"`.
+   */
+  init: "kaiming" | "gaussian";
+}
+
+/** Activation functions a composition block may use. `gelu` is the exact-erf GELU. */
+export type Activation = "gelu" | "relu" | "silu" | "tanh" | "identity";
+
+/** The CompositionBlock of KoRA: how the three low-rank deltas are mixed into one. */
+export interface CompositionSpec {
+  /**
+   * `"mlp"`: `δ_c = W₂ σ(W₁ [δ_q; δ_k; δ_v] + b₁) + b₂` with `W₁: h×3D`, `W₂: D×h`.
+   * `"attention"`: the three deltas are three tokens; each is projected to an h-dim query/key/value
+   * (`W_q, W_k, W_v: h×D`), a single-head softmax attention mixes them, and the output at the value token is
+   * projected back (`W_o: D×h`). Default `"mlp"`.
+   */
+  kind: "mlp" | "attention";
+  /** Hidden width h (`d_comp`). Default 4. */
+  hidden: number;
+  /** Activation σ of the MLP composition (ignored by `"attention"`). Default `"gelu"`. */
+  activation: Activation;
+  /** Whether the composition's projections carry biases. Default `true`. */
+  bias: boolean;
+}
+
+/** The gate g through which the composed delta enters the value path. */
+export interface GateSpec {
+  /** `"scalar"`: one g per block; `"channel"`: one g per channel (D per block). Default `"scalar"`. */
+  per: "scalar" | "channel";
+  /** Initial value of g. Default 0, which makes the adapted model equal the base model at init. */
+  init: number;
+  /**
+   * `"learnable"`: g is trained (default). `"fixed"`: g stays at `init` (an ablation; `init` must be non-zero).
+   * `"none"`: no gate, `v' = v + δ_c` (an ablation).
+   */
+  mode: "learnable" | "fixed" | "none";
+}
+
+/**
+ * KoRA: per attention block, LoRA deltas for q/k/v mixed by a CompositionBlock and added to the value path
+ * through a gate that starts at 0. See design §1.
+ */
+export interface KoraSpec {
+  /** Discriminator. */
+  method: "kora";
+  /** Rank r of each of the three LoRA deltas. Default 8. */
+  rank: number;
+  /** Scaling numerator α; deltas are scaled by α/r (α/√r with rsLoRA). Default 8. */
+  alpha: number;
+  /** Dropout on the adapter input, in [0, 1). Default 0. */
+  dropout: number;
+  /** Rank-stabilised scaling α/√r. Default `false`. */
+  rslora: boolean;
+  /** Block indices that get KoRA (sorted, unique), or `null` for every block. Default `null`. */
+  layers: number[] | null;
+  /**
+   * Standard deviation of the Gaussian initialisation of every B_t. Must be positive: with g = 0 the adapter is
+   * already the identity at init, and zero B_t would leave no gradient path (design §1). Default 0.02.
+   */
+  bInitStd: number;
+  /** The CompositionBlock. */
+  composition: CompositionSpec;
+  /** The gate. */
+  gate: GateSpec;
+  /**
+   * `"value"`: only `v' = v + g·δ_c` (the paper's definition). `"qkv"`: additionally `q += δ_q`, `k += δ_k`,
+   * `v += δ_v`. Default `"value"`.
+   */
+  apply: "value" | "qkv";
+}
+
+/** Fusion attention of AdapterFusion (Pfeiffer et al. 2021). */
+export interface FusionSpec {
+  /**
+   * `"dynamic"`: query, key and value matrices (value `D×D` with bias, initialised near identity, as AdapterHub).
+   * `"static"`: query and key only; the fused output is the attention-weighted sum of the adapter outputs.
+   * Default `"static"`, because the dynamic value matrix alone (D² per block) is ~8× LoRA r=8's whole budget.
+   */
+  variant: "dynamic" | "static";
+  /**
+   * Width a of the query/key projections (`D×a` each, with bias), or `null` for D as in AdapterHub.
+   * Default 8, which puts the method's trainable share near LoRA r=8's (design §1).
+   */
+  attentionDim: number | null;
+}
+
+/**
+ * AdapterFusion: N bottleneck adapters after each block's FFN (`h ← W_up relu(W_down h) + h`), fused per token
+ * by attention over the adapters' outputs.
+ */
+export interface AdapterFusionSpec {
+  /** Discriminator. */
+  method: "adapter-fusion";
+  /** Names of the N bottleneck adapters (unique, `[A-Za-z0-9_-]+`). Default `["adapter_0", "adapter_1"]`. */
+  adapters: string[];
+  /** Bottleneck = floor(D / reduction), at least 1. Default 64. Ignored when {@link bottleneck} is set. */
+  reduction: number;
+  /** Explicit bottleneck width, or `null` to derive it from {@link reduction}. Default `null`. */
+  bottleneck: number | null;
+  /** Adapter non-linearity. Default `"relu"`. */
+  activation: Activation;
+  /** The fusion attention. */
+  fusion: FusionSpec;
+  /**
+   * `"single-stage"`: adapters and fusion trained together. `"two-stage"`: adapters are loaded and frozen, only
+   * the fusion is trained. Default `"single-stage"`.
+   */
+  training: "single-stage" | "two-stage";
+  /** Block indices that get adapters (sorted, unique), or `null` for every block. Default `null`. */
+  layers: number[] | null;
+}
+
+/** Any adapter spec, discriminated by `method`. */
+export type AdapterSpec = LoraSpec | KoraSpec | AdapterFusionSpec;
+
+/** The adapter methods KoRA-TS implements. */
+export type AdapterMethod = AdapterSpec["method"];

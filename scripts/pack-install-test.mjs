@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+// "Install one package" for real: pack every public package with `pnpm pack` (workspace:* becomes a version),
+// install each tarball with plain npm into a scratch folder outside the workspace — together with the tarballs
+// of the workspace packages it declares as dependencies, and nothing else — then import it from ESM and from
+// CJS and call one function. A package that only works thanks to the workspace's hoisting fails here.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..");
+
+/**
+ * One smoke check per public package: code that runs with `pkg` bound to the imported module (ESM namespace or
+ * CJS exports) and throws when the package does not work. A new package must add its entry here.
+ */
+const SMOKE = {
+  "@kora/spec": {
+    subpaths: ["@kora/spec/node"],
+    check: `
+      const spec = pkg.parseAdapterSpec({ method: "lora", rank: 16, alpha: 16 });
+      const vitB = { dim: 768, depth: 12, heads: 12, mlpDim: 3072, numClasses: 101, patchSize: 16, imageSize: 224, channels: 3 };
+      const n = pkg.countParameters(spec, vitB).trainable;
+      if (n !== 667493) throw new Error("countParameters gave " + n);
+      const bytes = pkg.writeSafetensors({ x: { dtype: "F32", shape: [2], data: new Float32Array([1, 2]) } });
+      if (pkg.readSafetensors(bytes).tensors.x.data[1] !== 2) throw new Error("safetensors round trip failed");
+      if (typeof sub0.writeAdapterDir !== "function") throw new Error("@kora/spec/node lacks writeAdapterDir");
+    `,
+  },
+  "@kora/metrics": {
+    subpaths: [],
+    check: `
+      const x = [[1, 2], [2, 1], [3, 5], [4, 3], [5, 4]];
+      const v = pkg.linearCKA(x, x);
+      if (Math.abs(v - 1) > 1e-12) throw new Error("linearCKA(x, x) = " + v);
+    `,
+  },
+  "@kora/datasets": {
+    subpaths: [],
+    check: `
+      const ds = await pkg.openDataset("synthetic-source", { split: "test" });
+      const item = await ds.get(0);
+      if (!(item.image instanceof Uint8Array) || item.image.length === 0) throw new Error("no image");
+    `,
+  },
+};
+
+function run(cmd, args, cwd) {
+  return execFileSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+}
+
+function workspacePackages() {
+  const packages = new Map();
+  for (const group of ["packages", "apps"]) {
+    let names = [];
+    try {
+      names = readdirSync(join(root, group));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const dir = join(root, group, name);
+      let manifest;
+      try {
+        manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+      } catch {
+        continue;
+      }
+      packages.set(manifest.name, { dir, manifest });
+    }
+  }
+  return packages;
+}
+
+const packages = workspacePackages();
+const publicPackages = [...packages.values()].filter((p) => p.manifest.private !== true);
+const scratch = mkdtempSync(join(tmpdir(), "kora-pack-install-"));
+const tarballDir = join(scratch, "tarballs");
+mkdirSync(tarballDir);
+const tarballs = new Map();
+let failures = 0;
+
+try {
+  for (const { dir, manifest } of publicPackages) {
+    const before = new Set(readdirSync(tarballDir));
+    run("pnpm", ["pack", "--pack-destination", tarballDir], dir);
+    const created = readdirSync(tarballDir).filter((f) => !before.has(f));
+    if (created.length !== 1) throw new Error(`pnpm pack in ${dir} produced ${created.length} tarballs`);
+    tarballs.set(manifest.name, join(tarballDir, created[0]));
+  }
+
+  for (const { manifest } of publicPackages) {
+    const name = manifest.name;
+    const smoke = SMOKE[name];
+    if (smoke === undefined) {
+      console.error(`✗ ${name}: no smoke check in scripts/pack-install-test.mjs — add one`);
+      failures++;
+      continue;
+    }
+    // The package plus the workspace packages it depends on, transitively (declared dependencies only).
+    const needed = new Set([name]);
+    const queue = [name];
+    while (queue.length > 0) {
+      const current = packages.get(queue.pop());
+      for (const dep of Object.keys(current.manifest.dependencies ?? {})) {
+        if (packages.has(dep) && !needed.has(dep)) {
+          needed.add(dep);
+          queue.push(dep);
+        }
+      }
+    }
+    const project = join(scratch, name.replace(/[@/]/g, "_"));
+    mkdirSync(project);
+    writeFileSync(
+      join(project, "package.json"),
+      JSON.stringify({ name: "scratch", private: true, version: "1.0.0" }),
+    );
+    run(
+      "npm",
+      ["install", "--no-audit", "--no-fund", "--loglevel=error", ...[...needed].map((n) => tarballs.get(n))],
+      project,
+    );
+    const subImports = smoke.subpaths
+      .map((s, i) => `const sub${i} = await import(${JSON.stringify(s)});`)
+      .join("\n");
+    const subRequires = smoke.subpaths
+      .map((s, i) => `const sub${i} = require(${JSON.stringify(s)});`)
+      .join("\n");
+    writeFileSync(
+      join(project, "esm.mjs"),
+      `import * as pkg from ${JSON.stringify(name)};\n${subImports}\n${smoke.check}\nconsole.log("esm ok");\n`,
+    );
+    writeFileSync(
+      join(project, "cjs.cjs"),
+      `(async () => {\nconst pkg = require(${JSON.stringify(name)});\n${subRequires}\n${smoke.check}\nconsole.log("cjs ok");\n})().catch((e) => { console.error(e); process.exit(1); });\n`,
+    );
+    for (const file of ["esm.mjs", "cjs.cjs"]) {
+      try {
+        run("node", [file], project);
+        console.log(
+          `✓ ${name} (${file === "esm.mjs" ? "ESM import" : "CJS require"}) installed alone with npm`,
+        );
+      } catch {
+        console.error(`✗ ${name}: ${file} failed in ${project}`);
+        failures++;
+      }
+    }
+  }
+} finally {
+  if (failures === 0) rmSync(scratch, { recursive: true, force: true });
+}
+
+if (failures > 0) {
+  console.error(`pack-install test: ${failures} failure(s); scratch folder kept at ${scratch}`);
+  process.exit(1);
+}
+console.log(`pack-install test: ${publicPackages.length} package(s) installed and used from ESM and CJS`);
