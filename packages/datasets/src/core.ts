@@ -5,6 +5,31 @@ export { parseIdx } from "./idx/parse-idx";
 export type { Random } from "./random/rng";
 export { createRandom, hashSeed } from "./random/rng";
 export type {
+  DepthScene,
+  SceneBox,
+  ScenePlane,
+  SceneSphere,
+  SyntheticDepthOptions,
+} from "./synthetic/depth-scene";
+export {
+  openSyntheticDepthDataset,
+  renderDepthScene,
+  SYNTHETIC_DEPTH_RANGE,
+  sampleDepthScene,
+} from "./synthetic/depth-scene";
+export type { DomainStyle, SyntheticDomain } from "./synthetic/domains";
+export { SYNTHETIC_DOMAINS } from "./synthetic/domains";
+export type { SyntheticImageRequest } from "./synthetic/render";
+export { renderSyntheticImage } from "./synthetic/render";
+export type { SyntheticShape, SyntheticTexture } from "./synthetic/shapes";
+export { SYNTHETIC_SHAPES, SYNTHETIC_TEXTURES } from "./synthetic/shapes";
+export type {
+  SyntheticDatasetOptions,
+  SyntheticSuiteInfo,
+  SyntheticSuiteName,
+} from "./synthetic/synthetic-dataset";
+export { openSyntheticDataset, SYNTHETIC_SUITES, syntheticClassName } from "./synthetic/synthetic-dataset";
+export type {
   ClassificationDataset,
   Dataset,
   DatasetBase,

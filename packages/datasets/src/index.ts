@@ -23,5 +23,7 @@ export type {
   DatasetDefinition,
   IdxOpenOptions,
   OpenDatasetOptions,
+  SyntheticDepthOpenOptions,
+  SyntheticOpenOptions,
 } from "./registry/registry";
 export { getDataset, listDatasets, openDataset, registerDataset } from "./registry/registry";
