@@ -1,0 +1,2 @@
+export type { CropBox, DepthMetrics, DepthMetricsOptions } from "./depth-metrics";
+export { depthMetrics } from "./depth-metrics";

@@ -1,0 +1,2 @@
+export type { KoraErrorCode, KoraErrorOptions } from "./kora-error";
+export { KoraError } from "./kora-error";

@@ -1,0 +1,37 @@
+export type {
+  CKAMatrixOptions,
+  HsicOptions,
+  LinearCKAOptions,
+  MinibatchCKAOptions,
+  RbfCKAOptions,
+} from "./cka";
+export { ckaMatrix, hsic, linearCKA, MinibatchCKA, rbfCKA } from "./cka";
+export type {
+  Average,
+  ClassificationReport,
+  ClassificationReportClassRow,
+  ClassificationReportOptions,
+  ClassificationReportRow,
+  ConfusionMatrix,
+  ConfusionMatrixOptions,
+  F1ScoreOptions,
+  Label,
+  LabelArray,
+  PrecisionRecallF1Support,
+  TopKAccuracyOptions,
+} from "./classification";
+export {
+  accuracy,
+  classificationReport,
+  confusionMatrix,
+  f1Score,
+  precisionRecallF1Support,
+  topKAccuracy,
+} from "./classification";
+export type { CropBox, DepthMetrics, DepthMetricsOptions } from "./depth";
+export { depthMetrics } from "./depth";
+export type { KoraErrorCode, KoraErrorOptions } from "./errors";
+export { KoraError } from "./errors";
+export type { ColorScaleName, HeatmapSvgOptions } from "./heatmap";
+export { heatmapSvg } from "./heatmap";
+export type { Matrix, MatrixLike } from "./matrix";

@@ -1,0 +1,2 @@
+export type { Panels } from "./panel-product";
+export { PANEL, packPanels, panelProduct } from "./panel-product";

@@ -1,0 +1,2 @@
+export type { DenseMatrix, Matrix, MatrixLike } from "./matrix";
+export { assertMinRows, assertSameRows, centerColumns, toDense } from "./matrix";
