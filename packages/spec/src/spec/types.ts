@@ -101,7 +101,8 @@ export interface FusionSpec {
   /**
    * `"dynamic"`: query, key and value matrices (value `D×D` with bias, initialised near identity, as AdapterHub).
    * `"static"`: query and key only; the fused output is the attention-weighted sum of the adapter outputs.
-   * Default `"static"`, because the dynamic value matrix alone (D² per block) is ~8× LoRA r=8's whole budget.
+   * Default `"static"`, because the dynamic value matrix alone (D² + D per block) is 6× LoRA r=8's per-block
+   * parameters on ViT-Tiny and 24× on ViT-B/16.
    */
   variant: "dynamic" | "static";
   /**

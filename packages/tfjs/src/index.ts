@@ -1,0 +1,18 @@
+/**
+ * `@kora/tfjs`: LoRA, KoRA and AdapterFusion for TensorFlow.js, the adapter-site interface backbones implement,
+ * and the training engine.
+ * @packageDocumentation
+ */
+
+export * from "./adapters";
+export { linear } from "./ops";
+export type {
+  AdaptableModel,
+  FeedForwardHook,
+  LinearDeltaHook,
+  LinearSiteOptions,
+  Qkv,
+  QkvHook,
+} from "./sites";
+export { AttentionSite, LinearSite, MlpSite } from "./sites";
+export * from "./training";
