@@ -2,6 +2,20 @@
 export type { DatasetErrorCode } from "./errors";
 export type { IdxArray, IdxDataType } from "./idx/parse-idx";
 export { parseIdx } from "./idx/parse-idx";
+export type { AugmentOptions, BatchOptions, DepthBatch, ImageBatch } from "./pipeline/batches";
+export { batchCount, epochOrder, iterateBatches, loadBatch } from "./pipeline/batches";
+export type { CropWindow, Normalization, PixelArray } from "./pipeline/image-ops";
+export {
+  cropAndFlip,
+  NORMALIZATIONS,
+  normalizeInPlace,
+  resizeBilinear,
+  resizeNearest,
+} from "./pipeline/image-ops";
+export { shuffledIndices, shuffleInPlace } from "./pipeline/shuffle";
+export type { StratifiedSubsetOptions } from "./pipeline/stratified-subset";
+export { stratifiedSubset } from "./pipeline/stratified-subset";
+export { subsetDataset } from "./pipeline/subset-dataset";
 export type { Random } from "./random/rng";
 export { createRandom, hashSeed } from "./random/rng";
 export type {
