@@ -25,5 +25,8 @@ export type {
   OpenDatasetOptions,
   SyntheticDepthOpenOptions,
   SyntheticOpenOptions,
+  TinyImageNetOpenOptions,
 } from "./registry/registry";
 export { getDataset, listDatasets, openDataset, registerDataset } from "./registry/registry";
+export type { TinyImageNetDataset, TinyImageNetOptions } from "./tiny-imagenet/tiny-imagenet-dataset";
+export { openTinyImageNet, TINY_IMAGENET_SOURCE } from "./tiny-imagenet/tiny-imagenet-dataset";

@@ -18,6 +18,11 @@ import {
   type SyntheticDatasetOptions,
   type SyntheticSuiteName,
 } from "../synthetic/synthetic-dataset";
+import {
+  openTinyImageNet,
+  TINY_IMAGENET_SOURCE,
+  type TinyImageNetDataset,
+} from "../tiny-imagenet/tiny-imagenet-dataset";
 import type { ClassificationDataset, Dataset, DepthDataset, Split } from "../types";
 
 /** Options every dataset accepts in {@link openDataset}. */
@@ -152,6 +157,25 @@ const cifar100: DatasetDefinition<Cifar100OpenOptions, ClassificationDataset> = 
     }),
 };
 
+/** Options for Tiny-ImageNet-200 in {@link openDataset} (`split` may be `"val"`). */
+export type TinyImageNetOpenOptions = OpenDatasetOptions;
+
+const tinyImageNet: DatasetDefinition<TinyImageNetOpenOptions, TinyImageNetDataset> = {
+  name: "tiny-imagenet",
+  task: "classification",
+  format: "folder of 64×64 JPEGs (wnids.txt, train/<wnid>/images, val/val_annotations.txt)",
+  source: TINY_IMAGENET_SOURCE,
+  license:
+    "Images from ImageNet: non-commercial research and educational use only (ImageNet terms of access)",
+  splits: ["train", "val", "test"],
+  open: async (options) =>
+    openTinyImageNet({
+      root: requireRoot("tiny-imagenet", options.root, TINY_IMAGENET_SOURCE),
+      ...(options.split === undefined ? {} : { split: options.split }),
+      ...(options.verifyCounts === undefined ? {} : { verifyCounts: options.verifyCounts }),
+    }),
+};
+
 /** Options for the synthetic classification suites in {@link openDataset} (`root` is ignored). */
 export interface SyntheticOpenOptions extends OpenDatasetOptions, Omit<SyntheticDatasetOptions, "split"> {}
 
@@ -190,6 +214,8 @@ export interface BuiltinDatasets {
   cifar10: { options: Cifar10OpenOptions; dataset: ClassificationDataset };
   /** CIFAR-100 (binary version). */
   cifar100: { options: Cifar100OpenOptions; dataset: ClassificationDataset };
+  /** Tiny-ImageNet-200 (folder of JPEGs). */
+  "tiny-imagenet": { options: TinyImageNetOpenOptions; dataset: TinyImageNetDataset };
   /** Fashion-MNIST (IDX). */
   "fashion-mnist": { options: IdxOpenOptions; dataset: ClassificationDataset };
   /** MNIST (IDX). */
@@ -217,6 +243,7 @@ function add<Options extends OpenDatasetOptions, Result extends Dataset>(
 
 add(cifar10);
 add(cifar100);
+add(tinyImageNet);
 add(fashionMnist);
 add(mnist);
 add(syntheticDefinition("synthetic-pretrain"));
