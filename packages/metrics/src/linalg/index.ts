@@ -1,2 +1,3 @@
 export type { Panels } from "./panel-product";
 export { PANEL, packPanels, panelProduct } from "./panel-product";
+export { wasmKernel } from "./wasm-kernel";

@@ -9,6 +9,8 @@
  * being reused in L1/L2. @internal
  */
 
+import { type WasmKernel, wasmKernel } from "./wasm-kernel";
+
 /** Width of a panel (items per panel). @internal */
 export const PANEL = 4;
 const KC = 256;
@@ -18,7 +20,7 @@ const QB = 32;
 export interface Panels {
   /** Number of items (result rows or columns). */
   items: number;
-  /** Length of the shared dimension. */
+  /** Length of the shared dimension, zero-padded to a multiple of 4. */
   length: number;
   /** Packed values, zero-padded to a whole number of panels. */
   data: Float64Array;
@@ -37,21 +39,36 @@ export function packPanels(
   offset = 0,
 ): Panels {
   const panels = Math.ceil(items / PANEL);
-  const data = new Float64Array(panels * length * PANEL);
-  for (let p = 0; p < panels; p++) {
-    const width = Math.min(PANEL, items - p * PANEL);
-    const base = p * length * PANEL;
-    for (let t = 0; t < width; t++) {
-      let s = offset + (p * PANEL + t) * itemStride;
-      let d = base + t;
-      for (let k = 0; k < length; k++) {
-        data[d] = src[s]!;
-        s += posStride;
-        d += PANEL;
+  // The shared dimension is zero-padded to a multiple of 4 (the SIMD kernel takes several steps per iteration).
+  const padded = Math.ceil(length / 4) * 4;
+  const data = new Float64Array(panels * padded * PANEL);
+  // Rows of the source are visited in blocks so that a block stays in cache while every panel reads it.
+  const ROWS = 32;
+  for (let k0 = 0; k0 < length; k0 += ROWS) {
+    const k1 = Math.min(length, k0 + ROWS);
+    for (let p = 0; p < panels; p++) {
+      const width = Math.min(PANEL, items - p * PANEL);
+      const first = offset + p * PANEL * itemStride;
+      let d = (p * padded + k0) * PANEL;
+      if (width === PANEL) {
+        for (let k = k0; k < k1; k++) {
+          const s = first + k * posStride;
+          data[d] = src[s]!;
+          data[d + 1] = src[s + itemStride]!;
+          data[d + 2] = src[s + 2 * itemStride]!;
+          data[d + 3] = src[s + 3 * itemStride]!;
+          d += PANEL;
+        }
+      } else {
+        for (let k = k0; k < k1; k++) {
+          const s = first + k * posStride;
+          for (let t = 0; t < width; t++) data[d + t] = src[s + t * itemStride]!;
+          d += PANEL;
+        }
       }
     }
   }
-  return { items, length, data };
+  return { items, length: padded, data };
 }
 
 function microKernel(
@@ -136,15 +153,47 @@ function microKernel(
 /**
  * Returns the `a.items × b.items` row-major matrix of inner products between the items of `a` and of `b`
  * (`AᵀB` when items are columns). With `symmetric` (a and b are the same panels), only the upper triangle of
- * 4×4 blocks is computed and mirrored. @internal
+ * 4×4 blocks is computed and mirrored. Uses the WebAssembly SIMD kernel when available (bit-identical to the
+ * JavaScript one, about 3× faster), the JavaScript kernel otherwise. @internal
  */
-export function panelProduct(a: Panels, b: Panels, symmetric = false): Float64Array {
-  const length = a.length;
+export function panelProduct(
+  a: Panels,
+  b: Panels,
+  symmetric = false,
+  kernel: "auto" | "javascript" = "auto",
+): Float64Array {
   const pa = Math.ceil(a.items / PANEL);
   const pb = Math.ceil(b.items / PANEL);
-  // Work in a padded result so the kernel never needs edge cases.
   const ldc = pb * PANEL;
-  const c = new Float64Array(pa * PANEL * ldc);
+  const wasm = kernel === "auto" ? wasmKernel() : null;
+  const bytes = 8 * (a.data.length + (symmetric ? 0 : b.data.length) + pa * PANEL * ldc);
+  const c =
+    wasm !== null && bytes <= WASM_LIMIT
+      ? productWasm(wasm, a, b, symmetric, pa, pb, ldc)
+      : productJs(a, b, symmetric, pa, pb, ldc);
+  const out = new Float64Array(a.items * b.items);
+  for (let i = 0; i < a.items; i++) {
+    for (let j = 0; j < b.items; j++) {
+      out[i * b.items + j] =
+        symmetric && Math.floor(j / PANEL) < Math.floor(i / PANEL) ? c[j * ldc + i]! : c[i * ldc + j]!;
+    }
+  }
+  return out;
+}
+
+/** Largest working set (bytes) placed in WebAssembly memory; larger products use the JavaScript kernel. */
+const WASM_LIMIT = 2 ** 31;
+
+type Kernel = (aStart: number, bStart: number, count: number, cStart: number) => void;
+
+function blockedLoops(
+  length: number,
+  pa: number,
+  pb: number,
+  ldc: number,
+  symmetric: boolean,
+  kernel: Kernel,
+): void {
   const stride = length * PANEL;
   for (let k0 = 0; k0 < length; k0 += KC) {
     const count = Math.min(KC, length - k0);
@@ -154,26 +203,53 @@ export function panelProduct(a: Panels, b: Panels, symmetric = false): Float64Ar
         const aStart = p * stride + k0 * PANEL;
         const qFirst = symmetric ? Math.max(q0, p) : q0;
         for (let q = qFirst; q < q1; q++) {
-          microKernel(
-            a.data,
-            aStart,
-            b.data,
-            q * stride + k0 * PANEL,
-            count,
-            c,
-            p * PANEL * ldc + q * PANEL,
-            ldc,
-          );
+          kernel(aStart, q * stride + k0 * PANEL, count, p * PANEL * ldc + q * PANEL);
         }
       }
     }
   }
-  const out = new Float64Array(a.items * b.items);
-  for (let i = 0; i < a.items; i++) {
-    for (let j = 0; j < b.items; j++) {
-      out[i * b.items + j] =
-        symmetric && Math.floor(j / PANEL) < Math.floor(i / PANEL) ? c[j * ldc + i]! : c[i * ldc + j]!;
-    }
-  }
-  return out;
+}
+
+function productJs(
+  a: Panels,
+  b: Panels,
+  symmetric: boolean,
+  pa: number,
+  pb: number,
+  ldc: number,
+): Float64Array {
+  const c = new Float64Array(pa * PANEL * ldc);
+  blockedLoops(a.length, pa, pb, ldc, symmetric, (aStart, bStart, count, cStart) =>
+    microKernel(a.data, aStart, b.data, bStart, count, c, cStart, ldc),
+  );
+  return c;
+}
+
+function productWasm(
+  wasm: WasmKernel,
+  a: Panels,
+  b: Panels,
+  symmetric: boolean,
+  pa: number,
+  pb: number,
+  ldc: number,
+): Float64Array {
+  // Layout in WebAssembly memory (float64 offsets): A panels, then B panels (unless symmetric), then C.
+  const aOffset = 0;
+  const bOffset = symmetric ? aOffset : a.data.length;
+  const cOffset = bOffset + (symmetric ? a.data.length : b.data.length);
+  const cLength = pa * PANEL * ldc;
+  const needed = 8 * (cOffset + cLength);
+  const have = wasm.memory.buffer.byteLength;
+  if (needed > have) wasm.memory.grow(Math.ceil((needed - have) / 65536));
+  const heap = new Float64Array(wasm.memory.buffer);
+  heap.set(a.data, aOffset);
+  if (!symmetric) heap.set(b.data, bOffset);
+  heap.fill(0, cOffset, cOffset + cLength);
+  const kernel = wasm.kernel;
+  const ldcBytes = 8 * ldc;
+  blockedLoops(a.length, pa, pb, ldc, symmetric, (aStart, bStart, count, cStart) =>
+    kernel(8 * (aOffset + aStart), 8 * (bOffset + bStart), count, 8 * (cOffset + cStart), ldcBytes),
+  );
+  return heap.slice(cOffset, cOffset + cLength);
 }
