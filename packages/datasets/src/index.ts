@@ -15,6 +15,12 @@ export {
   openIdxDataset,
   readIdxFile,
 } from "./idx/idx-dataset";
+export type { MatArray } from "./nyu/mat-v5";
+export { readMatV5 } from "./nyu/mat-v5";
+export type { NyuDepthV2Dataset, NyuDepthV2Options } from "./nyu/nyu-labeled-dataset";
+export { NYU_LABELED_SOURCE, openNyuDepthV2, readNyuSplitFile } from "./nyu/nyu-labeled-dataset";
+export type { NyuSplitIndices } from "./nyu/nyu-splits";
+export { NYU_OFFICIAL_SPLIT_SIZES, parseNyuSplitJson, validateNyuSplit } from "./nyu/nyu-splits";
 export type {
   BuiltinDatasetName,
   BuiltinDatasets,
@@ -22,6 +28,7 @@ export type {
   Cifar100OpenOptions,
   DatasetDefinition,
   IdxOpenOptions,
+  NyuDepthV2OpenOptions,
   OpenDatasetOptions,
   SyntheticDepthOpenOptions,
   SyntheticOpenOptions,

@@ -12,6 +12,12 @@ import {
   MNIST_CLASSES,
   openIdxDataset,
 } from "../idx/idx-dataset";
+import {
+  NYU_LABELED_SOURCE,
+  type NyuDepthV2Dataset,
+  type NyuDepthV2Options,
+  openNyuDepthV2,
+} from "../nyu/nyu-labeled-dataset";
 import { openSyntheticDepthDataset, type SyntheticDepthOptions } from "../synthetic/depth-scene";
 import {
   openSyntheticDataset,
@@ -176,6 +182,29 @@ const tinyImageNet: DatasetDefinition<TinyImageNetOpenOptions, TinyImageNetDatas
     }),
 };
 
+/** Options for NYU Depth V2 (labelled .mat) in {@link openDataset}. */
+export interface NyuDepthV2OpenOptions extends OpenDatasetOptions {
+  /** Train/test split indices or a split file (see {@link NyuDepthV2Options.splits}). */
+  splits?: NyuDepthV2Options["splits"];
+}
+
+const nyuDepthV2: DatasetDefinition<NyuDepthV2OpenOptions, NyuDepthV2Dataset> = {
+  name: "nyu-depth-v2",
+  task: "depth",
+  format: "MATLAB v7.3 .mat (HDF5 + 512-byte user block), 1 449 frames 480×640 RGB + depth",
+  source: NYU_LABELED_SOURCE,
+  license:
+    "No explicit license; cite Silberman et al., ECCV 2012 (Indoor Segmentation and Support Inference)",
+  splits: ["train", "test", "all"],
+  open: (options) =>
+    openNyuDepthV2({
+      root: requireRoot("nyu-depth-v2", options.root, NYU_LABELED_SOURCE),
+      ...(options.split === undefined ? {} : { split: options.split }),
+      ...(options.splits === undefined ? {} : { splits: options.splits }),
+      ...(options.verifyCounts === undefined ? {} : { verifyCounts: options.verifyCounts }),
+    }),
+};
+
 /** Options for the synthetic classification suites in {@link openDataset} (`root` is ignored). */
 export interface SyntheticOpenOptions extends OpenDatasetOptions, Omit<SyntheticDatasetOptions, "split"> {}
 
@@ -216,6 +245,8 @@ export interface BuiltinDatasets {
   cifar100: { options: Cifar100OpenOptions; dataset: ClassificationDataset };
   /** Tiny-ImageNet-200 (folder of JPEGs). */
   "tiny-imagenet": { options: TinyImageNetOpenOptions; dataset: TinyImageNetDataset };
+  /** NYU Depth V2 labelled set (.mat). */
+  "nyu-depth-v2": { options: NyuDepthV2OpenOptions; dataset: NyuDepthV2Dataset };
   /** Fashion-MNIST (IDX). */
   "fashion-mnist": { options: IdxOpenOptions; dataset: ClassificationDataset };
   /** MNIST (IDX). */
@@ -244,6 +275,7 @@ function add<Options extends OpenDatasetOptions, Result extends Dataset>(
 add(cifar10);
 add(cifar100);
 add(tinyImageNet);
+add(nyuDepthV2);
 add(fashionMnist);
 add(mnist);
 add(syntheticDefinition("synthetic-pretrain"));

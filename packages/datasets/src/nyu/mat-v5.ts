@@ -1,0 +1,138 @@
+import { inflateSync } from "node:zlib";
+import { datasetError } from "../errors";
+
+/** A numeric MATLAB array read from a level-5 MAT-file. */
+export interface MatArray {
+  /** MATLAB dimensions (column-major), e.g. `[795, 1]`. */
+  dims: number[];
+  /** Real part, column-major, converted to float64. */
+  data: Float64Array;
+}
+
+const MI_MATRIX = 14;
+const MI_COMPRESSED = 15;
+const ELEMENT_BYTES: Record<number, number> = {
+  1: 1,
+  2: 1,
+  3: 2,
+  4: 2,
+  5: 4,
+  6: 4,
+  7: 4,
+  9: 8,
+  12: 8,
+  13: 8,
+};
+
+/**
+ * Reads the numeric variables of a MATLAB level-5 MAT-file (v5/v6/v7, the format of the NYU toolbox's
+ * `splits.mat`), including zlib-compressed (`miCOMPRESSED`) elements. Non-numeric variables (cells, structs,
+ * chars, sparse) are skipped. MATLAB v7.3 files are HDF5 and not handled here.
+ *
+ * @throws KoraError `INVALID_DATASET_FILE` naming `source`.
+ */
+export function readMatV5(bytes: Uint8Array, source = "MAT-file"): Record<string, MatArray> {
+  const fail = (why: string): never => {
+    throw datasetError("INVALID_DATASET_FILE", `${source}: ${why}`, source);
+  };
+  if (bytes.length < 128) fail("too short for a MAT-file header");
+  const header = new TextDecoder("latin1").decode(bytes.subarray(0, 116));
+  if (header.startsWith("MATLAB 7.3")) fail("a MATLAB v7.3 (HDF5) file; expected a level-5 MAT-file");
+  const indicator = String.fromCharCode(bytes[126]!, bytes[127]!);
+  if (indicator !== "IM" && indicator !== "MI") fail("not a level-5 MAT-file (no endian indicator)");
+  const little = indicator === "IM";
+  const out: Record<string, MatArray> = {};
+  const walk = (buffer: Uint8Array, start: number, onElement: (type: number, body: Uint8Array) => void) => {
+    const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    let offset = start;
+    while (offset + 8 <= buffer.length) {
+      const first = view.getUint32(offset, little);
+      let type: number;
+      let size: number;
+      let body: Uint8Array;
+      if (first >>> 16 !== 0) {
+        // Small data element: 2-byte size, 2-byte type, up to 4 bytes of data in the same 8 bytes.
+        type = first & 0xffff;
+        size = first >>> 16;
+        body = buffer.subarray(offset + 4, offset + 4 + size);
+        offset += 8;
+      } else {
+        type = first;
+        size = view.getUint32(offset + 4, little);
+        if (offset + 8 + size > buffer.length) fail(`element at byte ${offset} runs past the end`);
+        body = buffer.subarray(offset + 8, offset + 8 + size);
+        offset += 8 + (type === MI_COMPRESSED ? size : Math.ceil(size / 8) * 8);
+      }
+      onElement(type, body);
+    }
+  };
+  const readMatrix = (body: Uint8Array) => {
+    const parts: { type: number; body: Uint8Array }[] = [];
+    walk(body, 0, (type, part) => parts.push({ type, body: part }));
+    const [flags, dims, name, real] = parts;
+    if (flags === undefined || dims === undefined || name === undefined) fail("truncated miMATRIX element");
+    const flagView = new DataView(flags!.body.buffer, flags!.body.byteOffset, flags!.body.byteLength);
+    const arrayClass = flagView.getUint32(0, little) & 0xff;
+    const isComplexOrSparse = (flagView.getUint32(0, little) & 0x800) !== 0 || arrayClass === 5;
+    // Numeric classes: 6 double … 15 uint64 (4 char, 1 cell, 2 struct, 3 object, 5 sparse are skipped).
+    if (arrayClass < 6 || arrayClass > 15 || isComplexOrSparse || real === undefined) return;
+    const dimView = new DataView(dims!.body.buffer, dims!.body.byteOffset, dims!.body.byteLength);
+    const shape: number[] = [];
+    for (let k = 0; k + 4 <= dims!.body.length; k += 4) shape.push(dimView.getInt32(k, little));
+    const width = ELEMENT_BYTES[real.type];
+    if (width === undefined) fail(`unsupported numeric storage type ${real.type}`);
+    const count = real.body.length / width!;
+    const realView = new DataView(real.body.buffer, real.body.byteOffset, real.body.byteLength);
+    const data = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      const at = i * width!;
+      switch (real.type) {
+        case 1:
+          data[i] = realView.getInt8(at);
+          break;
+        case 2:
+          data[i] = realView.getUint8(at);
+          break;
+        case 3:
+          data[i] = realView.getInt16(at, little);
+          break;
+        case 4:
+          data[i] = realView.getUint16(at, little);
+          break;
+        case 5:
+          data[i] = realView.getInt32(at, little);
+          break;
+        case 6:
+          data[i] = realView.getUint32(at, little);
+          break;
+        case 7:
+          data[i] = realView.getFloat32(at, little);
+          break;
+        case 9:
+          data[i] = realView.getFloat64(at, little);
+          break;
+        case 12:
+          data[i] = Number(realView.getBigInt64(at, little));
+          break;
+        default:
+          data[i] = Number(realView.getBigUint64(at, little));
+      }
+    }
+    out[new TextDecoder().decode(name!.body)] = { dims: shape, data };
+  };
+  const onTop = (type: number, body: Uint8Array) => {
+    if (type === MI_MATRIX) {
+      readMatrix(body);
+    } else if (type === MI_COMPRESSED) {
+      let inflated: Uint8Array;
+      try {
+        inflated = inflateSync(body);
+      } catch (cause) {
+        throw datasetError("INVALID_DATASET_FILE", `${source}: corrupt compressed element`, source, cause);
+      }
+      walk(inflated, 0, onTop);
+    }
+  };
+  walk(bytes, 128, onTop);
+  return out;
+}
