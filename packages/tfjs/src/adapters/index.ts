@@ -1,2 +1,32 @@
 // Barrel of the adapter methods (LoRA, KoRA, AdapterFusion): injection, merge, save/load, peft export.
-export {};
+export type {
+  AdapterTensorsOptions,
+  ApplyAdaptersOptions,
+  SetAdapterTensorsOptions,
+} from "./adapter-handle";
+export {
+  AdapterHandle,
+  applyAdapters,
+  getAdapterHandle,
+  mergeAdapters,
+  removeAdapters,
+  requireAdapterHandle,
+  setActiveAdapter,
+  trainableVariables,
+  unmergeAdapters,
+} from "./adapter-handle";
+export type { AdapterSpecInput } from "./adapter-spec-input";
+export { applyActivation } from "./core/activation";
+export type { BottleneckWeights, FusionBlockWeights } from "./core/fusion-math";
+export { fuseAdapters } from "./core/fusion-math";
+export type { KoraBlockWeights, KoraMathSpec, LowRankPair, Projection } from "./core/kora-math";
+export { composeDeltas, koraQkv } from "./core/kora-math";
+export { lowRankDelta } from "./core/low-rank";
+export { loraScaling } from "./core/scaling";
+export type {
+  ExportPeftOptions,
+  LoadAdapterOptions,
+  LoadFusionAdapterOptions,
+  SaveAdapterOptions,
+} from "./persistence";
+export { exportPeft, importPeft, loadAdapter, loadFusionAdapter, saveAdapter } from "./persistence";

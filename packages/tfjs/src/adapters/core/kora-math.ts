@@ -1,0 +1,100 @@
+import type { KoraSpec } from "@kora/spec";
+import * as tf from "@tensorflow/tfjs";
+import { linear } from "../../ops/linear";
+import type { Qkv } from "../../sites/block-sites";
+import { applyActivation } from "./activation";
+import { lowRankDelta } from "./low-rank";
+
+/** A projection `x·W + b` of the composition block (tfjs layout `W: [in, out]`). */
+export interface Projection {
+  /** Kernel `[in, out]`. */
+  weight: tf.Tensor2D;
+  /** Bias `[out]`, or `null` when the spec has `composition.bias: false`. */
+  bias: tf.Tensor1D | null;
+}
+
+/** The low-rank pair of one of KoRA's three deltas, tfjs layout (`A: [D, r]`, `B: [r, D]`). */
+export interface LowRankPair {
+  /** `lora_A` transposed, `[in, r]`. */
+  a: tf.Tensor2D;
+  /** `lora_B` transposed, `[r, out]`. */
+  b: tf.Tensor2D;
+}
+
+/** The tensors of one KoRA block. */
+export interface KoraBlockWeights {
+  /** Low-rank pair producing δ_q. */
+  query: LowRankPair;
+  /** Low-rank pair producing δ_k. */
+  key: LowRankPair;
+  /** Low-rank pair producing δ_v. */
+  value: LowRankPair;
+  /** The CompositionBlock: `fc1`/`fc2` (mlp) or `query`/`key`/`value`/`output` (attention). */
+  composition: Record<string, Projection>;
+  /** The gate `[1]` or `[D]` (learnable), a fixed number (`mode: "fixed"`), or `null` (`mode: "none"`). */
+  gate: tf.Tensor1D | number | null;
+}
+
+/** The parts of a {@link KoraSpec} the forward pass needs. */
+export type KoraMathSpec = Pick<KoraSpec, "composition" | "apply"> & {
+  /** `s = α/r` or `α/√r`. */
+  scale: number;
+};
+
+function project(x: tf.Tensor2D, p: Projection | undefined): tf.Tensor2D {
+  if (p === undefined) throw new Error("KoRA composition projection missing");
+  return linear(x, p.weight, p.bias);
+}
+
+/**
+ * The composed delta `δ_c` of KoRA from the three deltas (each `[n, D]`).
+ *
+ * - `mlp`: `δ_c = σ([δ_q; δ_k; δ_v]·W₁ + b₁)·W₂ + b₂`.
+ * - `attention`: the three deltas are three tokens `t_j`; keys `k_j = t_j·W_k + b_k`, values `u_j = t_j·W_v + b_v`
+ *   and the value token's query `q = δ_v·W_q + b_q` (all h wide); weights `p = softmax_j(q·k_j / √h)`;
+ *   `δ_c = (Σ_j p_j u_j)·W_o + b_o`. Only the value token's output is needed (it feeds the value path), so the
+ *   other two tokens' queries are never computed.
+ */
+export function composeDeltas(
+  deltas: readonly [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D],
+  composition: Record<string, Projection>,
+  spec: KoraMathSpec["composition"],
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    if (spec.kind === "mlp") {
+      const hidden = applyActivation(project(tf.concat([...deltas], 1), composition["fc1"]), spec.activation);
+      return project(hidden, composition["fc2"]);
+    }
+    const query = project(deltas[2], composition["query"]);
+    const scale = 1 / Math.sqrt(spec.hidden);
+    const scores = deltas.map((t) =>
+      tf.mul(tf.sum(tf.mul(query, project(t, composition["key"])), 1, true), scale),
+    );
+    const weights = tf.softmax(tf.concat(scores, 1)); // [n, 3]
+    const mixed = deltas
+      .map((t, j) => tf.mul(tf.slice(weights, [0, j], [-1, 1]), project(t, composition["value"])))
+      .reduce((sum, term) => tf.add(sum, term)) as tf.Tensor2D;
+    return project(mixed, composition["output"]);
+  });
+}
+
+/**
+ * KoRA on one block: the three low-rank deltas of the adapter input `x: [n, D]` (already dropped out), their
+ * composition, and the gated update of the value path, `v' = v + g·δ_c` (with `apply: "qkv"` also
+ * `q' = q + δ_q`, `k' = k + δ_k`, `v' = v + δ_v + g·δ_c`).
+ */
+export function koraQkv(x: tf.Tensor2D, qkv: Qkv, weights: KoraBlockWeights, spec: KoraMathSpec): Qkv {
+  return tf.tidy(() => {
+    const deltas = [weights.query, weights.key, weights.value].map((p) =>
+      lowRankDelta(x, p.a, p.b, spec.scale),
+    ) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const composed = composeDeltas(deltas, weights.composition, spec.composition);
+    const gated = weights.gate === null ? composed : (tf.mul(composed, weights.gate) as tf.Tensor2D);
+    if (spec.apply === "value") return { q: qkv.q, k: qkv.k, v: tf.add(qkv.v, gated) as tf.Tensor2D };
+    return {
+      q: tf.add(qkv.q, deltas[0]) as tf.Tensor2D,
+      k: tf.add(qkv.k, deltas[1]) as tf.Tensor2D,
+      v: tf.add(tf.add(qkv.v, deltas[2]), gated) as tf.Tensor2D,
+    };
+  });
+}

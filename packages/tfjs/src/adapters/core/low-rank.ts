@@ -1,0 +1,44 @@
+import * as tf from "@tensorflow/tfjs";
+import { linear } from "../../ops/linear";
+
+/**
+ * The low-rank delta `s · (x·A)·B` for `x: [n, in]`, `A: [in, r]`, `B: [r, out]` (tfjs layout of peft's
+ * `lora_A.weight [r, in]` and `lora_B.weight [out, r]`). The scaling is applied to the `[n, r]` intermediate,
+ * the cheapest place.
+ */
+export function lowRankDelta(x: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D, scale: number): tf.Tensor2D {
+  return tf.tidy(() => linear(tf.mul(linear(x, a), scale) as tf.Tensor2D, b));
+}
+
+/** A variable seen as the `Tensor2D` it holds (tfjs types variables as plain `Variable<Rank>`). */
+export function asMatrix(variable: tf.Variable): tf.Tensor2D {
+  return variable as tf.Tensor as tf.Tensor2D;
+}
+
+/** A variable seen as the `Tensor1D` it holds. */
+export function asVector(variable: tf.Variable): tf.Tensor1D {
+  return variable as tf.Tensor as tf.Tensor1D;
+}
+
+/**
+ * Seeded inverted dropout for adapter inputs: every call draws a fresh mask from `seed` and a per-call counter,
+ * so a run is reproducible while consecutive steps still see different masks. Identity when not training or
+ * when `rate` is 0.
+ */
+export class SeededDropout {
+  private calls = 0;
+
+  constructor(
+    /** Drop probability in [0, 1). */
+    readonly rate: number,
+    /** Base seed of the masks. */
+    readonly seed: number,
+  ) {}
+
+  /** Applies dropout to `x` when `training` and `rate > 0`, otherwise returns `x`. */
+  apply<T extends tf.Tensor>(x: T, training: boolean): T {
+    if (!training || this.rate === 0) return x;
+    this.calls += 1;
+    return tf.dropout(x, this.rate, undefined, this.seed * 7919 + this.calls) as T;
+  }
+}
