@@ -152,22 +152,26 @@ export function heatmapSvg(
     );
   }
   const fmt = (v: number): string => (Number.isNaN(v) ? "–" : v.toFixed(digits));
+  const cells: string[] = [];
+  const values: string[] = [];
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const v = data[r * cols + c]!;
       const x = left + c * cell;
       const y = top + r * cell;
       const fill = Number.isNaN(v) ? "#d0d0d0" : scale((v - min) / (max - min));
-      out.push(
+      cells.push(
         `<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${fill}"><title>${escapeXml(`${rowLabels[r]} × ${colLabels[c]}: ${fmt(v)}`)}</title></rect>`,
       );
       if (showValues) {
-        out.push(
+        values.push(
           `<text x="${x + cell / 2}" y="${y + cell / 2}" font-size="${valueSize}" text-anchor="middle" dominant-baseline="central" fill="${isDark(fill) ? "#ffffff" : "#111111"}">${fmt(v)}</text>`,
         );
       }
     }
   }
+  // crispEdges: no anti-aliased seams between neighbouring cells.
+  out.push(`<g shape-rendering="crispEdges">`, ...cells, "</g>", ...values);
   out.push(
     `<rect x="${left}" y="${top}" width="${gridW}" height="${gridH}" fill="none" stroke="#444" stroke-width="1"/>`,
   );
