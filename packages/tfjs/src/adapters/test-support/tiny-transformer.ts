@@ -165,6 +165,18 @@ export class TinyTransformer implements AdaptableModel {
     });
   }
 
+  /** Every backbone and head variable's value by name (`patch/kernel`, `0/query/kernel`, `head/bias`, ...). */
+  snapshot(): Record<string, { shape: number[]; data: Float32Array }> {
+    const out: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const v of [...this.backbone, ...this.head]) {
+      out[v.name.slice(v.name.indexOf("/") + 1)] = {
+        shape: [...v.shape],
+        data: Float32Array.from(v.dataSync()),
+      };
+    }
+    return out;
+  }
+
   /** Disposes every variable. */
   dispose(): void {
     for (const v of [...this.backbone, ...this.head]) v.dispose();
