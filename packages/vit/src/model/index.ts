@@ -1,0 +1,13 @@
+export type { DepthHeadConfig, HeadOptions, ViTHead } from "./heads";
+export { ClassificationHead, DepthHead } from "./heads";
+export type { NamedParameter, ParameterInitializer, ParameterLayout } from "./parameters";
+export type {
+  CreateViTOptions,
+  FeaturePooling,
+  ImageFormat,
+  ViTBlock,
+  ViTFeatureOptions,
+  ViTForwardOptions,
+  ViTOutput,
+} from "./vit";
+export { createViT, poolSequence, ViT } from "./vit";

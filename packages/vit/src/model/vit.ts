@@ -1,0 +1,424 @@
+import { type BackboneShape, KoraError } from "@kora/spec";
+import { type AdaptableModel, AttentionSite, LinearSite, linear, MlpSite } from "@kora/tfjs";
+import * as tf from "@tensorflow/tfjs";
+import type { ViTPresetName } from "../config/presets";
+import { resolveViTConfig, toBackboneShape, type ViTConfig, type ViTConfigInput } from "../config/vit-config";
+import { batchMatMul, gelu, layerNorm } from "../ops";
+import { ClassificationHead, makeVariable, type ViTHead } from "./heads";
+import { backboneParameterSpecs } from "./layout";
+import type { NamedParameter, ParameterInitializer } from "./parameters";
+
+/** Memory layout of an image batch: `NHWC` (`[B, H, W, C]`, tfjs's) or `NCHW` (`[B, C, H, W]`, PyTorch's). */
+export type ImageFormat = "NHWC" | "NCHW";
+
+/**
+ * How hidden states are returned by {@link ViT.forward} / {@link ViT.features}:
+ * `"none"` the full sequence `[B, 1 + N, D]`; `"cls"` the CLS token `[B, D]`; `"mean"` the mean of the patch
+ * tokens (CLS excluded, as timm's `global_pool="avg"`) `[B, D]`; `"tokens"` every token flattened `[B, (1 + N)·D]`.
+ */
+export type FeaturePooling = "none" | "cls" | "mean" | "tokens";
+
+/** Options of {@link ViT.forward}. */
+export interface ViTForwardOptions {
+  /** Layout of `pixels`; required, so an NCHW batch is never read as NHWC by accident. */
+  format: ImageFormat;
+  /** Training mode, passed to the adapter hooks (e.g. LoRA dropout). Default false. */
+  training?: boolean;
+  /** Also return the hidden state after the embeddings and after every block. Default false. */
+  hiddenStates?: boolean;
+  /** Pooling of the returned hidden states. Default `"none"`. */
+  pool?: FeaturePooling;
+}
+
+/** Options of {@link ViT.features}. */
+export interface ViTFeatureOptions {
+  /** Layout of `pixels`. */
+  format: ImageFormat;
+  /** Pooling of each hidden state. Default `"none"`. */
+  pool?: FeaturePooling;
+  /** Training mode, passed to the adapter hooks. Default false. */
+  training?: boolean;
+}
+
+/** What {@link ViT.forward} returns. Every tensor is new; dispose them (or call forward inside `tf.tidy`). */
+export interface ViTOutput {
+  /** Classification logits `[B, K]` when the head is a classification head, else `null`. */
+  logits: tf.Tensor2D | null;
+  /** The depth map `[B, H, W, outChannels]` when the head is a depth head, else `null`. */
+  depth: tf.Tensor4D | null;
+  /** Hugging Face's `last_hidden_state`: the sequence after the final LayerNorm `[B, 1 + N, D]`. */
+  lastHiddenState: tf.Tensor3D;
+  /**
+   * Hugging Face's `hidden_states` when requested (else empty): `[0]` = embeddings (patches + CLS + positions),
+   * `[k]` = output of block k−1 (before the final LayerNorm), `depth + 1` entries, pooled per `pool`.
+   */
+  hiddenStates: tf.Tensor[];
+}
+
+/** Options of {@link createViT}. */
+export interface CreateViTOptions {
+  /** Seed of the random initialisation. Default 0. */
+  seed?: number;
+  /** Whether the backbone's variables start trainable. Default true (use {@link ViT.setBackboneTrainable}). */
+  trainable?: boolean;
+}
+
+/** One transformer block: LN → attention (q/k/v/o adapter sites) → residual → LN → MLP (fc1/fc2 sites) → residual. */
+export interface ViTBlock {
+  /** Block index. */
+  readonly layer: number;
+  /** `layernorm_before` γ `[D]`. */
+  readonly normBeforeGamma: tf.Variable;
+  /** `layernorm_before` β `[D]`. */
+  readonly normBeforeBeta: tf.Variable;
+  /** The attention's adapter sites. */
+  readonly attention: AttentionSite;
+  /** `layernorm_after` γ `[D]`. */
+  readonly normAfterGamma: tf.Variable;
+  /** `layernorm_after` β `[D]`. */
+  readonly normAfterBeta: tf.Variable;
+  /** The MLP's adapter sites. */
+  readonly mlp: MlpSite;
+}
+
+/**
+ * A pre-norm Vision Transformer computing exactly Hugging Face's `ViTForImageClassification` forward pass (patch
+ * embedding as reshape + matmul, CLS by concatenation, learned positions, exact-erf GELU, LayerNorm epsilon from
+ * the config), with every projection built on `@kora/tfjs`'s adapter sites so LoRA/KoRA/AdapterFusion attach
+ * through {@link AdaptableModel}. Create one with {@link createViT} or {@link loadViT}.
+ */
+export class ViT implements AdaptableModel {
+  /** Patch-embedding kernel `[P·P·C, D]` (rows ordered patch-row, patch-column, channel). */
+  readonly patchKernel: tf.Variable;
+  /** Patch-embedding bias `[D]`. */
+  readonly patchBias: tf.Variable;
+  /** CLS token `[1, 1, D]`. */
+  readonly clsToken: tf.Variable;
+  /** Position embeddings `[1, 1 + N, D]` (CLS first). */
+  readonly positionEmbeddings: tf.Variable;
+  /** The transformer blocks. */
+  readonly blocks: readonly ViTBlock[];
+  /** Final LayerNorm γ `[D]`. */
+  readonly finalNormGamma: tf.Variable;
+  /** Final LayerNorm β `[D]`. */
+  readonly finalNormBeta: tf.Variable;
+  /** One attention site per block (the adapter-site interface). */
+  readonly attentionSites: readonly AttentionSite[];
+  /** One MLP site per block (the adapter-site interface). */
+  readonly mlpSites: readonly MlpSite[];
+
+  private readonly baseConfig: ViTConfig;
+  private readonly parameters: NamedParameter[] = [];
+  private currentHead: ViTHead | null;
+  private disposed = false;
+
+  /**
+   * Builds the model. Prefer {@link createViT} / {@link loadViT}.
+   * @param config A resolved configuration.
+   * @param initializer Initial value of each backbone parameter by Hugging Face name and tfjs shape.
+   * @param head The head, or `null`.
+   * @param trainable Whether the backbone's variables are trainable.
+   */
+  constructor(config: ViTConfig, initializer: ParameterInitializer, head: ViTHead | null, trainable = true) {
+    this.baseConfig = { ...config, imageMean: [...config.imageMean], imageStd: [...config.imageStd] };
+    const variables = new Map<string, tf.Variable>();
+    for (const spec of backboneParameterSpecs(config)) {
+      const variable = makeVariable(initializer, spec.name, spec.shape, trainable, spec.layout);
+      variables.set(spec.name, variable);
+      this.parameters.push({ name: spec.name, variable, layout: spec.layout });
+    }
+    const get = (name: string): tf.Variable => variables.get(name) as tf.Variable;
+    this.clsToken = get("vit.embeddings.cls_token");
+    this.positionEmbeddings = get("vit.embeddings.position_embeddings");
+    this.patchKernel = get("vit.embeddings.patch_embeddings.projection.weight");
+    this.patchBias = get("vit.embeddings.patch_embeddings.projection.bias");
+    const blocks: ViTBlock[] = [];
+    for (let layer = 0; layer < config.depth; layer++) {
+      const prefix = `vit.encoder.layer.${layer}.`;
+      const site = (module: string, target: LinearSite["target"]) =>
+        new LinearSite({
+          layer,
+          target,
+          kernel: get(`${prefix}${module}.weight`),
+          bias: get(`${prefix}${module}.bias`),
+        });
+      const attention = new AttentionSite(
+        layer,
+        site("attention.attention.query", "query"),
+        site("attention.attention.key", "key"),
+        site("attention.attention.value", "value"),
+        site("attention.output.dense", "output"),
+      );
+      const mlp = new MlpSite(layer, site("intermediate.dense", "fc1"), site("output.dense", "fc2"));
+      blocks.push({
+        layer,
+        normBeforeGamma: get(`${prefix}layernorm_before.weight`),
+        normBeforeBeta: get(`${prefix}layernorm_before.bias`),
+        attention,
+        normAfterGamma: get(`${prefix}layernorm_after.weight`),
+        normAfterBeta: get(`${prefix}layernorm_after.bias`),
+        mlp,
+      });
+    }
+    this.blocks = blocks;
+    this.finalNormGamma = get("vit.layernorm.weight");
+    this.finalNormBeta = get("vit.layernorm.bias");
+    this.attentionSites = blocks.map((block) => block.attention);
+    this.mlpSites = blocks.map((block) => block.mlp);
+    this.currentHead = head;
+  }
+
+  /** The configuration; `numClasses` follows the current head (0 unless it is a classification head). */
+  get config(): ViTConfig {
+    const head = this.currentHead;
+    return {
+      ...this.baseConfig,
+      imageMean: [...this.baseConfig.imageMean],
+      imageStd: [...this.baseConfig.imageStd],
+      numClasses: head instanceof ClassificationHead ? head.numClasses : 0,
+    };
+  }
+
+  /** The `@kora/spec` shape (its `numClasses` follows the head), for parameter counts and adapter files. */
+  get backboneShape(): BackboneShape {
+    return toBackboneShape(this.config);
+  }
+
+  /** The current head, or `null`. */
+  get head(): ViTHead | null {
+    return this.currentHead;
+  }
+
+  /**
+   * Replaces the head (e.g. a new {@link ClassificationHead} for other classes, or a {@link DepthHead}); the
+   * backbone and any attached adapters are untouched. The previous head is disposed unless `dispose` is false.
+   */
+  setHead(head: ViTHead | null, options: { dispose?: boolean } = {}): void {
+    if (this.currentHead !== null && this.currentHead !== head && (options.dispose ?? true)) {
+      this.currentHead.dispose();
+    }
+    this.currentHead = head;
+  }
+
+  /** Every backbone variable (embeddings, blocks, final LayerNorm), head excluded. */
+  backboneVariables(): tf.Variable[] {
+    return this.parameters.map((parameter) => parameter.variable);
+  }
+
+  /** The head's variables (empty without a head). */
+  headVariables(): tf.Variable[] {
+    return this.currentHead?.variables() ?? [];
+  }
+
+  /** Backbone and head parameters with their Hugging Face names and layouts (what {@link encodeViT} writes). */
+  namedParameters(): NamedParameter[] {
+    return [...this.parameters, ...(this.currentHead?.namedParameters() ?? [])];
+  }
+
+  /**
+   * Freezes (`false`) or unfreezes (`true`) the whole backbone. Frozen variables get no gradient (the projections
+   * use `@kora/tfjs`'s `linear`, which skips weight gradients of frozen variables); only adapters and the head train.
+   */
+  setBackboneTrainable(trainable: boolean): void {
+    for (const parameter of this.parameters) parameter.variable.trainable = trainable;
+  }
+
+  /** The model's own variables that are currently trainable (backbone and head; adapters are the adapter's). */
+  trainableVariables(): tf.Variable[] {
+    return [...this.backboneVariables(), ...this.headVariables()].filter((variable) => variable.trainable);
+  }
+
+  /**
+   * The forward pass. `pixels` is a float batch already preprocessed (see {@link preprocessImages}), `[B, H, W, C]`
+   * or `[B, C, H, W]` as `options.format` says.
+   *
+   * @throws KoraError `SHAPE_MISMATCH` when the batch's image size or channels differ from the config.
+   */
+  forward(pixels: tf.Tensor4D, options: ViTForwardOptions): ViTOutput {
+    this.assertAlive();
+    const training = options.training ?? false;
+    return tf.tidy(() => {
+      const states: tf.Tensor3D[] = [];
+      const sequence = this.encode(pixels, options.format, training, options.hiddenStates ? states : null);
+      const last = layerNorm(
+        sequence,
+        this.finalNormGamma as tf.Tensor as tf.Tensor1D,
+        this.finalNormBeta as tf.Tensor as tf.Tensor1D,
+        this.baseConfig.layerNormEps,
+      ) as tf.Tensor3D;
+      const head = this.currentHead;
+      const prediction = head === null ? null : head.apply(last, training);
+      const pool = options.pool ?? "none";
+      const output: ViTOutput = {
+        logits: head?.kind === "classification" ? (prediction as tf.Tensor2D) : null,
+        depth: head?.kind === "depth" ? (prediction as tf.Tensor4D) : null,
+        lastHiddenState: last,
+        hiddenStates: states.map((state) => poolSequence(state, pool)),
+      };
+      // tf.tidy keeps every tensor inside the returned object (it skips the nulls).
+      return output as unknown as tf.TensorContainer;
+    }) as unknown as ViTOutput;
+  }
+
+  /**
+   * The feature taps alone (no final LayerNorm, no head): the hidden state after the embeddings and after every
+   * block, `depth + 1` tensors pooled per `options.pool` — what CKA compares.
+   */
+  features(pixels: tf.Tensor4D, options: ViTFeatureOptions): tf.Tensor[] {
+    this.assertAlive();
+    return tf.tidy(() => {
+      const states: tf.Tensor3D[] = [];
+      this.encode(pixels, options.format, options.training ?? false, states);
+      return states.map((state) => poolSequence(state, options.pool ?? "none"));
+    });
+  }
+
+  /** Disposes every variable of the backbone and the head. Adapters own and dispose their own variables. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const parameter of this.parameters) parameter.variable.dispose();
+    this.currentHead?.dispose();
+  }
+
+  private assertAlive(): void {
+    if (this.disposed) {
+      throw new KoraError({ code: "INVALID_ARGUMENT", message: "this ViT has been disposed" });
+    }
+  }
+
+  /** Embeddings and blocks; pushes each hidden state into `states` when given. Returns the last block's output. */
+  private encode(
+    pixels: tf.Tensor4D,
+    format: ImageFormat,
+    training: boolean,
+    states: tf.Tensor3D[] | null,
+  ): tf.Tensor3D {
+    const { imageSize, channels, patchSize: p, dim: d, heads, layerNormEps: eps } = this.baseConfig;
+    if (pixels.rank !== 4) {
+      throw new KoraError({
+        code: "SHAPE_MISMATCH",
+        message: `pixels must be a rank-4 ${format} batch, got shape [${pixels.shape.join(", ")}]`,
+      });
+    }
+    const nhwc = format === "NCHW" ? tf.transpose(pixels, [0, 2, 3, 1]) : pixels;
+    const [batch, height, width, inChannels] = nhwc.shape;
+    if (height !== imageSize || width !== imageSize || inChannels !== channels) {
+      const expected =
+        format === "NCHW"
+          ? `[B, ${channels}, ${imageSize}, ${imageSize}]`
+          : `[B, ${imageSize}, ${imageSize}, ${channels}]`;
+      throw new KoraError({
+        code: "SHAPE_MISMATCH",
+        message: `pixels (${format}) must be ${expected}, got [${pixels.shape.join(", ")}]`,
+      });
+    }
+    const grid = imageSize / p;
+    const n = grid * grid;
+    const tokens = n + 1;
+    // [B, H, W, C] → [B·gh, P, gw, P·C] → [B·gh, gw, P, P·C] → [B·N, P·P·C]: each row is one patch.
+    const patches = tf.reshape(
+      tf.transpose(tf.reshape(nhwc, [batch * grid, p, grid, p * channels]), [0, 2, 1, 3]),
+      [batch * n, p * p * channels],
+    ) as tf.Tensor2D;
+    const embedded = tf.reshape(
+      linear(
+        patches,
+        this.patchKernel as tf.Tensor as tf.Tensor2D,
+        this.patchBias as tf.Tensor as tf.Tensor1D,
+      ),
+      [batch, n, d],
+    );
+    const cls = tf.broadcastTo(this.clsToken, [batch, 1, d]);
+    let hidden = tf.add(tf.concat([cls, embedded], 1), this.positionEmbeddings) as tf.Tensor3D;
+    states?.push(hidden);
+    const headDim = d / heads;
+    const scale = 1 / Math.sqrt(headDim);
+    const splitHeads = (x: tf.Tensor2D): tf.Tensor3D =>
+      tf.reshape(tf.transpose(tf.reshape(x, [batch, tokens, heads, headDim]), [0, 2, 1, 3]), [
+        batch * heads,
+        tokens,
+        headDim,
+      ]) as tf.Tensor3D;
+    for (const block of this.blocks) {
+      const flat = tf.reshape(hidden, [batch * tokens, d]) as tf.Tensor2D;
+      const normed = layerNorm(
+        flat,
+        block.normBeforeGamma as tf.Tensor as tf.Tensor1D,
+        block.normBeforeBeta as tf.Tensor as tf.Tensor1D,
+        eps,
+      ) as tf.Tensor2D;
+      const { q, k, v } = block.attention.projectQkv(normed, training);
+      const scores = tf.mul(batchMatMul(splitHeads(q), tf.transpose(splitHeads(k), [0, 2, 1])), scale);
+      const context = batchMatMul(tf.softmax(scores) as tf.Tensor3D, splitHeads(v));
+      const merged = tf.reshape(
+        tf.transpose(tf.reshape(context, [batch, heads, tokens, headDim]), [0, 2, 1, 3]),
+        [batch * tokens, d],
+      ) as tf.Tensor2D;
+      const attended = tf.add(flat, block.attention.output.apply(merged, training)) as tf.Tensor2D;
+      const normedAfter = layerNorm(
+        attended,
+        block.normAfterGamma as tf.Tensor as tf.Tensor1D,
+        block.normAfterBeta as tf.Tensor as tf.Tensor1D,
+        eps,
+      ) as tf.Tensor2D;
+      const inner = gelu(block.mlp.fc1.apply(normedAfter, training)) as tf.Tensor2D;
+      const ffn = block.mlp.finish(attended, block.mlp.fc2.apply(inner, training), training);
+      hidden = tf.reshape(tf.add(attended, ffn), [batch, tokens, d]) as tf.Tensor3D;
+      states?.push(hidden);
+    }
+    return hidden;
+  }
+}
+
+/** Pools a sequence `[B, 1 + N, D]` per {@link FeaturePooling}. */
+export function poolSequence(sequence: tf.Tensor3D, pool: FeaturePooling): tf.Tensor {
+  const [batch, tokens, dim] = sequence.shape;
+  switch (pool) {
+    case "none":
+      return sequence;
+    case "cls":
+      return tf.reshape(tf.slice(sequence, [0, 0, 0], [batch, 1, dim]), [batch, dim]);
+    case "mean":
+      return tf.mean(tf.slice(sequence, [0, 1, 0], [batch, tokens - 1, dim]), 1);
+    case "tokens":
+      return tf.reshape(sequence, [batch, tokens * dim]);
+    default:
+      throw new KoraError({
+        code: "INVALID_ARGUMENT",
+        message: `pool must be "none", "cls", "mean" or "tokens", got ${String(pool)}`,
+        path: "pool",
+      });
+  }
+}
+
+/**
+ * Creates a randomly initialised ViT (Hugging Face's scheme: weights N(0, 0.02) truncated at 2σ, biases 0,
+ * LayerNorm γ = 1, β = 0) from a preset name or a config, with a classification head when `numClasses > 0`.
+ *
+ * @example
+ * ```ts
+ * const vit = createViT({ preset: "vit-tiny-32", numClasses: 100 }, { seed: 1 });
+ * ```
+ */
+export function createViT(config: ViTConfigInput | ViTPresetName, options: CreateViTOptions = {}): ViT {
+  const resolved = resolveViTConfig(config);
+  const seed = options.seed ?? 0;
+  let counter = 0;
+  const initializer: ParameterInitializer = (name, shape) => {
+    if (
+      name.endsWith("layernorm_before.weight") ||
+      name.endsWith("layernorm_after.weight") ||
+      name === "vit.layernorm.weight"
+    ) {
+      return tf.ones(shape);
+    }
+    if (name.endsWith(".bias")) return tf.zeros(shape);
+    return tf.truncatedNormal(shape, 0, 0.02, "float32", seed * 7919 + counter++);
+  };
+  const head =
+    resolved.numClasses > 0
+      ? new ClassificationHead(resolved.dim, resolved.numClasses, { seed: seed * 7919 + 104729 })
+      : null;
+  return new ViT(resolved, initializer, head, options.trainable ?? true);
+}

@@ -1,0 +1,3 @@
+export { batchMatMul } from "./batch-matmul";
+export { gelu } from "./gelu";
+export { layerNorm } from "./layer-norm";

@@ -1,0 +1,3 @@
+import { runGoldenSuite } from "../test-support/golden-suite";
+
+runGoldenSuite("wasm");

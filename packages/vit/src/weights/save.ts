@@ -1,0 +1,44 @@
+import { writeSafetensors } from "@kora/spec";
+import * as tf from "@tensorflow/tfjs";
+import type { NamedParameter } from "../model/parameters";
+import type { ViT } from "../model/vit";
+import { toHfConfig } from "./checkpoint-config";
+
+/** What {@link encodeViT} returns. */
+export interface EncodedViT {
+  /** The weights as safetensors (F32, Hugging Face names and PyTorch layouts, metadata `format: "pt"`). */
+  safetensors: Uint8Array;
+  /** The Hugging Face `config.json` object (see {@link toHfConfig}). */
+  config: Record<string, unknown>;
+}
+
+function toTorch(
+  parameter: NamedParameter,
+  patchSize: number,
+  channels: number,
+): { shape: number[]; data: Float32Array } {
+  return tf.tidy(() => {
+    const value = parameter.variable as tf.Tensor;
+    let out: tf.Tensor = value;
+    if (parameter.layout === "linear") out = tf.transpose(value);
+    if (parameter.layout === "patch") {
+      const d = value.shape[1] as number;
+      // [P·P·C, D] → [P, P, C, D] → [D, C, P, P]
+      out = tf.transpose(tf.reshape(value, [patchSize, patchSize, channels, d]), [3, 2, 0, 1]);
+    }
+    return { shape: [...out.shape], data: Float32Array.from(out.dataSync() as Float32Array) };
+  });
+}
+
+/**
+ * Serialises a ViT as a Hugging Face checkpoint: safetensors with `ViTForImageClassification` names (a depth head
+ * as `depth_head.projection.*`) and the matching `config.json`. {@link decodeViT} reads it back bit-identically.
+ */
+export function encodeViT(vit: ViT): EncodedViT {
+  const { patchSize, channels } = vit.config;
+  const tensors: Record<string, { dtype: "F32"; shape: number[]; data: Float32Array }> = {};
+  for (const parameter of vit.namedParameters()) {
+    tensors[parameter.name] = { dtype: "F32", ...toTorch(parameter, patchSize, channels) };
+  }
+  return { safetensors: writeSafetensors(tensors, { format: "pt" }), config: toHfConfig(vit.config) };
+}
