@@ -1,0 +1,53 @@
+import { InvalidArgumentError } from "commander";
+import { didYouMean } from "./suggest";
+
+/** Argument parser for a flag that takes one of `values`, with a typo suggestion in the error. */
+export function oneOf<T extends string>(values: readonly T[]): (value: string) => T {
+  return (value) => {
+    if ((values as readonly string[]).includes(value)) return value as T;
+    throw new InvalidArgumentError(`expected one of ${values.join(", ")}${didYouMean(value, values)}.`);
+  };
+}
+
+/** Argument parser for a positive integer flag. */
+export function positiveInteger(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number < 1) {
+    throw new InvalidArgumentError("expected a positive integer.");
+  }
+  return number;
+}
+
+/** Argument parser for a non-negative integer flag. */
+export function nonNegativeInteger(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(number)) {
+    throw new InvalidArgumentError("expected a non-negative integer.");
+  }
+  return number;
+}
+
+/** Argument parser for a finite number flag. */
+export function finiteNumber(value: string): number {
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isFinite(number)) throw new InvalidArgumentError("expected a number.");
+  return number;
+}
+
+/** Argument parser for a comma-separated list (`a,b,c`; spaces around items are ignored). */
+export function commaList(value: string): string[] {
+  const items = value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+  if (items.length === 0) throw new InvalidArgumentError("expected a comma-separated list.");
+  return items;
+}
+
+/** Argument parser for a comma-separated list of non-negative integers (`0,6,11`). */
+export function integerList(value: string): number[] {
+  return commaList(value).map((item) => {
+    if (!/^\d+$/.test(item)) throw new InvalidArgumentError(`expected non-negative integers, got "${item}".`);
+    return Number(item);
+  });
+}
