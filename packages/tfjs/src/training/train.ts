@@ -1,0 +1,513 @@
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { KoraError } from "@kora/spec";
+import * as tf from "@tensorflow/tfjs";
+import { loadCheckpoint, restoreCheckpoint, saveCheckpoint, type TrainingPosition } from "./checkpoint";
+import { clipScale, globalNorm } from "./clip";
+import { type EvaluateOptions, type EvaluationResult, evaluate } from "./evaluate";
+import { defaultBatchSize, disposeBatch, forwardContext, forwardOf, type TrainableModel } from "./model";
+import type { Optimizer } from "./optimizer";
+import { hashSeed, SeededRandom } from "./random";
+import { constantSchedule, type LearningRateSchedule } from "./schedules";
+import { namedVariables, type TrainingVariables } from "./variables";
+
+/** What a data function receives at the start of each epoch. */
+export interface EpochContext {
+  /** The epoch (0-based). */
+  epoch: number;
+  /**
+   * Seed for this epoch's order and augmentation (`hashSeed(seed, "epoch", epoch)`): derive the shuffle from it
+   * (e.g. `new SeededRandom(context.seed).permutation(n)`) and the order is reproducible, also on resume.
+   */
+  seed: number;
+  /**
+   * How many leading batches the trainer will discard (a resume in the middle of this epoch). The trainer skips
+   * them itself; a source may use it to avoid decoding them, but must still yield them (or placeholders).
+   */
+  skip: number;
+}
+
+/**
+ * Training batches: an iterable or async iterable that can be iterated again each epoch, or a function returning
+ * one epoch's batches. For an exact resume, an epoch's batch order must depend only on {@link EpochContext.seed}.
+ */
+export type TrainingData<B> =
+  | Iterable<B>
+  | AsyncIterable<B>
+  | ((context: EpochContext) => Iterable<B> | AsyncIterable<B>);
+
+/** Progress after each optimizer step ({@link TrainOptions.onStep}). */
+export interface StepEvent {
+  /** Optimizer steps completed (1 after the first update). */
+  step: number;
+  /** Total steps of the run when known (from `steps`, or `epochs` once an epoch has been seen); else `null`. */
+  totalSteps: number | null;
+  /** Current epoch (0-based). */
+  epoch: number;
+  /** Mean loss of the step's micro-batches. */
+  loss: number;
+  /** Learning rate used by the step (the optimizer's default rate × the schedule factor). */
+  learningRate: number;
+  /** Global gradient norm before clipping. */
+  gradientNorm: number;
+  /** Whether clipping scaled the gradients. */
+  clipped: boolean;
+  /** Examples per second over this step (data loading included). */
+  imagesPerSecond: number;
+  /** Estimated seconds left (moving average of step time), or `null` while the total is unknown. */
+  etaSeconds: number | null;
+  /** Seconds since `train` started (this process). */
+  elapsedSeconds: number;
+}
+
+/** Summary at the end of each epoch ({@link TrainOptions.onEpoch}). */
+export interface EpochEvent {
+  /** The epoch that ended (0-based). */
+  epoch: number;
+  /** Optimizer steps completed. */
+  step: number;
+  /** Mean step loss over the steps of this epoch run in this process (`NaN` if none). */
+  meanLoss: number;
+  /** Examples per second over the epoch (this process). */
+  imagesPerSecond: number;
+  /** Seconds since `train` started. */
+  elapsedSeconds: number;
+}
+
+/** An evaluation during training ({@link TrainOptions.onEval}). */
+export interface EvalEvent {
+  /** Optimizer steps completed. */
+  step: number;
+  /** Epoch at evaluation (the one that just ended for end-of-epoch evaluations). */
+  epoch: number;
+  /** The evaluation's result. */
+  result: EvaluationResult;
+}
+
+/** Periodic evaluation during training. */
+export interface TrainEvaluationOptions<B>
+  extends Omit<EvaluateOptions<B>, "model" | "data" | "disposeBatches" | "seed"> {
+  /** Evaluation batches, iterated afresh each time (or a function returning them). */
+  data: Iterable<B> | AsyncIterable<B> | (() => Iterable<B> | AsyncIterable<B>);
+  /** Evaluate every this-many optimizer steps (default: never by steps). */
+  everySteps?: number;
+  /** Evaluate at the end of every epoch (default true). */
+  everyEpoch?: boolean;
+  /** Dispose each evaluation batch after use (default: as {@link TrainOptions.disposeBatches}). */
+  disposeBatches?: boolean;
+}
+
+/** Checkpointing of a training run. */
+export interface TrainCheckpointOptions {
+  /** Folder of the run's checkpoints (see {@link saveCheckpoint}). */
+  dir: string;
+  /** Save every this-many optimizer steps (default: only at the end). */
+  everySteps?: number;
+  /** Keep only the newest this-many checkpoints (default 3). */
+  keepLast?: number;
+  /** Resume from the folder's latest checkpoint when there is one (default true). */
+  resume?: boolean;
+}
+
+/** Options of {@link train}. */
+export interface TrainOptions<B> {
+  /** The model: forward function or object with `forward`, called with `training: true` inside `tf.tidy`. */
+  model: TrainableModel<B>;
+  /**
+   * The variables to optimise and checkpoint. At each step only those with `trainable === true` are updated; the
+   * optimizer state of the others is kept untouched (PyTorch semantics).
+   */
+  variables: TrainingVariables;
+  /** Training batches (see {@link TrainingData}). */
+  data: TrainingData<B>;
+  /** Loss of a micro-batch (mean over its examples), from the model's output and the batch. */
+  loss: (output: tf.Tensor, batch: B) => tf.Scalar;
+  /** The optimizer (e.g. `adamW(...)`); its state lives on after `train` returns, dispose it when done. */
+  optimizer: Optimizer;
+  /** Learning-rate factor per optimizer step (default: constant 1). */
+  schedule?: LearningRateSchedule;
+  /** Stop after this many epochs (full passes over `data`). At least one of `epochs` and `steps` is required. */
+  epochs?: number;
+  /** Stop after this many optimizer steps in total (counting steps before a resume). */
+  steps?: number;
+  /** Clip the global gradient norm to this value (PyTorch's `clip_grad_norm_`); default: no clipping. */
+  clipGradientNorm?: number;
+  /**
+   * Micro-batches whose gradients are averaged into one optimizer step (default 1). With equal micro-batches this
+   * equals one step on their union. A partial group at the end of an epoch makes a step of its own.
+   */
+  accumulationSteps?: number;
+  /** Seed of the run's random stream (dropout, augmentation) and of every epoch's order (default 0). */
+  seed?: number | string;
+  /** Examples in a batch, for images/s (default: first dimension of the batch's first tensor). */
+  batchSize?: (batch: B) => number;
+  /** Dispose each batch's tensors after use (default true). */
+  disposeBatches?: boolean;
+  /** Called after every optimizer step (and after its checkpoint, if any, is on disk). */
+  onStep?: (event: StepEvent) => void | Promise<void>;
+  /** Called at the end of every epoch. */
+  onEpoch?: (event: EpochEvent) => void | Promise<void>;
+  /** Called after every evaluation. */
+  onEval?: (event: EvalEvent) => void | Promise<void>;
+  /** Periodic evaluation (optional). */
+  evaluation?: TrainEvaluationOptions<B>;
+  /** Checkpointing and resume (optional). */
+  checkpoint?: TrainCheckpointOptions;
+}
+
+/** What {@link train} returns. */
+export interface TrainResult {
+  /** Optimizer steps completed in total. */
+  step: number;
+  /** Epoch at the end (the number of completed epochs when the run stopped on `epochs`). */
+  epoch: number;
+  /** Loss of the last step (`null` if this process made no step). */
+  loss: number | null;
+  /** Step of the checkpoint the run resumed from, or `null`. */
+  resumedFrom: number | null;
+  /** Path of the last checkpoint written or resumed from, or `null`. */
+  checkpoint: string | null;
+  /** Every evaluation made during the run. */
+  evaluations: EvalEvent[];
+}
+
+function invalid(field: string, message: string): KoraError {
+  return new KoraError({ code: "INVALID_ARGUMENT", message: `${field} ${message}`, path: field });
+}
+
+function positiveInteger(value: number | undefined, field: string): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+    throw invalid(field, `must be a positive integer, got ${value}`);
+  }
+}
+
+async function removeTemporaryFiles(dir: string): Promise<void> {
+  let names: string[] = [];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (/^\.(checkpoint-\d+\.safetensors|latest\.json)\.tmp-/.test(name))
+      await rm(join(dir, name), { force: true });
+  }
+}
+
+/**
+ * Trains `variables` of `model` on `data`: forward + loss + gradients of each micro-batch in `tf.tidy`, gradient
+ * accumulation, a finiteness check (a NaN/Inf loss or gradient stops the run with `KoraError` code `NON_FINITE`
+ * naming the step, before any variable or checkpoint changes), global-norm clipping, the optimizer update with the
+ * scheduled learning rate, atomic checkpoints (variables, optimizer state, schedule and data-order position, RNG
+ * state) and exact resume, progress callbacks and periodic evaluation. No tensor outlives a step except the
+ * optimizer's state.
+ *
+ * @example
+ * ```ts
+ * const optimizer = adamW({ learningRate: 1e-3, weightDecay: 0.05 });
+ * await train({
+ *   model: (batch, ctx) => vit.forward(batch.images, { training: ctx.training }).logits,
+ *   variables: trainableVariables(vit), data: (ctx) => batches(ctx.seed), optimizer,
+ *   loss: (logits, batch) => crossEntropy(logits, batch.labels, { labelSmoothing: 0.1 }),
+ *   schedule: warmupCosineSchedule({ warmupSteps: 100, totalSteps: 1000 }), steps: 1000,
+ *   clipGradientNorm: 1, seed: 0, checkpoint: { dir: "runs/a", everySteps: 100 },
+ * });
+ * ```
+ */
+export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
+  const named = namedVariables(options.variables);
+  const byEngineName = new Map<string, string>();
+  for (const [name, variable] of named) byEngineName.set(variable.name, name);
+  if (options.epochs === undefined && options.steps === undefined) {
+    throw invalid("epochs", "or steps is required");
+  }
+  positiveInteger(options.epochs, "epochs");
+  positiveInteger(options.steps, "steps");
+  positiveInteger(options.accumulationSteps, "accumulationSteps");
+  positiveInteger(options.checkpoint?.everySteps, "checkpoint.everySteps");
+  positiveInteger(options.checkpoint?.keepLast, "checkpoint.keepLast");
+  positiveInteger(options.evaluation?.everySteps, "evaluation.everySteps");
+  const clip = options.clipGradientNorm;
+  if (clip !== undefined && !(clip > 0 && Number.isFinite(clip))) {
+    throw invalid("clipGradientNorm", `must be a positive finite number, got ${clip}`);
+  }
+  const forward = forwardOf(options.model);
+  const schedule = options.schedule ?? constantSchedule();
+  const accumulation = options.accumulationSteps ?? 1;
+  const seed = options.seed ?? 0;
+  const disposeBatches = options.disposeBatches ?? true;
+  const batchSize = options.batchSize ?? defaultBatchSize;
+  const { optimizer } = options;
+  const checkpointOptions = options.checkpoint;
+  const keepLast = checkpointOptions?.keepLast ?? 3;
+
+  let step = 0;
+  let epoch = 0;
+  let batchInEpoch = 0;
+  let stepsPerEpoch: number | null = null;
+  let random = new SeededRandom(hashSeed(seed, "train"));
+  let resumedFrom: number | null = null;
+  let lastCheckpoint: string | null = null;
+  let lastCheckpointStep = -1;
+
+  if (checkpointOptions !== undefined) {
+    await removeTemporaryFiles(checkpointOptions.dir);
+    if (checkpointOptions.resume ?? true) {
+      const checkpoint = await loadCheckpoint(checkpointOptions.dir);
+      if (checkpoint !== null) {
+        if (String(checkpoint.position.seed) !== String(seed)) {
+          throw new KoraError({
+            code: "CHECKPOINT_MISMATCH",
+            message: `${checkpoint.path} was written by a run with seed ${checkpoint.position.seed}, this run has seed ${seed}`,
+            path: "seed",
+          });
+        }
+        restoreCheckpoint(checkpoint, Object.fromEntries(named), optimizer);
+        ({ step, epoch, batchInEpoch, stepsPerEpoch } = checkpoint.position);
+        random = SeededRandom.fromState(checkpoint.position.random);
+        resumedFrom = step;
+        lastCheckpoint = checkpoint.path;
+        lastCheckpointStep = step;
+      }
+    }
+  }
+
+  const position = (): TrainingPosition => ({
+    step,
+    epoch,
+    batchInEpoch,
+    random: random.getState(),
+    seed,
+    stepsPerEpoch,
+  });
+  const save = async (): Promise<void> => {
+    if (checkpointOptions === undefined || lastCheckpointStep === step) return;
+    lastCheckpoint = await saveCheckpoint({
+      dir: checkpointOptions.dir,
+      variables: Object.fromEntries(named),
+      optimizer,
+      position: position(),
+      keepLast,
+    });
+    lastCheckpointStep = step;
+  };
+
+  const evaluations: EvalEvent[] = [];
+  const runEvaluation = async (): Promise<void> => {
+    const evaluation = options.evaluation;
+    if (evaluation === undefined) return;
+    const { data, everySteps: _everySteps, everyEpoch: _everyEpoch, ...rest } = evaluation;
+    const result = await evaluate<B>({
+      ...rest,
+      model: options.model,
+      data: typeof data === "function" ? data() : data,
+      disposeBatches: evaluation.disposeBatches ?? disposeBatches,
+      seed: hashSeed(seed, "evaluation", step),
+    });
+    const event: EvalEvent = { step, epoch, result };
+    evaluations.push(event);
+    await options.onEval?.(event);
+  };
+
+  const stepLimit = options.steps ?? Number.POSITIVE_INFINITY;
+  const epochLimit = options.epochs ?? Number.POSITIVE_INFINITY;
+  const finished = (): boolean => step >= stepLimit || epoch >= epochLimit;
+  const totalSteps = (): number | null => {
+    const byEpochs = stepsPerEpoch === null ? Number.POSITIVE_INFINITY : epochLimit * stepsPerEpoch;
+    const total = Math.min(stepLimit, byEpochs);
+    return Number.isFinite(total) ? total : null;
+  };
+
+  const started = performance.now();
+  let lastStepEnd = started;
+  let averageStepSeconds: number | null = null;
+  let lastLoss: number | null = null;
+
+  // Accumulation state of the step in progress.
+  const accumulated = new Map<string, tf.Tensor>();
+  const microLosses: tf.Scalar[] = [];
+  let stepImages = 0;
+  const clearAccumulation = (): void => {
+    tf.dispose([...accumulated.values(), ...microLosses]);
+    accumulated.clear();
+    microLosses.length = 0;
+    stepImages = 0;
+  };
+
+  const microStep = (batch: B): void => {
+    const trainable = [...named.values()].filter((v) => v.trainable);
+    if (trainable.length === 0) {
+      throw new KoraError({
+        code: "NO_TRAINABLE_VARIABLES",
+        message: "none of the variables passed to train() is trainable",
+        path: "variables",
+      });
+    }
+    const context = forwardContext(true, step, epoch, random);
+    const { value, grads } = tf.tidy(() =>
+      tf.variableGrads(() => {
+        const loss = options.loss(forward(batch, context), batch);
+        if (loss.rank !== 0) {
+          throw new KoraError({
+            code: "SHAPE_MISMATCH",
+            message: `loss must be a scalar, got [${loss.shape}]`,
+          });
+        }
+        return loss;
+      }, trainable),
+    );
+    microLosses.push(value);
+    for (const [engineName, gradient] of Object.entries(grads)) {
+      if (gradient === null) continue;
+      const name = byEngineName.get(engineName) as string;
+      const previous = accumulated.get(name);
+      if (previous === undefined) accumulated.set(name, gradient);
+      else {
+        accumulated.set(name, tf.add(previous, gradient));
+        tf.dispose([previous, gradient]);
+      }
+    }
+    stepImages += batchSize(batch);
+  };
+
+  const optimizerStep = async (): Promise<void> => {
+    const count = microLosses.length;
+    const names = [...accumulated.keys()];
+    const { gradients, stats } = tf.tidy(() => {
+      const mean = names.map((n) => {
+        const g = accumulated.get(n) as tf.Tensor;
+        return count > 1 ? tf.div(g, count) : tf.clone(g);
+      });
+      return { gradients: mean, stats: tf.stack([tf.mean(tf.stack(microLosses)), globalNorm(mean)]) };
+    });
+    const images = stepImages;
+    clearAccumulation();
+    let applied = gradients;
+    try {
+      const [loss, norm] = Array.from(await stats.data()) as [number, number];
+      stats.dispose();
+      if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
+        const what = !Number.isFinite(loss) ? `the loss is ${loss}` : `the gradient norm is ${norm}`;
+        throw new KoraError({
+          code: "NON_FINITE",
+          message:
+            `step ${step + 1} (epoch ${epoch}): ${what}; training stopped before updating any variable` +
+            (lastCheckpoint === null ? "" : `, the last good checkpoint ${lastCheckpoint} is untouched`),
+          path: `step ${step + 1}`,
+        });
+      }
+      const scale = clip === undefined ? 1 : clipScale(norm, clip);
+      if (scale < 1) applied = tf.tidy(() => gradients.map((g) => tf.mul(g, scale)));
+      const factor = schedule(step);
+      optimizer.applyGradients(
+        names.map((name, i) => ({
+          name,
+          variable: named.get(name) as tf.Variable,
+          gradient: applied[i] as tf.Tensor,
+        })),
+        factor,
+      );
+      step += 1;
+      lastLoss = loss;
+      if (checkpointOptions?.everySteps !== undefined && step % checkpointOptions.everySteps === 0)
+        await save();
+      const now = performance.now();
+      const seconds = (now - lastStepEnd) / 1000;
+      lastStepEnd = now;
+      averageStepSeconds = averageStepSeconds === null ? seconds : 0.9 * averageStepSeconds + 0.1 * seconds;
+      const total = totalSteps();
+      await options.onStep?.({
+        step,
+        totalSteps: total,
+        epoch,
+        loss,
+        learningRate: optimizer.learningRate * factor,
+        gradientNorm: norm,
+        clipped: scale < 1,
+        imagesPerSecond: seconds > 0 ? images / seconds : 0,
+        etaSeconds: total === null ? null : Math.max(0, total - step) * averageStepSeconds,
+        elapsedSeconds: (now - started) / 1000,
+      });
+      epochLosses.push(loss);
+      epochImages += images;
+      const every = options.evaluation?.everySteps;
+      if (every !== undefined && step % every === 0) await runEvaluation();
+    } finally {
+      stats.dispose();
+      tf.dispose(gradients);
+      if (applied !== gradients) tf.dispose(applied);
+    }
+  };
+
+  let epochLosses: number[] = [];
+  let epochImages = 0;
+  try {
+    while (!finished()) {
+      const context: EpochContext = { epoch, seed: hashSeed(seed, "epoch", epoch), skip: batchInEpoch };
+      const iterable = typeof options.data === "function" ? options.data(context) : options.data;
+      const epochStart = performance.now();
+      epochLosses = [];
+      epochImages = 0;
+      let skip = batchInEpoch;
+      let seen = 0;
+      let exhausted = true;
+      for await (const batch of iterable as AsyncIterable<B>) {
+        seen += 1;
+        if (skip > 0) {
+          skip -= 1;
+          if (disposeBatches) disposeBatch(batch);
+          continue;
+        }
+        try {
+          microStep(batch);
+        } finally {
+          if (disposeBatches) disposeBatch(batch);
+        }
+        batchInEpoch += 1;
+        if (microLosses.length === accumulation) {
+          await optimizerStep();
+          if (finished()) {
+            exhausted = false;
+            break;
+          }
+        }
+      }
+      if (exhausted && microLosses.length > 0) await optimizerStep();
+      if (seen === 0) {
+        throw new KoraError({
+          code: "EMPTY_DATA",
+          message:
+            `epoch ${epoch} of the training data yielded no batches; pass a re-iterable (an array, a dataset) ` +
+            "or a function (context) => batches so that every epoch has data",
+          path: "data",
+        });
+      }
+      if (!exhausted) break;
+      if (batchInEpoch > seen) {
+        throw new KoraError({
+          code: "CHECKPOINT_MISMATCH",
+          message: `epoch ${epoch} has ${seen} batches but the checkpoint had consumed ${batchInEpoch}`,
+          path: "data",
+        });
+      }
+      stepsPerEpoch ??= Math.ceil(seen / accumulation);
+      const ended = epoch;
+      epoch += 1;
+      batchInEpoch = 0;
+      const seconds = (performance.now() - epochStart) / 1000;
+      await options.onEpoch?.({
+        epoch: ended,
+        step,
+        meanLoss:
+          epochLosses.length === 0 ? Number.NaN : epochLosses.reduce((a, b) => a + b, 0) / epochLosses.length,
+        imagesPerSecond: seconds > 0 ? epochImages / seconds : 0,
+        elapsedSeconds: (performance.now() - started) / 1000,
+      });
+      if (options.evaluation !== undefined && (options.evaluation.everyEpoch ?? true)) await runEvaluation();
+    }
+    await save();
+  } finally {
+    clearAccumulation();
+  }
+  return { step, epoch, loss: lastLoss, resumedFrom, checkpoint: lastCheckpoint, evaluations };
+}
