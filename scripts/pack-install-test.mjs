@@ -35,6 +35,16 @@ const SMOKE = {
       if (Math.abs(v - 1) > 1e-12) throw new Error("linearCKA(x, x) = " + v);
     `,
   },
+  "@kora/tfjs": {
+    subpaths: [],
+    check: `
+      const tf = await import("@tensorflow/tfjs");
+      await import("@tensorflow/tfjs-backend-wasm");
+      if (!(await tf.setBackend("wasm"))) throw new Error("the wasm backend did not initialise");
+      const y = pkg.linear(tf.ones([2, 3]), tf.variable(tf.ones([3, 2])), tf.zeros([2]));
+      if (y.dataSync()[0] !== 3) throw new Error("linear gave " + y.dataSync()[0]);
+    `,
+  },
   "@kora/datasets": {
     subpaths: [],
     check: `
