@@ -15,6 +15,8 @@ export {
   openIdxDataset,
   readIdxFile,
 } from "./idx/idx-dataset";
+export type { DenseDepthNyuDataset, DenseDepthNyuOptions } from "./nyu/dense-depth-dataset";
+export { DENSE_DEPTH_SOURCE, openDenseDepthNyu } from "./nyu/dense-depth-dataset";
 export type { MatArray } from "./nyu/mat-v5";
 export { readMatV5 } from "./nyu/mat-v5";
 export type { NyuDepthV2Dataset, NyuDepthV2Options } from "./nyu/nyu-labeled-dataset";
@@ -28,6 +30,7 @@ export type {
   Cifar100OpenOptions,
   DatasetDefinition,
   IdxOpenOptions,
+  NyuDepthDataset,
   NyuDepthV2OpenOptions,
   OpenDatasetOptions,
   SyntheticDepthOpenOptions,

@@ -77,3 +77,22 @@ export function requireDirectory(root: string, dataset: string, hint: string): s
   }
   return path;
 }
+
+/**
+ * @internal Rejects a name from a dataset file that is absolute or has a `..` segment, i.e. one that could leave
+ * the dataset root (used where entries are not files on disk, e.g. inside a zip).
+ */
+export function checkRelativeName(name: string, source: string): void {
+  if (
+    name.length === 0 ||
+    /^[\\/]|^[A-Za-z]:/.test(name) ||
+    name.split(/[\\/]/).includes("..") ||
+    name.includes("\0")
+  ) {
+    throw datasetError(
+      "INVALID_DATASET_FILE",
+      `${source}: the name ${JSON.stringify(name)} points outside the dataset folder`,
+      source,
+    );
+  }
+}

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import {
   CIFAR10_SOURCE,
   CIFAR100_SOURCE,
@@ -12,6 +13,8 @@ import {
   MNIST_CLASSES,
   openIdxDataset,
 } from "../idx/idx-dataset";
+import { isFile } from "../internal/files";
+import { DENSE_DEPTH_SOURCE, type DenseDepthNyuDataset, openDenseDepthNyu } from "../nyu/dense-depth-dataset";
 import {
   NYU_LABELED_SOURCE,
   type NyuDepthV2Dataset,
@@ -182,27 +185,50 @@ const tinyImageNet: DatasetDefinition<TinyImageNetOpenOptions, TinyImageNetDatas
     }),
 };
 
-/** Options for NYU Depth V2 (labelled .mat) in {@link openDataset}. */
+/** Options for NYU Depth V2 in {@link openDataset}. */
 export interface NyuDepthV2OpenOptions extends OpenDatasetOptions {
-  /** Train/test split indices or a split file (see {@link NyuDepthV2Options.splits}). */
+  /**
+   * Which layout `root` holds: the labelled `nyu_depth_v2_labeled.mat` (`"labeled"`) or DenseDepth's
+   * `nyu_data.zip` (`"densedepth"`). Default: detected from the files in `root`.
+   */
+  layout?: "labeled" | "densedepth";
+  /** Labelled layout: train/test split indices or a split file (see {@link NyuDepthV2Options.splits}). */
   splits?: NyuDepthV2Options["splits"];
 }
 
-const nyuDepthV2: DatasetDefinition<NyuDepthV2OpenOptions, NyuDepthV2Dataset> = {
+/** What `openDataset("nyu-depth-v2")` returns, depending on the layout. */
+export type NyuDepthDataset = NyuDepthV2Dataset | DenseDepthNyuDataset;
+
+function detectNyuLayout(root: string): "labeled" | "densedepth" {
+  if (isFile(root)) return /\.zip$/i.test(root) ? "densedepth" : "labeled";
+  if (isFile(join(root, "nyu_depth_v2_labeled.mat"))) return "labeled";
+  if (isFile(join(root, "nyu_data.zip")) || isFile(join(root, "data", "nyu2_train.csv"))) return "densedepth";
+  return "labeled";
+}
+
+const nyuDepthV2: DatasetDefinition<NyuDepthV2OpenOptions, NyuDepthDataset> = {
   name: "nyu-depth-v2",
   task: "depth",
-  format: "MATLAB v7.3 .mat (HDF5 + 512-byte user block), 1 449 frames 480×640 RGB + depth",
-  source: NYU_LABELED_SOURCE,
+  format:
+    "MATLAB v7.3 .mat (HDF5 + 512-byte user block), 1 449 frames 480×640; or DenseDepth nyu_data.zip (CSV of JPEG/PNG pairs)",
+  source: `${NYU_LABELED_SOURCE}. Or: ${DENSE_DEPTH_SOURCE}`,
   license:
     "No explicit license; cite Silberman et al., ECCV 2012 (Indoor Segmentation and Support Inference)",
   splits: ["train", "test", "all"],
-  open: (options) =>
-    openNyuDepthV2({
-      root: requireRoot("nyu-depth-v2", options.root, NYU_LABELED_SOURCE),
+  open: async (options) => {
+    const root = requireRoot(
+      "nyu-depth-v2",
+      options.root,
+      `${NYU_LABELED_SOURCE}. Or: ${DENSE_DEPTH_SOURCE}`,
+    );
+    const common = {
+      root,
       ...(options.split === undefined ? {} : { split: options.split }),
-      ...(options.splits === undefined ? {} : { splits: options.splits }),
       ...(options.verifyCounts === undefined ? {} : { verifyCounts: options.verifyCounts }),
-    }),
+    };
+    if ((options.layout ?? detectNyuLayout(root)) === "densedepth") return openDenseDepthNyu(common);
+    return openNyuDepthV2({ ...common, ...(options.splits === undefined ? {} : { splits: options.splits }) });
+  },
 };
 
 /** Options for the synthetic classification suites in {@link openDataset} (`root` is ignored). */
@@ -246,7 +272,7 @@ export interface BuiltinDatasets {
   /** Tiny-ImageNet-200 (folder of JPEGs). */
   "tiny-imagenet": { options: TinyImageNetOpenOptions; dataset: TinyImageNetDataset };
   /** NYU Depth V2 labelled set (.mat). */
-  "nyu-depth-v2": { options: NyuDepthV2OpenOptions; dataset: NyuDepthV2Dataset };
+  "nyu-depth-v2": { options: NyuDepthV2OpenOptions; dataset: NyuDepthDataset };
   /** Fashion-MNIST (IDX). */
   "fashion-mnist": { options: IdxOpenOptions; dataset: ClassificationDataset };
   /** MNIST (IDX). */
