@@ -52,7 +52,7 @@ export function toTimmCheckpoint(weights: Uint8Array): Uint8Array {
     else if (/^attention\.attention\.query\.(weight|bias)$/.test(rest)) {
       const kind = rest.endsWith("weight") ? "weight" : "bias";
       const parts = ["query", "key", "value"].map(
-        (t) => tensors[`vit.encoder.layer.${layer}.attention.attention.${t}.${kind}`] as SafetensorsTensor,
+        (t) => tensors[`vit.encoder.layer.${layer}.attention.attention.${t}.${kind}`] as GoldenTensor,
       );
       const first = parts[0] as SafetensorsTensor;
       const size = first.data.length;
@@ -100,17 +100,11 @@ export function runGoldenSuite(backend: "cpu" | "wasm"): void {
         const out = vit.forward(pixels, { format, hiddenStates: true });
         const errors: Record<string, number> = {
           logits: maxAbsDiff(out.logits as tf.Tensor, fixture.io["logits"] as GoldenTensor),
-          last_hidden_state: maxAbsDiff(
-            out.lastHiddenState,
-            fixture.io["last_hidden_state"] as SafetensorsTensor,
-          ),
+          last_hidden_state: maxAbsDiff(out.lastHiddenState, fixture.io["last_hidden_state"] as GoldenTensor),
         };
         expect(out.hiddenStates).toHaveLength(4);
         out.hiddenStates.forEach((state, k) => {
-          errors[`hidden_states.${k}`] = maxAbsDiff(
-            state,
-            fixture.io[`hidden_states.${k}`] as SafetensorsTensor,
-          );
+          errors[`hidden_states.${k}`] = maxAbsDiff(state, fixture.io[`hidden_states.${k}`] as GoldenTensor);
         });
         for (const [name, error] of Object.entries(errors)) {
           expect(error, `${name} on ${backend}`).toBeLessThanOrEqual(TOLERANCE);
