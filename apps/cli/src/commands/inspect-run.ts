@@ -1,7 +1,6 @@
 import { type AdapterSpec, type BackboneShape, countParameters, KoraError, TARGET_MODULES } from "@kora/spec";
+import { parseCheckpointConfig, toBackboneShape, VIT_PRESETS, type ViTPresetName } from "@kora/vit";
 import { parseAdapterSpecWithHints } from "../adapter-spec-input";
-import { BACKBONE_PRESET_NAMES, BACKBONE_PRESETS, type BackboneBody } from "../backbone-presets";
-import { backboneFromHfConfig, describeBackbone } from "../backbones";
 import type { Output } from "../output/context";
 import { formatInteger, formatPercent, renderFields, renderTable } from "../output/table";
 import { UsageError } from "../support/errors";
@@ -112,38 +111,47 @@ async function resolveSpec(options: InspectOptions): Promise<ResolvedSpec> {
   }
 }
 
-async function resolveBackbone(options: InspectOptions, fromManifest: BackboneShape | undefined) {
-  let name: string;
-  let source: ResolvedBackbone["source"];
-  let body: BackboneBody;
-  let classes: number | undefined;
+const PRESET_NAMES = Object.keys(VIT_PRESETS) as ViTPresetName[];
+
+async function resolveBackbone(
+  options: InspectOptions,
+  fromManifest: BackboneShape | undefined,
+): Promise<ResolvedBackbone> {
+  let resolved: { name: string; source: ResolvedBackbone["source"]; shape: BackboneShape; stated: boolean };
   if (options.backbone !== undefined) {
-    name = options.backbone;
-    source = "preset";
-    body = BACKBONE_PRESETS[options.backbone];
+    const name = options.backbone;
+    if (!Object.hasOwn(VIT_PRESETS, name)) {
+      throw new UsageError(
+        `--backbone: unknown preset "${name}", expected one of ${PRESET_NAMES.join(", ")}${didYouMean(name, PRESET_NAMES)}`,
+      );
+    }
+    const shape = toBackboneShape(VIT_PRESETS[name as ViTPresetName]);
+    resolved = { name, source: "preset", shape, stated: true };
   } else if (options.config !== undefined) {
-    const hf = backboneFromHfConfig(await readJson(options.config, "--config"), options.config);
-    name = options.config;
-    source = "config";
-    body = hf.body;
-    classes = hf.numClasses;
+    const checkpoint = parseCheckpointConfig(await readJson(options.config, "--config"));
+    resolved = {
+      name: options.config,
+      source: "config",
+      shape: toBackboneShape(checkpoint.config),
+      stated: checkpoint.numClassesStated,
+    };
   } else if (fromManifest !== undefined) {
-    name = options.spec!;
-    source = "spec";
-    body = fromManifest;
-    classes = fromManifest.numClasses;
+    resolved = { name: options.spec!, source: "spec", shape: fromManifest, stated: true };
   } else {
     throw new UsageError(
-      `give --backbone ${BACKBONE_PRESET_NAMES.join("|")} or --config FILE (a HF config.json)`,
+      `give --backbone ${PRESET_NAMES.slice(0, 4).join("|")}|… or --config FILE (a config.json)`,
     );
   }
-  const numClasses = options.classes ?? classes;
-  if (numClasses === undefined) {
-    throw new UsageError("--classes is required (the config has no id2label / num_labels)");
+  if (options.classes !== undefined) resolved.shape = { ...resolved.shape, numClasses: options.classes };
+  else if (!resolved.stated) {
+    throw new UsageError(`--classes is required: ${resolved.name} does not state the number of classes`);
   }
-  const { dim, depth, heads, mlpDim, patchSize, imageSize, channels } = body;
-  const shape: BackboneShape = { dim, depth, heads, mlpDim, numClasses, patchSize, imageSize, channels };
-  return { name, source, shape } satisfies ResolvedBackbone;
+  return { name: resolved.name, source: resolved.source, shape: resolved.shape };
+}
+
+/** One-line description of a backbone shape. */
+function describeBackbone(shape: BackboneShape): string {
+  return `dim ${shape.dim}, depth ${shape.depth}, heads ${shape.heads}, mlp ${shape.mlpDim}, patch ${shape.patchSize}, image ${shape.imageSize}, ${shape.channels} channels, ${shape.numClasses} classes`;
 }
 
 function describeSpec(spec: AdapterSpec): string {

@@ -153,7 +153,7 @@ describe("kora inspect", () => {
       ],
       [
         ["--backbone", "vit-bse", "--method", "lora"],
-        /--backbone <name>.*'vit-bse' is invalid.*did you mean vit-base\?/,
+        /--backbone: unknown preset "vit-bse".*did you mean vit-base\?/,
       ],
       [["--backbone", "vit-base", "--method", "lorra"], /--method <method>.*did you mean lora\?/],
       [
@@ -179,7 +179,7 @@ describe("kora inspect", () => {
       [["--backbone", "vit-base"], /give --method lora\|kora\|adapter-fusion/],
       [
         ["--method", "lora", "--classes", "3"],
-        /give --backbone vit-micro\|vit-tiny\|vit-small\|vit-base or --config FILE/,
+        /give --backbone vit-micro\|vit-tiny\|vit-small\|vit-base\|… or --config FILE/,
       ],
     ];
     for (const [args, message] of cases) {
@@ -189,9 +189,27 @@ describe("kora inspect", () => {
       expect(stderr).toMatch(message);
       expect(stderr.trim().split("\n")).toHaveLength(1);
     }
-    const noClasses = await runKora(["inspect", "--backbone", "vit-base", "--method", "lora"]);
-    expect(noClasses.code).toBe(2);
-    expect(noClasses.stderr).toContain("--classes is required");
+    const noClasses = join(tmpdir(), `kora-cli-config-${process.pid}.json`);
+    writeFileSync(
+      noClasses,
+      JSON.stringify({
+        model_type: "vit",
+        hidden_size: 48,
+        num_hidden_layers: 3,
+        num_attention_heads: 3,
+        intermediate_size: 192,
+        image_size: 32,
+        patch_size: 8,
+      }),
+    );
+    const unstated = await runKora(["inspect", "--config", noClasses, "--method", "lora"]);
+    expect(unstated.code).toBe(2);
+    expect(unstated.stderr).toContain("--classes is required");
+  });
+
+  it("defaults the classes to the preset's", async () => {
+    const result = await json(["inspect", "--backbone", "vit-base", "--method", "lora"]);
+    expect(result["backbone"]).toMatchObject({ shape: { numClasses: 1000 } });
   });
 
   it("--help explains the flags with examples", async () => {

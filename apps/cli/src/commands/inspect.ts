@@ -1,5 +1,4 @@
 import { type Command, Option } from "commander";
-import { BACKBONE_PRESET_NAMES, type BackbonePresetName } from "../backbone-presets";
 import type { OutputStreams } from "../output/context";
 import { action } from "../support/command";
 import {
@@ -13,7 +12,7 @@ import {
 
 /** Options of `kora inspect`, as commander parses them. */
 export interface InspectOptions {
-  backbone?: BackbonePresetName;
+  backbone?: string;
   config?: string;
   classes?: number;
   method?: "lora" | "kora" | "adapter-fusion";
@@ -38,12 +37,20 @@ export function registerInspect(program: Command, streams: OutputStreams): void 
       "Count the parameters of an adapted ViT: backbone, adapter, head, trainable share and adapter parameters per block.",
     )
     .addOption(
-      new Option("--backbone <name>", `backbone preset: ${BACKBONE_PRESET_NAMES.join(", ")}`)
-        .argParser(oneOf(BACKBONE_PRESET_NAMES))
-        .conflicts("config"),
+      new Option(
+        "--backbone <name>",
+        "a @kora/vit preset: vit-micro, vit-tiny, vit-small, vit-base (patch16-224), vit-tiny-32, …",
+      ).conflicts("config"),
     )
-    .option("--config <file>", "the backbone from a Hugging Face ViT config.json (classes from its id2label)")
-    .option("--classes <n>", "classes of the classification head (0: no head)", nonNegativeInteger)
+    .option(
+      "--config <file>",
+      "the backbone from a config.json (Hugging Face ViT or timm; classes from its labels)",
+    )
+    .option(
+      "--classes <n>",
+      "classes of the classification head, 0 for none (default: the preset's or the config's)",
+      nonNegativeInteger,
+    )
     .addOption(
       new Option("--method <method>", "adapter method: lora, kora, adapter-fusion")
         .argParser(oneOf(["lora", "kora", "adapter-fusion"] as const))
