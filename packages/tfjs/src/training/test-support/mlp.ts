@@ -31,7 +31,10 @@ export function createMlp(options: {
   const make = (name: string, shape: number[], std: number): tf.Variable => {
     const size = shape.reduce((a, b) => a * b, 1);
     const values = std === 0 ? new Float32Array(size) : random.normalArray(size, 0, std);
-    return tf.variable(tf.tensor(values, shape), true, `mlp${id}/${name}`);
+    const initial = tf.tensor(values, shape);
+    const variable = tf.variable(initial, true, `mlp${id}/${name}`);
+    initial.dispose();
+    return variable;
   };
   const variables = {
     "dense1/kernel": make("dense1/kernel", [options.inputs, options.hidden], Math.sqrt(2 / options.inputs)),
