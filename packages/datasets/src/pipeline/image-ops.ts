@@ -33,27 +33,34 @@ export function resizeBilinear(
     );
   }
   const result = out ?? new Float32Array(outHeight * outWidth * c);
-  const sy = h / outHeight;
-  const sx = w / outWidth;
+  // Source columns and weights depend on x only: compute them once.
+  const left = new Int32Array(outWidth);
+  const right = new Int32Array(outWidth);
+  const weight = new Float32Array(outWidth);
+  for (let x = 0; x < outWidth; x++) {
+    const fx = Math.min(w - 1, Math.max(0, (x + 0.5) * (w / outWidth) - 0.5));
+    const x0 = Math.floor(fx);
+    left[x] = x0 * c;
+    right[x] = Math.min(w - 1, x0 + 1) * c;
+    weight[x] = fx - x0;
+  }
   for (let y = 0; y < outHeight; y++) {
-    const fy = Math.min(h - 1, Math.max(0, (y + 0.5) * sy - 0.5));
+    const fy = Math.min(h - 1, Math.max(0, (y + 0.5) * (h / outHeight) - 0.5));
     const y0 = Math.floor(fy);
-    const y1 = Math.min(h - 1, y0 + 1);
     const ty = fy - y0;
+    const top = y0 * w * c;
+    const bottom = Math.min(h - 1, y0 + 1) * w * c;
+    let o = y * outWidth * c;
     for (let x = 0; x < outWidth; x++) {
-      const fx = Math.min(w - 1, Math.max(0, (x + 0.5) * sx - 0.5));
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(w - 1, x0 + 1);
-      const tx = fx - x0;
-      const o = (y * outWidth + x) * c;
-      const a = (y0 * w + x0) * c;
-      const b = (y0 * w + x1) * c;
-      const d = (y1 * w + x0) * c;
-      const e = (y1 * w + x1) * c;
-      for (let k = 0; k < c; k++) {
-        const top = source[a + k]! + (source[b + k]! - source[a + k]!) * tx;
-        const bottom = source[d + k]! + (source[e + k]! - source[d + k]!) * tx;
-        result[o + k] = top + (bottom - top) * ty;
+      const tx = weight[x]!;
+      const a = top + left[x]!;
+      const b = top + right[x]!;
+      const d = bottom + left[x]!;
+      const e = bottom + right[x]!;
+      for (let k = 0; k < c; k++, o++) {
+        const upper = source[a + k]! + (source[b + k]! - source[a + k]!) * tx;
+        const lower = source[d + k]! + (source[e + k]! - source[d + k]!) * tx;
+        result[o] = upper + (lower - upper) * ty;
       }
     }
   }
