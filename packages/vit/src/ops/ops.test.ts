@@ -1,0 +1,92 @@
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, describe, expect, it } from "vitest";
+import { useBackend } from "../test-support/fixtures";
+import { batchMatMul } from "./batch-matmul";
+import { gelu } from "./gelu";
+import { layerNorm } from "./layer-norm";
+
+/** erf in float64 by its Maclaurin series (converges fast for |x| ≤ 4), independent of tfjs's approximation. */
+function erf64(x: number): number {
+  let term = x;
+  let sum = x;
+  for (let n = 1; n < 200; n++) {
+    term *= (-x * x) / n;
+    sum += term / (2 * n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
+const inputs = Array.from({ length: 41 }, (_, i) => -5 + i * 0.25);
+
+afterAll(async () => {
+  await useBackend("cpu");
+});
+
+describe.each(["cpu", "wasm"] as const)("ops on %s", (backend) => {
+  it("gelu is the exact erf GELU, with the exact gradient", async () => {
+    await useBackend(backend);
+    const x = tf.tensor1d(inputs);
+    const y = gelu(x).dataSync();
+    const dy = tf
+      .grad((t) => tf.sum(gelu(t)))(x)
+      .dataSync();
+    inputs.forEach((v, i) => {
+      expect(y[i]).toBeCloseTo(0.5 * v * (1 + erf64(v / Math.SQRT2)), 5);
+      const pdf = Math.exp((-v * v) / 2) / Math.sqrt(2 * Math.PI);
+      expect(dy[i]).toBeCloseTo(0.5 * (1 + erf64(v / Math.SQRT2)) + v * pdf, 5);
+    });
+    // The tanh approximation is more than 5e-6 (the tolerance above) away somewhere on this grid: this is not it.
+    const tanhApprox = (v: number) =>
+      0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+    expect(Math.max(...inputs.map((v, i) => Math.abs((y[i] as number) - tanhApprox(v))))).toBeGreaterThan(
+      5e-5,
+    );
+    x.dispose();
+  });
+
+  it("layerNorm uses the given epsilon (1e-12 differs from tfjs's 1e-3) and matches a float64 reference", async () => {
+    await useBackend(backend);
+    const rows = [
+      [0.01, -0.02, 0.015, 0.0],
+      [3, 1, -2, 7],
+    ];
+    const gamma = [1, 2, 0.5, -1];
+    const beta = [0, 0.1, -0.1, 0.2];
+    const out = tf.tidy(() =>
+      layerNorm(tf.tensor2d(rows), tf.tensor1d(gamma), tf.tensor1d(beta), 1e-12).arraySync(),
+    ) as number[][];
+    rows.forEach((row, r) => {
+      const mean = row.reduce((a, b) => a + b, 0) / row.length;
+      const variance = row.reduce((a, b) => a + (b - mean) ** 2, 0) / row.length;
+      row.forEach((v, c) => {
+        const expected =
+          ((v - mean) / Math.sqrt(variance + 1e-12)) * (gamma[c] as number) + (beta[c] as number);
+        expect(out[r]?.[c]).toBeCloseTo(expected, 4);
+      });
+    });
+    // With tfjs's default epsilon the small-variance row would be shrunk (a visibly different result).
+    const loose = tf.tidy(() =>
+      layerNorm(tf.tensor2d(rows), tf.tensor1d(gamma), tf.tensor1d(beta), 1e-3).arraySync(),
+    ) as number[][];
+    expect(Math.abs((loose[0]?.[0] as number) - (out[0]?.[0] as number))).toBeGreaterThan(0.3);
+  });
+
+  it("batchMatMul's gradient equals tfjs's own matMul gradient", async () => {
+    await useBackend(backend);
+    tf.tidy(() => {
+      const a = tf.randomUniform([3, 4, 5], -1, 1, "float32", 1);
+      const b = tf.randomUniform([3, 5, 2], -1, 1, "float32", 2);
+      const dy = tf.randomUniform([3, 4, 2], -1, 1, "float32", 3);
+      const ours = tf.grads((x, y) => batchMatMul(x as tf.Tensor3D, y as tf.Tensor3D))([a, b], dy);
+      const reference = tf.grads((x, y) => tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D))([a, b], dy);
+      expect(batchMatMul(a as tf.Tensor3D, b as tf.Tensor3D).arraySync()).toEqual(
+        tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D).arraySync(),
+      );
+      for (let i = 0; i < 2; i++) {
+        expect(
+          tf.max(tf.abs(tf.sub(ours[i] as tf.Tensor, reference[i] as tf.Tensor))).dataSync()[0],
+        ).toBeLessThan(1e-5);
+      }
+    });
+  });
+});
