@@ -1,0 +1,123 @@
+import { KoraError } from "@kora/spec";
+
+/** A tensor read from a `.npy` file: C-order data and its shape. */
+export interface NpyArray {
+  /** NumPy dtype descriptor as stored, e.g. `"<f4"`. */
+  descr: string;
+  /** Shape (empty for a scalar). */
+  shape: number[];
+  /** Values in C (row-major) order; float64 and integer types come back as Float64Array. */
+  data: Float32Array | Float64Array;
+}
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+function invalid(file: string, message: string): KoraError {
+  return new KoraError({ code: "INVALID_NPY", message: `${file}: ${message}` });
+}
+
+/** Reads little-endian (or single-byte) numeric data of `descr` into a float array. */
+function decode(bytes: Uint8Array, descr: string, count: number, file: string): Float32Array | Float64Array {
+  const order = descr[0];
+  const kind = descr.slice(1);
+  if (order === ">" && !kind.endsWith("1")) {
+    throw invalid(file, `big-endian dtype "${descr}" is not supported (save with arr.astype("<f4"))`);
+  }
+  const size = Number(kind.slice(1));
+  if (bytes.byteLength < count * size) {
+    throw invalid(file, `holds ${bytes.byteLength} data bytes, its header promises ${count * size}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, count * size);
+  const out = kind === "f4" || kind === "f2" ? new Float32Array(count) : new Float64Array(count);
+  const read: ((offset: number) => number) | undefined = {
+    f2: (o: number) => halfToFloat(view.getUint16(o, true)),
+    f4: (o: number) => view.getFloat32(o, true),
+    f8: (o: number) => view.getFloat64(o, true),
+    i1: (o: number) => view.getInt8(o),
+    u1: (o: number) => view.getUint8(o),
+    b1: (o: number) => view.getUint8(o),
+    i2: (o: number) => view.getInt16(o, true),
+    u2: (o: number) => view.getUint16(o, true),
+    i4: (o: number) => view.getInt32(o, true),
+    u4: (o: number) => view.getUint32(o, true),
+    i8: (o: number) => Number(view.getBigInt64(o, true)),
+    u8: (o: number) => Number(view.getBigUint64(o, true)),
+  }[kind];
+  if (read === undefined) throw invalid(file, `dtype "${descr}" is not supported (numbers only)`);
+  for (let i = 0; i < count; i++) out[i] = read(i * size);
+  return out;
+}
+
+function halfToFloat(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 31) return fraction === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
+
+/** Reorders Fortran-order (column-major) data to C order. */
+function toCOrder<T extends Float32Array | Float64Array>(data: T, shape: readonly number[]): T {
+  if (shape.length < 2) return data;
+  const out = new (data.constructor as new (n: number) => T)(data.length);
+  const fStrides = shape.map((_, axis) => shape.slice(0, axis).reduce((a, b) => a * b, 1));
+  const index = new Array<number>(shape.length).fill(0);
+  for (let c = 0; c < data.length; c++) {
+    let f = 0;
+    for (let axis = 0; axis < shape.length; axis++) f += index[axis]! * fStrides[axis]!;
+    out[c] = data[f]!;
+    for (let axis = shape.length - 1; axis >= 0; axis--) {
+      index[axis]!++;
+      if (index[axis]! < shape[axis]!) break;
+      index[axis] = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * Reads a NumPy `.npy` file (format versions 1–3; little-endian float, int, uint and bool dtypes; C or Fortran
+ * order). TODO(@kora/spec): a tensor-file reader like this belongs beside `readSafetensors`; the CLI carries it
+ * only because no package has one yet.
+ *
+ * @throws KoraError `INVALID_NPY` naming the file and what is wrong.
+ */
+export function readNpy(bytes: Uint8Array, file: string): NpyArray {
+  if (bytes.byteLength < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
+    throw invalid(file, "not a .npy file (no \\x93NUMPY magic)");
+  }
+  const major = bytes[6]!;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let headerLength: number;
+  let headerStart: number;
+  if (major === 1) {
+    headerLength = view.getUint16(8, true);
+    headerStart = 10;
+  } else if (major === 2 || major === 3) {
+    if (bytes.byteLength < 12) throw invalid(file, "truncated header");
+    headerLength = view.getUint32(8, true);
+    headerStart = 12;
+  } else {
+    throw invalid(file, `unsupported .npy format version ${major}`);
+  }
+  if (headerStart + headerLength > bytes.byteLength) throw invalid(file, "truncated header");
+  const header = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(
+    bytes.subarray(headerStart, headerStart + headerLength),
+  );
+  const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (descr === undefined || fortran === undefined || shapeText === undefined) {
+    throw invalid(file, `cannot read the header ${JSON.stringify(header.trim())}`);
+  }
+  const shape = shapeText
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")
+    .map(Number);
+  if (shape.some((n) => !Number.isSafeInteger(n) || n < 0)) throw invalid(file, `bad shape (${shapeText})`);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const raw = decode(bytes.subarray(headerStart + headerLength), descr, count, file);
+  return { descr, shape, data: fortran === "True" ? toCOrder(raw, shape) : raw };
+}
