@@ -1,5 +1,3 @@
-import { readdir, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
 import {
   KoraError,
   readSafetensors,
@@ -7,8 +5,8 @@ import {
   type SafetensorsTensorInput,
   writeSafetensors,
 } from "@kora/spec";
-import { writeFileAtomic } from "@kora/spec/node";
 import * as tf from "@tensorflow/tfjs";
+import { nodeIo } from "./node-io";
 import type { Optimizer, OptimizerStateJson } from "./optimizer";
 import type { RandomState } from "./random";
 import { namedVariables, type TrainingVariables } from "./variables";
@@ -94,9 +92,10 @@ async function tensorInput(tensor: tf.Tensor): Promise<SafetensorsTensorInput> {
  * renamed, so a half-written file never has a checkpoint name.
  */
 export async function listCheckpoints(dir: string): Promise<CheckpointEntry[]> {
+  const { fs, path } = await nodeIo();
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = await fs.readdir(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
@@ -105,7 +104,7 @@ export async function listCheckpoints(dir: string): Promise<CheckpointEntry[]> {
   return names
     .map((name) => ({ name, match: pattern.exec(name) }))
     .filter((e) => e.match !== null)
-    .map((e) => ({ step: Number(e.match?.[1]), path: join(dir, e.name) }))
+    .map((e) => ({ step: Number(e.match?.[1]), path: path.join(dir, e.name) }))
     .sort((a, b) => a.step - b.step);
 }
 
@@ -119,6 +118,7 @@ export async function listCheckpoints(dir: string): Promise<CheckpointEntry[]> {
  */
 export async function saveCheckpoint(input: SaveCheckpointInput): Promise<string> {
   const { dir, optimizer, position, keepLast } = input;
+  const { fs, path: paths, writeFileAtomic } = await nodeIo();
   if (keepLast !== undefined && !(Number.isInteger(keepLast) && keepLast >= 1)) {
     throw new KoraError({
       code: "INVALID_ARGUMENT",
@@ -136,16 +136,16 @@ export async function saveCheckpoint(input: SaveCheckpointInput): Promise<string
   const state = { format: FORMAT, version: FORMAT_VERSION, position, optimizer: optimizer.stateJson() };
   const bytes = writeSafetensors(tensors, { [FORMAT]: JSON.stringify(state) });
   const name = fileName(position.step);
-  const path = join(dir, name);
+  const path = paths.join(dir, name);
   await writeFileAtomic(path, bytes);
   await writeFileAtomic(
-    join(dir, LATEST_CHECKPOINT_FILE),
+    paths.join(dir, LATEST_CHECKPOINT_FILE),
     `${JSON.stringify({ file: name, step: position.step })}\n`,
   );
   if (keepLast !== undefined) {
     const all = await listCheckpoints(dir);
     const stale = all.filter((entry) => entry.path !== path).slice(0, Math.max(0, all.length - keepLast));
-    for (const entry of stale) await rm(entry.path, { force: true });
+    for (const entry of stale) await fs.rm(entry.path, { force: true });
   }
   return path;
 }
@@ -160,9 +160,10 @@ function corrupt(path: string, message: string, cause?: unknown): KoraError {
 
 /** Reads one checkpoint file. */
 export async function readCheckpoint(path: string): Promise<Checkpoint> {
+  const { fs } = await nodeIo();
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(path));
+    bytes = new Uint8Array(await fs.readFile(path));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new KoraError({
@@ -212,9 +213,11 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
  * Without a pointer file (a crash before the first pointer write) the newest complete checkpoint file is used.
  */
 export async function loadCheckpoint(dir: string): Promise<Checkpoint | null> {
+  const { fs, path } = await nodeIo();
+  const join = path.join;
   let pointer: string | undefined;
   try {
-    pointer = await readFile(join(dir, LATEST_CHECKPOINT_FILE), "utf8");
+    pointer = await fs.readFile(join(dir, LATEST_CHECKPOINT_FILE), "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }

@@ -1,11 +1,10 @@
-import { readdir, rm } from "node:fs/promises";
-import { join } from "node:path";
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint, type TrainingPosition } from "./checkpoint";
 import { clipScale, globalNorm } from "./clip";
 import { type EvaluateOptions, type EvaluationResult, evaluate } from "./evaluate";
 import { defaultBatchSize, disposeBatch, forwardContext, forwardOf, type TrainableModel } from "./model";
+import { nodeIo } from "./node-io";
 import type { Optimizer } from "./optimizer";
 import { hashSeed, SeededRandom } from "./random";
 import { constantSchedule, type LearningRateSchedule } from "./schedules";
@@ -182,15 +181,16 @@ function positiveInteger(value: number | undefined, field: string): void {
 }
 
 async function removeTemporaryFiles(dir: string): Promise<void> {
+  const { fs, path } = await nodeIo();
   let names: string[] = [];
   try {
-    names = await readdir(dir);
+    names = await fs.readdir(dir);
   } catch {
     return;
   }
   for (const name of names) {
     if (/^\.(checkpoint-\d+\.safetensors|latest\.json)\.tmp-/.test(name))
-      await rm(join(dir, name), { force: true });
+      await fs.rm(path.join(dir, name), { force: true });
   }
 }
 

@@ -1,0 +1,22 @@
+/** Node's file modules and the atomic writer, as the checkpoint code uses them. */
+export interface NodeIo {
+  /** `node:fs/promises`. */
+  fs: typeof import("node:fs/promises");
+  /** `node:path`. */
+  path: typeof import("node:path");
+  /** `@kora/spec/node`'s temp-file + fsync + rename writer. */
+  writeFileAtomic: typeof import("@kora/spec/node").writeFileAtomic;
+}
+
+let cached: Promise<NodeIo> | undefined;
+
+/**
+ * Loads the Node file modules on first use, so the package's main entry has no top-level `node:` import and still
+ * bundles for browsers; only checkpointing needs Node.
+ */
+export function nodeIo(): Promise<NodeIo> {
+  cached ??= Promise.all([import("node:fs/promises"), import("node:path"), import("@kora/spec/node")]).then(
+    ([fs, path, spec]) => ({ fs, path, writeFileAtomic: spec.writeFileAtomic }),
+  );
+  return cached;
+}
