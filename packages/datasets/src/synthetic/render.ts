@@ -171,7 +171,7 @@ export function renderSyntheticImage(request: SyntheticImageRequest, out?: Uint8
       const v = (-sin * px + cos * py) / pixelsPerUnit;
       const coverage = 0.5 - shapeDistance(shape, u, v) * pixelsPerUnit;
       if (coverage > 0) {
-        const alpha = coverage >= 1 ? 1 : coverage;
+        const alpha = Math.min(1, coverage);
         const t = textureValue(texture, u, v, frequency, phase);
         r += (c0 + d0 * t - r) * alpha;
         g += (c1 + d1 * t - g) * alpha;

@@ -49,7 +49,7 @@ export function shapeDistance(shape: number, u: number, v: number): number {
       return Math.max(au * 0.866 - vv * 0.5, vv) - 0.5;
     }
     case 3:
-      return (au + av) * 0.7071 - 0.64;
+      return (au + av) * Math.SQRT1_2 - 0.64;
     case 4:
       return Math.abs(Math.sqrt(u * u + v * v) - 0.66) - 0.26;
     case 5:
@@ -84,7 +84,7 @@ export function textureValue(texture: number, u: number, v: number, f: number, p
     case 2:
       return Math.sin(f * Math.PI * u + phase) > 0 ? 1 : 0;
     case 3:
-      return Math.sin(f * Math.PI * (u + v) * 0.7071 + phase) > 0 ? 1 : 0;
+      return Math.sin(f * Math.PI * (u + v) * Math.SQRT1_2 + phase) > 0 ? 1 : 0;
     case 4:
       return Math.sin(f * Math.PI * u + phase) * Math.sin(f * Math.PI * v + phase) > 0 ? 1 : 0;
     case 5: {
