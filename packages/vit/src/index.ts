@@ -17,6 +17,7 @@ export type {
   NamedParameter,
   ParameterInitializer,
   ParameterLayout,
+  SetHeadOptions,
   ViTBlock,
   ViTFeatureOptions,
   ViTForwardOptions,

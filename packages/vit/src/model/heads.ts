@@ -75,10 +75,12 @@ export class ClassificationHead implements ViTHead {
     this.bias = makeVariable(init, "classifier.bias", [numClasses], trainable, "plain");
   }
 
+  /** Kernel and bias. */
   variables(): tf.Variable[] {
     return [this.kernel, this.bias];
   }
 
+  /** `classifier.weight` / `classifier.bias` (Hugging Face names). */
   namedParameters(): NamedParameter[] {
     return [
       { name: "classifier.weight", variable: this.kernel, layout: "linear" },
@@ -95,6 +97,7 @@ export class ClassificationHead implements ViTHead {
     });
   }
 
+  /** Disposes kernel and bias. */
   dispose(): void {
     this.kernel.dispose();
     this.bias.dispose();
@@ -130,6 +133,9 @@ export class DepthHead implements ViTHead {
   /** Channels of the predicted map. */
   readonly outChannels: number;
 
+  /**
+   * @param config Shape of the head (must match the backbone it is set on).
+   */
   constructor(
     readonly config: DepthHeadConfig,
     options: HeadOptions = {},
@@ -148,10 +154,12 @@ export class DepthHead implements ViTHead {
     this.bias = makeVariable(init, "depth_head.projection.bias", [width], trainable, "plain");
   }
 
+  /** Kernel and bias. */
   variables(): tf.Variable[] {
     return [this.kernel, this.bias];
   }
 
+  /** `depth_head.projection.weight` / `.bias`. */
   namedParameters(): NamedParameter[] {
     return [
       { name: "depth_head.projection.weight", variable: this.kernel, layout: "linear" },
@@ -183,6 +191,7 @@ export class DepthHead implements ViTHead {
     });
   }
 
+  /** Disposes kernel and bias. */
   dispose(): void {
     this.kernel.dispose();
     this.bias.dispose();

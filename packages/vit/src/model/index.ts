@@ -5,6 +5,7 @@ export type {
   CreateViTOptions,
   FeaturePooling,
   ImageFormat,
+  SetHeadOptions,
   ViTBlock,
   ViTFeatureOptions,
   ViTForwardOptions,

@@ -55,6 +55,12 @@ export interface ViTOutput {
   hiddenStates: tf.Tensor[];
 }
 
+/** Options of {@link ViT.setHead}. */
+export interface SetHeadOptions {
+  /** Dispose the previous head's variables. Default true. */
+  dispose?: boolean;
+}
+
 /** Options of {@link createViT}. */
 export interface CreateViTOptions {
   /** Seed of the random initialisation. Default 0. */
@@ -193,7 +199,7 @@ export class ViT implements AdaptableModel {
    * Replaces the head (e.g. a new {@link ClassificationHead} for other classes, or a {@link DepthHead}); the
    * backbone and any attached adapters are untouched. The previous head is disposed unless `dispose` is false.
    */
-  setHead(head: ViTHead | null, options: { dispose?: boolean } = {}): void {
+  setHead(head: ViTHead | null, options: SetHeadOptions = {}): void {
     if (this.currentHead !== null && this.currentHead !== head && (options.dispose ?? true)) {
       this.currentHead.dispose();
     }
