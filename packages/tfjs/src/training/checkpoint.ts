@@ -8,7 +8,7 @@ import {
 import * as tf from "@tensorflow/tfjs";
 import { nodeIo } from "./node-io";
 import type { Optimizer, OptimizerStateJson } from "./optimizer";
-import type { RandomState } from "./random";
+import { type RandomState, SeededRandom } from "./random";
 import { namedVariables, type TrainingVariables } from "./variables";
 
 /** Name of the pointer file naming the latest complete checkpoint of a folder. */
@@ -192,6 +192,17 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
   }
   if (state.format !== FORMAT || state.version !== FORMAT_VERSION || !state.position || !state.optimizer) {
     throw corrupt(path, `not a ${FORMAT} version ${FORMAT_VERSION} file`);
+  }
+  const { position } = state;
+  for (const field of ["step", "epoch", "batchInEpoch"] as const) {
+    if (!(Number.isInteger(position[field]) && position[field] >= 0)) {
+      throw corrupt(path, `position.${field} must be a non-negative integer, got ${position[field]}`);
+    }
+  }
+  try {
+    SeededRandom.fromState(position.random);
+  } catch (error) {
+    throw corrupt(path, "position.random is not a valid random state", error);
   }
   const variables: Record<string, SafetensorsTensor> = {};
   const optimizerTensors: Record<string, SafetensorsTensor> = {};

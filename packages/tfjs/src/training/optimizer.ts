@@ -94,6 +94,7 @@ function invalid(field: string, message: string): KoraError {
   return new KoraError({ code: "INVALID_ARGUMENT", message: `${field} ${message}`, path: field });
 }
 
+/** Throws `INVALID_ARGUMENT` naming `field` unless `value` is a finite number ≥ 0. @internal */
 export function checkNonNegative(value: number, field: string): void {
   if (!(typeof value === "number" && Number.isFinite(value) && value >= 0)) {
     throw invalid(field, `must be a finite number ≥ 0, got ${value}`);
@@ -110,7 +111,11 @@ function matches(group: ParameterGroup, name: string, variable: tf.Variable): bo
   return match.includes(name);
 }
 
-/** Shared machinery: group resolution, per-variable slots and step counts, state import/export. */
+/**
+ * Shared machinery of `adamW` and `sgd`: group resolution, per-variable slots and step counts, state
+ * import/export. Subclasses implement one variable's update.
+ * @internal
+ */
 export abstract class SlotOptimizer implements Optimizer {
   abstract readonly kind: string;
   protected readonly defaults: ResolvedGroup;

@@ -318,6 +318,13 @@ describe("train", () => {
     const names = await readdir(checkpointDir);
     expect(names.some((n) => n.includes(".tmp-"))).toBe(false);
     expect((await loadCheckpoint(checkpointDir))?.position.step).toBe(5);
+    // A pointer to something that is not a checkpoint is reported, never silently used.
+    await writeFile(join(checkpointDir, "checkpoint-000000009.safetensors"), "partial");
+    await writeFile(
+      join(checkpointDir, "latest.json"),
+      JSON.stringify({ file: "checkpoint-000000009.safetensors" }),
+    );
+    expect((await rejection(loadCheckpoint(checkpointDir))).code).toBe("INVALID_CHECKPOINT");
   });
 
   it("freezing a variable mid-run leaves it and its optimizer state untouched", async () => {
@@ -369,6 +376,9 @@ describe("train", () => {
     await run({ steps: 1, checkpoint: { dir: checkpointDir } });
     expect((await rejection(run({ steps: 2, seed: 6, checkpoint: { dir: checkpointDir } }))).code).toBe(
       "CHECKPOINT_MISMATCH",
+    );
+    expect((await rejection(run({ steps: 2, checkpoint: { dir: checkpointDir, resume: false } }))).code).toBe(
+      "CHECKPOINT_EXISTS",
     );
     w.dispose();
   });

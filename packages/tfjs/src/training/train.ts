@@ -1,6 +1,12 @@
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
-import { loadCheckpoint, restoreCheckpoint, saveCheckpoint, type TrainingPosition } from "./checkpoint";
+import {
+  listCheckpoints,
+  loadCheckpoint,
+  restoreCheckpoint,
+  saveCheckpoint,
+  type TrainingPosition,
+} from "./checkpoint";
 import { clipScale, globalNorm } from "./clip";
 import { type EvaluateOptions, type EvaluationResult, evaluate } from "./evaluate";
 import { defaultBatchSize, disposeBatch, forwardContext, forwardOf, type TrainableModel } from "./model";
@@ -104,7 +110,10 @@ export interface TrainCheckpointOptions {
   everySteps?: number;
   /** Keep only the newest this-many checkpoints (default 3). */
   keepLast?: number;
-  /** Resume from the folder's latest checkpoint when there is one (default true). */
+  /**
+   * Resume from the folder's latest checkpoint when there is one (default true). With `false`, a folder that
+   * already holds checkpoints is an error (`CHECKPOINT_EXISTS`) rather than a mix of two runs.
+   */
   resume?: boolean;
 }
 
@@ -252,6 +261,15 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
 
   if (checkpointOptions !== undefined) {
     await removeTemporaryFiles(checkpointOptions.dir);
+    if (checkpointOptions.resume === false && (await listCheckpoints(checkpointOptions.dir)).length > 0) {
+      throw new KoraError({
+        code: "CHECKPOINT_EXISTS",
+        message:
+          `${checkpointOptions.dir} already holds checkpoints and checkpoint.resume is false: ` +
+          "remove the folder, choose another one, or resume from it",
+        path: "checkpoint.dir",
+      });
+    }
     if (checkpointOptions.resume ?? true) {
       const checkpoint = await loadCheckpoint(checkpointOptions.dir);
       if (checkpoint !== null) {
