@@ -122,12 +122,14 @@ export function loadBatch(
   options: BatchOptions,
   position?: number,
 ): ImageBatch;
+/** {@link loadBatch} for a depth dataset: images, depths and a validity mask. */
 export function loadBatch(
   dataset: DepthDataset,
   indices: ArrayLike<number>,
   options: BatchOptions,
   position?: number,
 ): DepthBatch;
+/** {@link loadBatch} for any dataset. */
 export function loadBatch(
   dataset: Dataset,
   indices: ArrayLike<number>,
@@ -243,7 +245,9 @@ export function iterateBatches(
   dataset: ClassificationDataset,
   options: BatchOptions,
 ): AsyncIterable<ImageBatch>;
+/** {@link iterateBatches} for a depth dataset. */
 export function iterateBatches(dataset: DepthDataset, options: BatchOptions): AsyncIterable<DepthBatch>;
+/** {@link iterateBatches} for any dataset. */
 export function iterateBatches(
   dataset: Dataset,
   options: BatchOptions,

@@ -338,6 +338,7 @@ export function listDatasets(): string[] {
 export function getDataset<Name extends BuiltinDatasetName>(
   name: Name,
 ): DatasetDefinition<BuiltinDatasets[Name]["options"], BuiltinDatasets[Name]["dataset"]>;
+/** {@link getDataset} for a registered (non built-in) name. */
 export function getDataset(name: string): DatasetDefinition;
 export function getDataset(name: string): DatasetDefinition {
   const definition = registry.get(name);
@@ -366,6 +367,7 @@ export function openDataset<Name extends BuiltinDatasetName>(
   name: Name,
   options?: BuiltinDatasets[Name]["options"],
 ): Promise<BuiltinDatasets[Name]["dataset"]>;
+/** {@link openDataset} for a registered (non built-in) name. */
 export function openDataset(name: string, options?: OpenDatasetOptions): Promise<Dataset>;
 export async function openDataset(name: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
   const definition = getDataset(name);
