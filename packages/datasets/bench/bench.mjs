@@ -7,7 +7,13 @@ import { join } from "node:path";
 import { encode as encodePng } from "fast-png";
 import h5wasm from "h5wasm/node";
 import jpeg from "jpeg-js";
-import * as datasets from "../dist/index.js";
+
+const datasets = await import("../dist/index.js").catch((error) => {
+  console.error(
+    `bench: cannot load ../dist/index.js (run \`pnpm --filter @kora/datasets build\` first): ${error.message}`,
+  );
+  process.exit(1);
+});
 
 const results = [];
 const tmp = mkdtempSync(join(tmpdir(), "kora-bench-"));
