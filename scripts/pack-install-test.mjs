@@ -45,6 +45,17 @@ const SMOKE = {
       if (y.dataSync()[0] !== 3) throw new Error("linear gave " + y.dataSync()[0]);
     `,
   },
+  "@kora/vit": {
+    subpaths: [],
+    check: `
+      const tf = await import("@tensorflow/tfjs");
+      await import("@tensorflow/tfjs-backend-wasm");
+      if (!(await tf.setBackend("wasm"))) throw new Error("the wasm backend did not initialise");
+      const vit = pkg.createViT("vit-micro", { seed: 1 });
+      const out = vit.forward(tf.zeros([1, 3, 32, 32]), { format: "NCHW" });
+      if (out.logits.shape.join() !== "1,10") throw new Error("logits shape " + out.logits.shape);
+    `,
+  },
   "@kora/datasets": {
     subpaths: [],
     check: `
