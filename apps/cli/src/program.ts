@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import packageJson from "../package.json";
+import { registerBackend } from "./commands/backend";
 import { registerCka } from "./commands/cka";
 import { registerDatasets } from "./commands/datasets";
 import { registerInspect } from "./commands/inspect";
@@ -24,7 +25,7 @@ export function createProgram(streams: OutputStreams): Command {
   const program = new Command("kora");
   program
     .description(
-      "KoRA-TS on the command line: adapter parameter counts, CKA between representations, dataset checks.",
+      "KoRA-TS on the command line: adapter parameter counts, CKA between representations, dataset and backend checks.",
     )
     .version(packageJson.version, "-V, --version", "print the version")
     .option("--json", "write machine-readable JSON to stdout (and nothing else)")
@@ -48,6 +49,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage. Run 'kora <command> --help' for a comm
   registerInspect(program, streams);
   registerCka(program, streams);
   registerDatasets(program, streams);
+  registerBackend(program, streams);
   return program;
 }
 

@@ -1,0 +1,46 @@
+import { type Command, InvalidArgumentError, Option } from "commander";
+import type { OutputStreams } from "../output/context";
+import { action } from "../support/command";
+import { oneOf, positiveInteger } from "../support/options";
+
+/** Options of `kora backend`, as commander parses them. */
+export interface BackendOptions {
+  prefer?: "tensorflow" | "wasm" | "cpu";
+  seconds: number;
+  size: number;
+}
+
+function seconds(value: string): number {
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isFinite(number) || number < 0 || number > 60) {
+    throw new InvalidArgumentError("expected seconds between 0 and 60.");
+  }
+  return number;
+}
+
+/** Registers `kora backend`. */
+export function registerBackend(program: Command, streams: OutputStreams): void {
+  const command = program
+    .command("backend")
+    .description(
+      "Select the TensorFlow.js backend as @kora/tfjs does (KORA_BACKEND, --prefer, else tensorflow > wasm > cpu), list what is installed, and measure a matrix-multiply rate.",
+    )
+    .addOption(
+      new Option("--prefer <backend>", "tensorflow, wasm or cpu (KORA_BACKEND overrides it)").argParser(
+        oneOf(["tensorflow", "wasm", "cpu"] as const),
+      ),
+    )
+    .option("--seconds <s>", "how long to run the GEMM rate check, 0 to skip", seconds, 2)
+    .option("--size <n>", "side of the square matrices multiplied", positiveInteger, 256)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  kora backend
+  KORA_BACKEND=cpu kora backend --json
+  kora backend --prefer wasm --seconds 5 --size 512`,
+    );
+  action<BackendOptions>(command, streams, async (options, output) =>
+    (await import("./backend-run")).runBackend(options, output),
+  );
+}
