@@ -35,12 +35,12 @@ export interface SceneSphere {
 }
 
 /**
- * A scene for the synthetic depth suite. Camera at the origin looking along +z, y up, pinhole with focal
- * length `focal` in pixels relative to the image width (`f = focal × width`). Depth is the z coordinate of the
- * first hit (as Kinect/NYU depth), in metres.
+ * A scene for the synthetic depth suite. Camera at the origin looking along +z, y up, pinhole with focal length
+ * `focal` relative to the longer image side (`f = focal × max(width, height)` pixels). Depth is the z coordinate of
+ * the first hit (as Kinect/NYU depth), in metres.
  */
 export interface DepthScene {
-  /** Focal length as a multiple of the image width. */
+  /** Focal length as a multiple of the longer image side. */
   focal: number;
   /** Planes (floor, back wall, optional side wall and ceiling). */
   planes: ScenePlane[];
@@ -63,8 +63,10 @@ const color = (rng: Random, saturated: boolean): [number, number, number] => {
 
 /**
  * Samples a room-like scene: floor, back wall at 6–9.5 m, sometimes a side wall and a ceiling, and 1–4 boxes and
- * spheres standing between 1 m and the wall. Every ray of a camera with `focal ≥ 0.8` hits something between
- * {@link SYNTHETIC_DEPTH_RANGE}[0] and [1].
+ * spheres standing between 1 m and the wall. Its focal length is at least 0.8, so every ray leaves the camera at
+ * most 32° off-axis; with the camera 1–1.6 m above the floor, walls ≥ 2.2 m away and objects ≥ 1 m away, every
+ * pixel at any image size sees something between {@link SYNTHETIC_DEPTH_RANGE}[0] and [1] (the back wall, at most
+ * 9.5 m, catches every ray).
  */
 export function sampleDepthScene(seed: number): DepthScene {
   const rng = createRandom(seed);
@@ -137,7 +139,7 @@ export function renderDepthScene(
   checkInteger(width, "width", 2, 4096);
   const image = new Uint8Array(height * width * 3);
   const depth = new Float32Array(height * width);
-  const f = scene.focal * width;
+  const f = scene.focal * Math.max(width, height);
   const noise = createRandom(noiseSeed);
   const [lx, ly, lz] = scene.light;
   for (let y = 0; y < height; y++) {

@@ -96,7 +96,7 @@ describe("synthetic depth suite", () => {
     const height = 30;
     const width = 40;
     const focal = 0.9;
-    const f = focal * width;
+    const f = focal * Math.max(width, height);
     const wallOnly = renderDepthScene(
       {
         focal,
@@ -157,6 +157,14 @@ describe("synthetic depth suite", () => {
     expect(max - min).toBeGreaterThan(3);
     expect(a.depthShape).toEqual([48, 64]);
     expect(sampleDepthScene(5)).toEqual(sampleDepthScene(5));
+    // Also for a tall image (the focal length follows the longer side).
+    const tall = openSyntheticDepthDataset({ seed: 2, height: 40, width: 10, trainSize: 30 });
+    for (let i = 0; i < 30; i++) {
+      for (const d of tall.get(i).depth) {
+        expect(d).toBeGreaterThanOrEqual(SYNTHETIC_DEPTH_RANGE[0]);
+        expect(d).toBeLessThanOrEqual(SYNTHETIC_DEPTH_RANGE[1]);
+      }
+    }
     expect(openSyntheticDepthDataset({ split: "all" }).size).toBe(2400);
   });
 });
