@@ -24,6 +24,20 @@ export { composeDeltas, koraQkv } from "./core/kora-math";
 export { lowRankDelta } from "./core/low-rank";
 export { loraScaling } from "./core/scaling";
 export type {
+  KoraLayersOptions,
+  KoraValueDenseArgs,
+  LayersAdapterOptions,
+  LoraDenseArgs,
+  LoraLayersOptions,
+} from "./layers";
+export {
+  applyKoraToLayersModel,
+  applyLoraToLayersModel,
+  KoraValueDense,
+  LoraDense,
+  registerAdapterLayers,
+} from "./layers";
+export type {
   ExportPeftOptions,
   LoadAdapterOptions,
   LoadFusionAdapterOptions,

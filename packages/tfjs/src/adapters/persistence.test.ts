@@ -228,12 +228,12 @@ describe("two-stage AdapterFusion", () => {
       await saveAdapter(model, dirs[task]!, { includeHead: false });
       stage1[task] = handle.getAdapterTensors({ includeHead: false });
     }
-    const spec = {
+    const spec: AdapterSpecInput = {
       method: "adapter-fusion",
       adapters: ["taskA", "taskB"],
       reduction: 4,
       training: "two-stage",
-    } as const;
+    };
     const model = tiny();
     const handle = applyAdapters(model, spec);
     await loadFusionAdapter(model, dirs["taskA"]!, { into: "taskA" });
@@ -257,7 +257,12 @@ describe("two-stage AdapterFusion", () => {
     tf.dispose([x, value, grads]);
 
     const wrong = tiny();
-    applyAdapters(wrong, { ...spec, bottleneck: 3 });
+    applyAdapters(wrong, {
+      method: "adapter-fusion",
+      adapters: ["taskA", "taskB"],
+      bottleneck: 3,
+      training: "two-stage",
+    });
     await expect(loadFusionAdapter(wrong, dirs["taskA"]!, { into: "taskA" })).rejects.toThrow(
       /different bottleneck/,
     );

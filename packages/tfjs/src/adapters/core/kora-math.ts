@@ -79,17 +79,31 @@ export function composeDeltas(
 }
 
 /**
- * KoRA on one block: the three low-rank deltas of the adapter input `x: [n, D]` (already dropped out), their
- * composition, and the gated update of the value path, `v' = v + g·δ_c` (with `apply: "qkv"` also
- * `q' = q + δ_q`, `k' = k + δ_k`, `v' = v + δ_v + g·δ_c`).
+ * KoRA's three low-rank deltas `δ_t = s·(x·A_t)·B_t` of the adapter input `x: [n, D]` (already dropped out) and
+ * the gated composed delta `g·δ_c` (`δ_c` alone when the gate mode is `"none"`).
  */
-export function koraQkv(x: tf.Tensor2D, qkv: Qkv, weights: KoraBlockWeights, spec: KoraMathSpec): Qkv {
+export function koraDeltas(
+  x: tf.Tensor2D,
+  weights: KoraBlockWeights,
+  spec: KoraMathSpec,
+): { deltas: [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]; gated: tf.Tensor2D } {
   return tf.tidy(() => {
     const deltas = [weights.query, weights.key, weights.value].map((p) =>
       lowRankDelta(x, p.a, p.b, spec.scale),
     ) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     const composed = composeDeltas(deltas, weights.composition, spec.composition);
     const gated = weights.gate === null ? composed : (tf.mul(composed, weights.gate) as tf.Tensor2D);
+    return { deltas, gated };
+  });
+}
+
+/**
+ * KoRA on one block: `v' = v + g·δ_c` (with `apply: "qkv"` also `q' = q + δ_q`, `k' = k + δ_k`,
+ * `v' = v + δ_v + g·δ_c`), see {@link koraDeltas}.
+ */
+export function koraQkv(x: tf.Tensor2D, qkv: Qkv, weights: KoraBlockWeights, spec: KoraMathSpec): Qkv {
+  return tf.tidy(() => {
+    const { deltas, gated } = koraDeltas(x, weights, spec);
     if (spec.apply === "value") return { q: qkv.q, k: qkv.k, v: tf.add(qkv.v, gated) as tf.Tensor2D };
     return {
       q: tf.add(qkv.q, deltas[0]) as tf.Tensor2D,
