@@ -177,10 +177,11 @@ export function loadBatch(
       image = cropAndFlip(image, [h, w, outC], window);
       if (depth !== undefined) depth = cropAndFlip(depth, [h, w, 1], window);
     }
+    // Normalise before resizing: bilinear weights sum to 1, so the result is the same and there are fewer pixels.
+    normalizeInPlace(image, outC, normalization);
     const slot = images.subarray(k * stride, (k + 1) * stride);
     if (outH !== h || outW !== w) resizeBilinear(image, [h, w, outC], outH, outW, slot);
     else slot.set(image);
-    normalizeInPlace(slot, outC, normalization);
     if (isDepth && depth !== undefined) {
       const depthSlot = depths!.subarray(k * pixels, (k + 1) * pixels);
       if (outH !== h || outW !== w) resizeNearest(depth, [h, w, 1], outH, outW, depthSlot);

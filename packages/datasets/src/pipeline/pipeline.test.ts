@@ -132,6 +132,16 @@ describe("batching", () => {
     // Pixel (0,0) of item 4 is 40 → (40/255 - 0.5) / 0.5 in every channel.
     expect(batch.images[0]).toBeCloseTo((40 / 255 - 0.5) / 0.5, 5);
     expect(batch.images[1]).toBe(batch.images[0]);
+    // Same as resizing the [0, 255] image first and normalising afterwards.
+    const reference = normalizeInPlace(
+      resizeBilinear(Uint8Array.from(data.get(7).image.flatMap((v) => [v, v, v])), [2, 3, 3], 4, 6),
+      3,
+      NORMALIZATIONS.vit,
+    );
+    const second = batch.images.subarray(4 * 6 * 3);
+    reference.forEach((value, i) => {
+      expect(second[i]).toBeCloseTo(value, 5);
+    });
     const plain = loadBatch(data, [2], { batchSize: 1 });
     expect(Array.from(plain.images).map((v) => Math.round(v * 255))).toEqual([20, 21, 22, 23, 24, 25]);
   });
