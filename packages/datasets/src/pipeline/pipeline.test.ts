@@ -134,7 +134,12 @@ describe("batching", () => {
     expect(batch.images[1]).toBe(batch.images[0]);
     // Same as resizing the [0, 255] image first and normalising afterwards.
     const reference = normalizeInPlace(
-      resizeBilinear(Uint8Array.from(data.get(7).image.flatMap((v) => [v, v, v])), [2, 3, 3], 4, 6),
+      resizeBilinear(
+        Uint8Array.from(Array.from(data.get(7).image).flatMap((v) => [v, v, v])),
+        [2, 3, 3],
+        4,
+        6,
+      ),
       3,
       NORMALIZATIONS.vit,
     );
