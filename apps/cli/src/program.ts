@@ -4,6 +4,7 @@ import { registerBackend } from "./commands/backend";
 import { registerCka } from "./commands/cka";
 import { registerDatasets } from "./commands/datasets";
 import { registerInspect } from "./commands/inspect";
+import { registerPredict } from "./commands/predict";
 import type { GlobalFlags, OutputStreams } from "./output/context";
 import { EXIT, UsageError } from "./support/errors";
 
@@ -25,7 +26,7 @@ export function createProgram(streams: OutputStreams): Command {
   const program = new Command("kora");
   program
     .description(
-      "KoRA-TS on the command line: adapter parameter counts, CKA between representations, dataset and backend checks.",
+      "KoRA-TS on the command line: adapter parameter counts, CKA between representations, ViT predictions, dataset and backend checks.",
     )
     .version(packageJson.version, "-V, --version", "print the version")
     .option("--json", "write machine-readable JSON to stdout (and nothing else)")
@@ -49,6 +50,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage. Run 'kora <command> --help' for a comm
   registerInspect(program, streams);
   registerCka(program, streams);
   registerDatasets(program, streams);
+  registerPredict(program, streams);
   registerBackend(program, streams);
   return program;
 }

@@ -1,0 +1,53 @@
+import { type Command, Option } from "commander";
+import type { OutputStreams } from "../output/context";
+import { action } from "../support/command";
+import { oneOf, positiveInteger } from "../support/options";
+
+/** Options of `kora predict`, as commander parses them. */
+export interface PredictOptions {
+  weights: string;
+  config?: string;
+  input: string;
+  topK: number;
+  backend?: "tensorflow" | "wasm" | "cpu";
+}
+
+/** Registers `kora predict`. */
+export function registerPredict(program: Command, streams: OutputStreams): void {
+  const command = program
+    .command("predict")
+    .description(
+      "Classify images with a ViT checkpoint (Hugging Face or timm safetensors + config.json): top-k classes, or the raw logits with --json.",
+    )
+    .requiredOption(
+      "--weights <file>",
+      "model.safetensors, or a checkpoint folder (model.safetensors + config.json)",
+    )
+    .option(
+      "--config <file>",
+      "config.json (Hugging Face or timm); default: the config.json beside the weights",
+    )
+    .requiredOption(
+      "--input <file>",
+      "a PNG/JPEG image (resized and normalised with the config's mean/std), or a .safetensors with pixel_values [B, C, H, W] as Hugging Face's processor writes it",
+    )
+    .option("--top-k <k>", "classes to print per image", positiveInteger, 5)
+    .addOption(
+      new Option(
+        "--backend <name>",
+        "tfjs backend: tensorflow, wasm or cpu (default: the first available)",
+      ).argParser(oneOf(["tensorflow", "wasm", "cpu"] as const)),
+    )
+    .addHelpText(
+      "after",
+      `
+With --json the output is {"logits": [[...], ...]}: one row per image, exactly as the model computes them.
+
+Examples:
+  kora predict --weights vit-base-patch16-224 --input cat.jpg
+  kora predict --weights model.safetensors --config config.json --input pixel_values.safetensors --json`,
+    );
+  action<PredictOptions>(command, streams, async (options, output) =>
+    (await import("./predict-run")).runPredict(options, output),
+  );
+}
