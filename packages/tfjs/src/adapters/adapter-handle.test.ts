@@ -90,6 +90,18 @@ describe("applyAdapters: variables follow adapterTensorLayout", () => {
     });
   }
 
+  it("trainHead: false keeps the head out of the trainable variables and frozen", () => {
+    const model = tiny();
+    const handle = applyAdapters(model, { method: "kora", rank: 2 }, { trainHead: false });
+    const count = countParameters(parseAdapterSpec({ method: "kora", rank: 2 }), TINY_SHAPE, {
+      trainHead: false,
+    });
+    expect(sizeOf(handle.trainableVariables())).toBe(count.trainable);
+    for (const v of model.headVariables()) expect(v.trainable).toBe(false);
+    removeAdapters(model);
+    for (const v of model.headVariables()) expect(v.trainable).toBe(true);
+  });
+
   it("backbone variables receive no gradient; every trainable variable does", () => {
     const model = tiny();
     const handle = applyAdapters(model, { method: "lora", targets: ["query", "fc2"] });

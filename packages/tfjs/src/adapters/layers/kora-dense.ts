@@ -112,6 +112,7 @@ export class KoraValueDense extends tf.layers.Layer {
     return adapterTensorLayout(spec, backbone, { includeHead: false });
   }
 
+  /** Creates the frozen kernel/bias and the adapter weights (initialised as the site adapters). */
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const width = inputWidth(inputShape, this.name);
     const units = this.args.units;
@@ -139,6 +140,7 @@ export class KoraValueDense extends tf.layers.Layer {
     this.built = true;
   }
 
+  /** `[..., units]`. */
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     return [...shape.slice(0, -1), this.args.units];
@@ -170,6 +172,7 @@ export class KoraValueDense extends tf.layers.Layer {
     };
   }
 
+  /** The adapted projection; dropout is active when `kwargs.training` is true. */
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
     return tf.tidy(() => {
       const x = singleInput(inputs);
@@ -194,6 +197,7 @@ export class KoraValueDense extends tf.layers.Layer {
     });
   }
 
+  /** The Dense options plus the adapter's, flat, for `tf.serialization`. */
   override getConfig(): tf.serialization.ConfigDict {
     const s = this.spec;
     return {

@@ -66,6 +66,7 @@ export class LoraDense extends tf.layers.Layer {
     this.dropoutMasks = new SeededDropout(this.spec.dropout, args.seed ?? 0);
   }
 
+  /** Creates the frozen kernel/bias and the adapter weights (initialised as the site adapters). */
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const width = inputWidth(inputShape, this.name);
     const units = this.args.units;
@@ -105,11 +106,13 @@ export class LoraDense extends tf.layers.Layer {
     this.built = true;
   }
 
+  /** `[..., units]`. */
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     return [...shape.slice(0, -1), this.args.units];
   }
 
+  /** The adapted projection; dropout is active when `kwargs.training` is true. */
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
     return tf.tidy(() => {
       const x = singleInput(inputs);
@@ -128,6 +131,7 @@ export class LoraDense extends tf.layers.Layer {
     });
   }
 
+  /** The Dense options plus the adapter's, flat, for `tf.serialization`. */
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),
