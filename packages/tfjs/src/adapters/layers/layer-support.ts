@@ -28,16 +28,6 @@ export function inputWidth(inputShape: tf.Shape | tf.Shape[], layer: string): nu
   return width;
 }
 
-/** Initial value of an adapter tensor for a layer weight, by the same rules as the site adapters. */
-export function initialLayerWeight(
-  spec: AdapterSpec,
-  info: AdapterTensorInfo,
-  layout: ReadonlyMap<string, AdapterTensorInfo>,
-  seed: number,
-): tf.Tensor {
-  return initialAdapterTensor(spec, info, layout, seed);
-}
-
 /** Adds one non-regularised float32 weight of tfjs shape `tfjsShape(info.shape)` initialised like an adapter tensor. */
 export function addAdapterWeight(
   add: (name: string, shape: number[], trainable: boolean) => LayerWeight,
@@ -48,7 +38,7 @@ export function addAdapterWeight(
   seed: number,
 ): LayerWeight {
   const weight = add(weightName, tfjsShape(info.shape), info.trainable);
-  const initial = initialLayerWeight(spec, info, layout, seed);
+  const initial = initialAdapterTensor(spec, info, layout, seed);
   weight.write(initial);
   initial.dispose();
   return weight;
