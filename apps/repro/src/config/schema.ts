@@ -1,0 +1,99 @@
+import { z } from "zod";
+
+/** How a variant trains: an adapter on the frozen backbone, the head alone, or everything (full fine-tuning). */
+export const trainingMethodSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("adapter"),
+    /** An adapter spec as `parseAdapterSpec` accepts it (validated again when the run starts). */
+    adapter: z.looseObject({ method: z.enum(["lora", "kora", "adapter-fusion"]) }),
+  }),
+  z.object({ kind: z.literal("head-only") }),
+  z.object({ kind: z.literal("full") }),
+]);
+export type TrainingMethod = z.infer<typeof trainingMethodSchema>;
+
+/** The tasks a run can perform (see src/tasks). */
+export const taskSchema = z.enum(["source", "transfer", "cka", "dense"]);
+export type TaskName = z.infer<typeof taskSchema>;
+
+/** Metrics a run reports, by task. */
+export const metricSchema = z.enum([
+  "paramsTunedPct",
+  "ckaSim",
+  "accuracy",
+  "macroF1",
+  "accuracyDisabled",
+  "distantCka",
+  "rmse",
+  "absRel",
+  "delta1",
+  "delta2",
+  "delta3",
+]);
+export type MetricName = z.infer<typeof metricSchema>;
+
+/** One row of an experiment's table. */
+export const variantSchema = z.object({
+  /** Stable id, `[a-z0-9-]+`. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "variant ids are lower-case words joined by '-'"),
+  /** Row label as the paper writes it. */
+  label: z.string().min(1),
+  /** What the run does. */
+  task: taskSchema,
+  /** How the model is trained (for `transfer` and `cka`: how the source model was trained). */
+  method: trainingMethodSchema,
+  /** Transfer only: permute the labels of the target training subset (a leak control; must fall to chance). */
+  shuffleLabels: z.boolean().default(false),
+  /** Row label in the paper's table this row is compared with (a key of the claims file's table), if any. */
+  claim: z.string().optional(),
+});
+export type Variant = z.infer<typeof variantSchema>;
+
+/** One experiment = one file under apps/repro/experiments/. */
+export const experimentSchema = z
+  .object({
+    /** Short id used by `--only` (`4.1`, `ablation-dcomp`, `controls`). */
+    id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
+    /** Heading in the report. */
+    title: z.string().min(1),
+    /** What the experiment tests, one or two sentences (shown under the heading). */
+    description: z.string().min(1),
+    /** Key of the paper's table in the claims file (`4.1`, `4.2`, ...), or null when the paper has none. */
+    claims: z.string().nullable().default(null),
+    /** Columns of the table, in order. */
+    metrics: z.array(metricSchema).min(1),
+    /** The rows. */
+    variants: z.array(variantSchema).min(1),
+    /** Draw the CKA matrices of the variants as heatmaps (4.3). */
+    heatmaps: z.boolean().default(false),
+    /** Draw the training-loss curves of the variants. */
+    curves: z.boolean().default(false),
+  })
+  .superRefine((experiment, ctx) => {
+    const seen = new Set<string>();
+    experiment.variants.forEach((variant, index) => {
+      if (seen.has(variant.id)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `duplicate variant id "${variant.id}"`,
+          path: ["variants", index, "id"],
+        });
+      }
+      seen.add(variant.id);
+      if (variant.shuffleLabels && variant.task !== "transfer") {
+        ctx.addIssue({
+          code: "custom",
+          message: "shuffleLabels is only meaningful for task transfer",
+          path: ["variants", index, "shuffleLabels"],
+        });
+      }
+      if (variant.task === "cka" && variant.method.kind !== "adapter") {
+        ctx.addIssue({
+          code: "custom",
+          message: "cka variants compare adapters",
+          path: ["variants", index, "method"],
+        });
+      }
+    });
+  });
+export type Experiment = z.infer<typeof experimentSchema>;

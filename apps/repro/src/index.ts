@@ -1,0 +1,12 @@
+/**
+ * `kora-repro`: the reproduction harness of KoRA-TS (the seed paper's experiments 4.1–4.4, ablations and
+ * controls, with a report beside the paper's claims).
+ * @packageDocumentation
+ */
+export { loadExperiments, parseExperiment } from "./config/experiments";
+export type { Preset, PresetName } from "./config/presets";
+export { PRESET_NAMES, resolvePreset } from "./config/presets";
+export type { Experiment, Variant } from "./config/schema";
+export { main } from "./main";
+export type { RunReproOptions, RunReproResult } from "./runner";
+export { runRepro } from "./runner";

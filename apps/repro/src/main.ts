@@ -1,0 +1,95 @@
+import { parseArgs } from "node:util";
+import { KoraError } from "@kora/spec";
+import { PRESET_NAMES, type PresetName } from "./config/presets";
+import { runRepro } from "./runner";
+
+const USAGE = `Usage: kora-repro [--preset smoke|default|paper] [--only 4.1,4.3] [--seeds N] [--out DIR]
+                  [--data-root DIR] [--weights PATH]
+
+Runs the KoRA reproduction (experiments 4.1-4.4, ablations, controls) and writes report.md / report.html.
+  --preset     smoke (CI, seconds), default (embedded data, about 10 minutes on 2 cores), paper (real data)
+  --only       comma-separated experiment ids: 4.1 4.2 4.3 4.4 ablation (all ablations) ablation-dcomp
+               ablation-gate ablation-apply ablation-composition ablation-rank controls
+  --seeds      number of seeds (default: the preset's)
+  --out        results folder (default: repro-results/<preset>); re-running skips completed runs
+  --data-root  paper preset: folder with cifar-100-binary/, tiny-imagenet-200/, nyu/
+  --weights    paper preset: ViT-B/16 safetensors (file or checkpoint folder)
+The last line printed is the path of report.md.`;
+
+/** Streams the program writes to (tests pass their own). */
+export interface MainStreams {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** The command line; returns the exit code (0 ok, 1 a failure, 2 bad usage). */
+export async function main(
+  argv: readonly string[],
+  streams: MainStreams = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) },
+): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        preset: { type: "string" },
+        only: { type: "string" },
+        seeds: { type: "string" },
+        out: { type: "string" },
+        "data-root": { type: "string" },
+        weights: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    streams.stderr(`kora-repro: ${(error as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (values["help"]) {
+    streams.stdout(`${USAGE}\n`);
+    return 0;
+  }
+  const preset = (values["preset"] as string | undefined) ?? "default";
+  if (!(PRESET_NAMES as readonly string[]).includes(preset)) {
+    streams.stderr(`kora-repro: --preset must be one of ${PRESET_NAMES.join(", ")}, got "${preset}"\n`);
+    return 2;
+  }
+  let seeds: number | undefined;
+  if (values["seeds"] !== undefined) {
+    seeds = Number(values["seeds"]);
+    if (!(Number.isInteger(seeds) && seeds >= 1)) {
+      streams.stderr(`kora-repro: --seeds must be a positive integer, got "${String(values["seeds"])}"\n`);
+      return 2;
+    }
+  }
+  const only =
+    values["only"] === undefined
+      ? null
+      : String(values["only"])
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== "");
+  try {
+    const result = await runRepro({
+      preset: preset as PresetName,
+      only,
+      ...(seeds === undefined ? {} : { seeds }),
+      ...(values["out"] === undefined ? {} : { out: String(values["out"]) }),
+      ...(values["data-root"] === undefined ? {} : { dataRoot: String(values["data-root"]) }),
+      ...(values["weights"] === undefined ? {} : { weights: String(values["weights"]) }),
+      write: streams.stderr,
+    });
+    streams.stderr(
+      `kora-repro: ${result.runs.ran} run(s) done, ${result.runs.skipped} already complete, ${result.runs.failed} failed; ` +
+        `wall time ${result.wallSeconds.toFixed(1)} s\n`,
+    );
+    streams.stdout(`${result.reportMarkdown}\n`);
+    return result.runs.failed > 0 ? 1 : 0;
+  } catch (error) {
+    const code = KoraError.isInstance(error) ? (error as KoraError).code : null;
+    streams.stderr(`kora-repro: ${(error as Error).message}\n`);
+    return code === "INVALID_ARGUMENT" ? 2 : 1;
+  }
+}

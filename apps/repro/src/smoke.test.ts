@@ -1,0 +1,103 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadExperiments } from "./config/experiments";
+import { runRepro } from "./runner";
+
+const CHROMIUM = "/usr/bin/chromium";
+const haveChromium = existsSync(CHROMIUM);
+// In CI the runner installs chromium, so its absence is a failure there, never a skip.
+const runInBrowser = haveChromium || process.env["CI"] !== undefined;
+const out = mkdtempSync(join(tmpdir(), "kora-repro-smoke-"));
+const artifacts = resolve(import.meta.dirname, "..", "artifacts");
+
+afterAll(() => {
+  rmSync(out, { recursive: true, force: true });
+});
+
+describe("the smoke preset end to end", () => {
+  it("runs every experiment, writes every section of the report, and skips completed runs on a re-run", {
+    timeout: 120_000,
+  }, async () => {
+    const lines: string[] = [];
+    const first = await runRepro({ preset: "smoke", out, write: (t) => lines.push(t), interactive: false });
+    expect(first.runs.failed, lines.join("")).toBe(0);
+    expect(first.runs.ran).toBe(first.runs.total);
+    const markdown = readFileSync(first.reportMarkdown, "utf8");
+    for (const experiment of loadExperiments()) expect(markdown).toContain(`## ${experiment.title}`);
+    expect(markdown).toContain("## Directional claims");
+    expect(markdown).toContain("Preset: **smoke**");
+    expect(markdown).toContain("https://github.com/OnePunchMonk/KoRA/");
+    expect(markdown).toMatch(/\| LoRA \(r=8\) \| source \| [\d.]+ ± [\d.]+ \| 1\.45 \|/);
+    expect(markdown).toMatch(/shuffled target labels .*(ok: at chance|LEAK\?)/);
+    expect(lines.join("")).toMatch(/\[\d+\/\d+\] .* \| plan \d+% .*ETA/);
+    const run = JSON.parse(readFileSync(join(out, "runs", `${readdirFirst(join(out, "runs"))}`), "utf8"));
+    expect(run).toMatchObject({
+      status: "ok",
+      backend: "wasm",
+      git: expect.any(Object),
+      timings: expect.any(Object),
+    });
+    expect(existsSync(join(out, "figures", "cka-kora-dcomp4-selected.png"))).toBe(true);
+
+    const second = await runRepro({ preset: "smoke", out, write: () => {}, interactive: false });
+    expect(second.runs).toMatchObject({ ran: 0, skipped: first.runs.total, failed: 0 });
+  });
+
+  it.runIf(runInBrowser)(
+    "renders report.html in headless Chromium with its tables and figures",
+    { timeout: 60_000 },
+    async () => {
+      expect(existsSync(CHROMIUM), `${CHROMIUM} is missing; CI must install chromium`).toBe(true);
+      const html = join(out, "report.html");
+      expect(existsSync(html)).toBe(true);
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+        ],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        await page.goto(`file://${html}`);
+        const counts = await page.evaluate(() => ({
+          tables: document.querySelectorAll("table").length,
+          rows: document.querySelectorAll("tbody tr").length,
+          svgs: document.querySelectorAll("figure svg").length,
+          heatmaps: document.querySelectorAll('figure[data-figure^="4.3:"] svg rect').length,
+          curves: document.querySelectorAll("figure svg polyline, figure svg circle").length,
+          provenance: document.querySelector("#provenance")?.textContent ?? "",
+          external: [...document.querySelectorAll("[src],link[href]")].length,
+        }));
+        expect(counts.tables).toBe(11);
+        expect(counts.rows).toBeGreaterThan(30);
+        expect(counts.svgs).toBeGreaterThanOrEqual(7);
+        expect(counts.heatmaps).toBeGreaterThan(8);
+        expect(counts.curves).toBeGreaterThan(0);
+        expect(counts.provenance).toContain("Preset: smoke");
+        expect(counts.external).toBe(0);
+        const box = await page.locator("figure").first().boundingBox();
+        expect(box?.width ?? 0).toBeGreaterThan(100);
+        mkdirSync(artifacts, { recursive: true });
+        await page.screenshot({ path: join(artifacts, "report-smoke.png"), fullPage: true });
+        await page.locator("#exp-4\\.3").screenshot({ path: join(artifacts, "report-smoke-cka.png") });
+      } finally {
+        await browser.close();
+      }
+    },
+  );
+});
+
+function readdirFirst(dir: string): string {
+  return readdirSync(dir).find((n) => n.endsWith(".json")) as string;
+}
