@@ -5,8 +5,9 @@ import { registerCka } from "./commands/cka";
 import { registerDatasets } from "./commands/datasets";
 import { registerInspect } from "./commands/inspect";
 import { registerPredict } from "./commands/predict";
+import { registerTrain } from "./commands/train";
 import type { GlobalFlags, OutputStreams } from "./output/context";
-import { EXIT, UsageError } from "./support/errors";
+import { EXIT, InterruptedError, UsageError } from "./support/errors";
 
 /** Collapses a (possibly multi-line) message to one line. */
 function oneLine(text: string): string {
@@ -45,8 +46,9 @@ export function createProgram(streams: OutputStreams): Command {
   program.addHelpText(
     "after",
     `
-Exit codes: 0 ok, 1 failure, 2 bad usage. Run 'kora <command> --help' for a command's flags.`,
+Exit codes: 0 ok, 1 failure, 2 bad usage, 130 stopped by Ctrl-C (train, transfer: a checkpoint was saved). Run 'kora <command> --help' for a command's flags.`,
   );
+  registerTrain(program, streams);
   registerInspect(program, streams);
   registerCka(program, streams);
   registerDatasets(program, streams);
@@ -67,6 +69,10 @@ export async function reportError(
   }
   const usage = error instanceof UsageError;
   const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof InterruptedError) {
+    streams.stderr.write(`kora: ${oneLine(message)}\n`);
+    return EXIT.interrupted;
+  }
   streams.stderr.write(`kora: error: ${oneLine(message)}\n`);
   if (flags.verbose === true) {
     let current: unknown = error;

@@ -1,6 +1,6 @@
-import { type AdapterSpec, type BackboneShape, countParameters, KoraError, TARGET_MODULES } from "@kora/spec";
+import { type AdapterSpec, type BackboneShape, countParameters } from "@kora/spec";
 import { parseCheckpointConfig, toBackboneShape, VIT_PRESETS, type ViTPresetName } from "@kora/vit";
-import { parseAdapterSpecWithHints } from "../adapter-spec-input";
+import { asFlagError, resolveSpec } from "../adapter-flags";
 import type { Output } from "../output/context";
 import { formatInteger, formatPercent, renderFields, renderTable } from "../output/table";
 import { UsageError } from "../support/errors";
@@ -8,107 +8,10 @@ import { readJson } from "../support/files";
 import { didYouMean } from "../support/suggest";
 import type { InspectOptions } from "./inspect";
 
-type Method = AdapterSpec["method"];
-
-/** Method flags: the spec field each sets, and the methods it applies to. */
-const METHOD_FLAGS = {
-  rank: { flag: "--rank", path: "rank", methods: ["lora", "kora"] },
-  alpha: { flag: "--alpha", path: "alpha", methods: ["lora", "kora"] },
-  layers: { flag: "--layers", path: "layers", methods: ["lora", "kora", "adapter-fusion"] },
-  targets: { flag: "--targets", path: "targets", methods: ["lora"] },
-  dComp: { flag: "--d-comp", path: "composition.hidden", methods: ["kora"] },
-  composition: { flag: "--composition", path: "composition.kind", methods: ["kora"] },
-  gate: { flag: "--gate", path: "gate.per", methods: ["kora"] },
-  adapters: { flag: "--adapters", path: "adapters", methods: ["adapter-fusion"] },
-  reduction: { flag: "--reduction", path: "reduction", methods: ["adapter-fusion"] },
-  fusion: { flag: "--fusion", path: "fusion.variant", methods: ["adapter-fusion"] },
-} as const satisfies Record<string, { flag: string; path: string; methods: readonly Method[] }>;
-
-type MethodFlag = keyof typeof METHOD_FLAGS;
-
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
-  const keys = path.split(".");
-  let current = target;
-  for (const key of keys.slice(0, -1)) {
-    current[key] ??= {};
-    current = current[key] as Record<string, unknown>;
-  }
-  current[keys[keys.length - 1]!] = value;
-}
-
-/** The adapter spec input the method flags describe (validated by @kora/spec afterwards). */
-function specInputFromFlags(method: Method, options: InspectOptions): Record<string, unknown> {
-  const input: Record<string, unknown> = { method };
-  for (const [name, { flag, path, methods }] of Object.entries(METHOD_FLAGS)) {
-    let value = options[name as MethodFlag];
-    if (value === undefined) continue;
-    if (!(methods as readonly Method[]).includes(method)) {
-      throw new UsageError(`${flag} applies to --method ${methods.join(" or ")}, not ${method}`);
-    }
-    if (name === "targets") {
-      for (const target of value as string[]) {
-        if (!(TARGET_MODULES as readonly string[]).includes(target)) {
-          throw new UsageError(
-            `--targets: unknown projection "${target}", expected ${TARGET_MODULES.join(", ")}${didYouMean(target, TARGET_MODULES)}`,
-          );
-        }
-      }
-    }
-    if (name === "adapters") {
-      value = Array.from({ length: value as number }, (_, i) => `adapter_${i}`);
-    }
-    setPath(input, path, value);
-  }
-  return input;
-}
-
-/** Turns an INVALID_SPEC error about a field that came from a flag into a usage error naming the flag. */
-function asFlagError(error: unknown): unknown {
-  if (!KoraError.isInstance(error) || error.code !== "INVALID_SPEC" || error.path === undefined) return error;
-  const path = error.path.replace(/\[\d+\]$/, "");
-  const entry = Object.values(METHOD_FLAGS).find((f) => f.path === path);
-  if (entry === undefined) return error;
-  return new UsageError(`${entry.flag}: ${error.message}`, { cause: error });
-}
-
 interface ResolvedBackbone {
   name: string;
   source: "preset" | "config" | "spec";
   shape: BackboneShape;
-}
-
-interface ResolvedSpec {
-  spec: AdapterSpec;
-  /** The backbone stored in an adapter manifest given to --spec, if any. */
-  manifestBackbone: BackboneShape | undefined;
-}
-
-async function resolveSpec(options: InspectOptions): Promise<ResolvedSpec> {
-  if (options.spec !== undefined) {
-    const input = await readJson(options.spec, "--spec");
-    // An adapter folder's adapter.json (format "kora-adapter") carries the spec and the backbone it was made for.
-    if (
-      input !== null &&
-      typeof input === "object" &&
-      (input as { format?: unknown }).format === "kora-adapter"
-    ) {
-      const manifest = input as { spec?: unknown; backbone?: unknown };
-      return {
-        spec: parseAdapterSpecWithHints(manifest.spec, `${options.spec} (spec)`),
-        manifestBackbone: manifest.backbone as BackboneShape | undefined,
-      };
-    }
-    return { spec: parseAdapterSpecWithHints(input, options.spec), manifestBackbone: undefined };
-  }
-  if (options.method === undefined) {
-    throw new UsageError("give --method lora|kora|adapter-fusion (with its flags) or --spec FILE");
-  }
-  const input = specInputFromFlags(options.method, options);
-  try {
-    return { spec: parseAdapterSpecWithHints(input, undefined), manifestBackbone: undefined };
-  } catch (error) {
-    throw asFlagError(error);
-  }
 }
 
 const PRESET_NAMES = Object.keys(VIT_PRESETS) as ViTPresetName[];

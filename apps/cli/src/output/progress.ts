@@ -3,8 +3,8 @@ import type { Output } from "./context";
 
 /** A progress indicator for a loop of known length. */
 export interface Progress {
-  /** Advances by `steps` (default 1). */
-  tick(steps?: number): void;
+  /** Advances by `steps` (default 1); `detail` (e.g. `loss 0.41 | 350 img/s`) replaces the shown detail. */
+  tick(steps?: number, detail?: string): void;
   /** Ends the indicator (draws the final state). Safe to call twice. */
   stop(): void;
 }
@@ -15,30 +15,43 @@ export interface ProgressOptions {
   label: string;
   /** Number of steps. */
   total: number;
+  /** Steps already done (a resumed run). Default 0. */
+  start?: number;
+  /**
+   * Show a caller-supplied detail (passed to {@link Progress.tick}) instead of the bar's own percentage and ETA,
+   * e.g. the training loop's loss, learning rate, images/s and ETA. Default false.
+   */
+  detail?: boolean;
 }
 
 /**
  * A progress bar (cli-progress) on stderr when stderr is a terminal; otherwise plain lines
- * (`label: 3/10 (30 %)`) at every tenth of the way, and nothing at all in `--json` mode.
+ * (`label: 3/10 (30 %)`, plus the detail) at every tenth of the way, and nothing at all in `--json` mode.
  */
 export function createProgress(output: Output, options: ProgressOptions): Progress {
   const { label, total } = options;
+  const start = Math.min(total, options.start ?? 0);
   const stderr = output.streams.stderr;
   if (stderr.isTTY === true) {
     const bar = new cliProgress.SingleBar(
       {
-        format: `${label} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}`,
+        format:
+          options.detail === true
+            ? `${label} [{bar}] {value}/{total} | {detail}`
+            : `${label} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}`,
         stream: stderr as NodeJS.WriteStream,
         hideCursor: true,
         clearOnComplete: false,
         barsize: 30,
+        // Redraw on every tick: a training step can be slower than the default redraw interval.
+        forceRedraw: options.detail === true,
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(total, 0);
+    bar.start(total, start, { detail: "" });
     let stopped = false;
     return {
-      tick: (steps = 1) => bar.increment(steps),
+      tick: (steps = 1, detail) => bar.increment(steps, detail === undefined ? {} : { detail }),
       stop: () => {
         if (stopped) return;
         stopped = true;
@@ -46,25 +59,30 @@ export function createProgress(output: Output, options: ProgressOptions): Progre
       },
     };
   }
-  let done = 0;
-  let lastTenth = 0;
+  let done = start;
+  let lastTenth = total === 0 ? 10 : Math.floor((done / total) * 10);
+  let lastDetail = "";
   let stopped = false;
   const report = (): void => {
     const tenth = total === 0 ? 10 : Math.floor((done / total) * 10);
     if (tenth === lastTenth) return;
     lastTenth = tenth;
     const percent = total === 0 ? 100 : Math.round((done / total) * 100);
-    output.note(`${label}: ${done}/${total} (${percent} %)`);
+    output.note(`${label}: ${done}/${total} (${percent} %)${lastDetail === "" ? "" : ` ${lastDetail}`}`);
   };
   return {
-    tick: (steps = 1) => {
+    tick: (steps = 1, detail) => {
       done = Math.min(total, done + steps);
+      if (detail !== undefined) lastDetail = detail;
       report();
     },
     stop: () => {
       if (stopped) return;
       stopped = true;
-      if (done < total) report();
+      if (done < total) {
+        lastTenth = -1;
+        report();
+      }
     },
   };
 }

@@ -1,0 +1,182 @@
+import { readFile } from "node:fs/promises";
+import { dirname, extname, resolve } from "node:path";
+import { KoraError } from "@kora/spec";
+import { InvalidArgumentError } from "commander";
+import { parse as parseYaml } from "yaml";
+import type { MethodOptions } from "../adapter-flags";
+import {
+  commaList,
+  finiteNumber,
+  integerList,
+  nonNegativeInteger,
+  oneOf,
+  positiveInteger,
+} from "../support/options";
+import { didYouMean } from "../support/suggest";
+
+/** What `kora train` reads from its flags or from `--experiment FILE` (the same names, camelCase in files). */
+export interface TrainInputs extends MethodOptions {
+  backbone?: string;
+  weights?: string;
+  config?: string;
+  dataset?: string;
+  root?: string;
+  /** An inline adapter spec (experiment files only; flags use `--spec FILE`). */
+  adapter?: Record<string, unknown>;
+  epochs?: number;
+  steps?: number;
+  batchSize?: number;
+  lr?: number;
+  weightDecay?: number;
+  warmup?: number;
+  seed?: number;
+  checkpointEvery?: number;
+  out?: string;
+  backend?: "tensorflow" | "wasm" | "cpu";
+}
+
+type Check = (value: unknown) => unknown;
+
+/** Runs a commander argument parser on a file value (numbers and lists may be written natively or as strings). */
+function viaFlagParser(parse: (text: string) => unknown, list = false): Check {
+  return (value) => {
+    if (list && Array.isArray(value)) return parse(value.map(String).join(","));
+    if (typeof value !== "string" && typeof value !== "number")
+      throw new InvalidArgumentError("expected a value.");
+    return parse(String(value));
+  };
+}
+
+function text(value: unknown): string {
+  if (typeof value !== "string" || value === "")
+    throw new InvalidArgumentError("expected a non-empty string.");
+  return value;
+}
+
+function object(value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new InvalidArgumentError("expected an object (an adapter spec).");
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Every key an experiment file may hold, with its check. Paths are resolved against the file's folder. */
+const KEYS: Record<keyof TrainInputs, Check> = {
+  backbone: text,
+  weights: text,
+  config: text,
+  dataset: text,
+  root: text,
+  method: viaFlagParser(oneOf(["lora", "kora", "adapter-fusion"] as const)),
+  spec: text,
+  adapter: object,
+  rank: viaFlagParser(positiveInteger),
+  alpha: viaFlagParser(finiteNumber),
+  layers: viaFlagParser(integerList, true),
+  targets: viaFlagParser(commaList, true),
+  dComp: viaFlagParser(positiveInteger),
+  composition: viaFlagParser(oneOf(["mlp", "attention"] as const)),
+  gate: viaFlagParser(oneOf(["scalar", "channel"] as const)),
+  adapters: viaFlagParser(positiveInteger),
+  reduction: viaFlagParser(positiveInteger),
+  fusion: viaFlagParser(oneOf(["static", "dynamic"] as const)),
+  epochs: viaFlagParser(positiveInteger),
+  steps: viaFlagParser(positiveInteger),
+  batchSize: viaFlagParser(positiveInteger),
+  lr: viaFlagParser(finiteNumber),
+  weightDecay: viaFlagParser(finiteNumber),
+  warmup: viaFlagParser(nonNegativeInteger),
+  seed: viaFlagParser(nonNegativeInteger),
+  checkpointEvery: viaFlagParser(positiveInteger),
+  out: text,
+  backend: viaFlagParser(oneOf(["tensorflow", "wasm", "cpu"] as const)),
+};
+
+const PATH_KEYS = ["weights", "config", "root", "spec", "out"] as const;
+
+/** The key names an experiment file accepts. */
+export const EXPERIMENT_KEYS = Object.keys(KEYS);
+
+function invalid(file: string, message: string, path?: string): KoraError {
+  return new KoraError({
+    code: "INVALID_EXPERIMENT",
+    message: `${file}: ${message}`,
+    ...(path === undefined ? {} : { path }),
+  });
+}
+
+/**
+ * Reads and validates an experiment file (`.json`, `.yaml` / `.yml`): the `kora train` flags as keys (camelCase:
+ * `batchSize`, `dComp`; kebab-case is accepted too), an inline `adapter` spec instead of the method keys if wished.
+ * An unknown key is an error with a suggestion; relative paths are resolved against the file's folder.
+ */
+export async function readExperiment(file: string): Promise<TrainInputs> {
+  let source: string;
+  try {
+    source = await readFile(file, "utf8");
+  } catch (error) {
+    throw new KoraError({
+      code: "FILE_NOT_FOUND",
+      message: `--experiment: ${file} does not exist`,
+      cause: error,
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = extname(file).toLowerCase() === ".json" ? JSON.parse(source) : parseYaml(source);
+  } catch (error) {
+    throw invalid(
+      file,
+      `not valid ${extname(file).toLowerCase() === ".json" ? "JSON" : "YAML"} (${(error as Error).message.split("\n")[0]})`,
+    );
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw invalid(file, "an experiment file holds one object of settings (backbone, dataset, method, …)");
+  }
+  const out: Record<string, unknown> = {};
+  for (const [rawKey, value] of Object.entries(parsed as Record<string, unknown>)) {
+    const key = rawKey.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const check = (KEYS as Record<string, Check>)[key];
+    if (check === undefined) {
+      throw invalid(
+        file,
+        `unknown key "${rawKey}"${didYouMean(rawKey, EXPERIMENT_KEYS)}; known keys: ${EXPERIMENT_KEYS.join(", ")}`,
+        rawKey,
+      );
+    }
+    try {
+      out[key] = check(value);
+    } catch (error) {
+      if (!(error instanceof InvalidArgumentError)) throw error;
+      throw invalid(
+        file,
+        `${rawKey}: ${error.message.replace(/\.$/, "")}, got ${JSON.stringify(value)}`,
+        rawKey,
+      );
+    }
+  }
+  for (const key of PATH_KEYS) {
+    if (typeof out[key] === "string") out[key] = resolve(dirname(file), out[key] as string);
+  }
+  if (out["adapter"] !== undefined && (out["spec"] !== undefined || out["method"] !== undefined)) {
+    throw invalid(
+      file,
+      "give the adapter as an inline `adapter` object, a `spec` file or `method` keys, not several",
+      "adapter",
+    );
+  }
+  return out as TrainInputs;
+}
+
+/** The experiment's settings with every flag given on the command line put over them. */
+export function mergeInputs(experiment: TrainInputs, flags: TrainInputs): TrainInputs {
+  const merged: Record<string, unknown> = { ...experiment };
+  for (const [key, value] of Object.entries(flags)) if (value !== undefined) merged[key] = value;
+  // A method or spec on the command line replaces the file's adapter entirely.
+  if (flags.method !== undefined || flags.spec !== undefined) {
+    delete merged["adapter"];
+    if (flags.method !== undefined) delete merged["spec"];
+    if (flags.spec !== undefined) delete merged["method"];
+  }
+  return merged as TrainInputs;
+}

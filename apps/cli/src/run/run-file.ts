@@ -1,0 +1,124 @@
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { type AdapterSpec, KoraError } from "@kora/spec";
+import { writeFileAtomic } from "@kora/spec/node";
+import packageJson from "../../package.json";
+
+/** The pretrained backbone of a run: a `@kora/vit` preset initialised from a seed, or a checkpoint on disk. */
+export type BackboneReference = { preset: string; seed: number } | { weights: string; config: string };
+
+/** The head a run trains. */
+export type HeadDescription = { kind: "classification"; classes: number } | { kind: "depth" };
+
+/** Optimisation settings of a run (every default filled in). */
+export interface TrainSettings {
+  /** Passes over the training data (with `steps`: whichever ends first). */
+  epochs?: number;
+  /** Optimizer steps in total. */
+  steps?: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  /** Linear warm-up steps of the warm-up + cosine schedule. */
+  warmup: number;
+  seed: number;
+  /** Save a checkpoint every this many steps (always at the end and on Ctrl-C). */
+  checkpointEvery?: number;
+}
+
+/** `run.json`: everything `kora eval`, `features`, `merge`, `export` and `transfer` need to rebuild the model. */
+export interface RunFile {
+  format: "kora-run";
+  version: 1;
+  /** Version of the `kora` CLI that wrote it. */
+  kora: string;
+  command: "train" | "transfer";
+  task: "classification" | "depth";
+  backbone: BackboneReference;
+  head: HeadDescription;
+  /** The training data: dataset, split, and the fixed subset of a transfer run. */
+  dataset: {
+    name: string;
+    root?: string;
+    split: string;
+    examples: number;
+    classes?: string[];
+    fraction?: number;
+  };
+  spec: AdapterSpec;
+  training: TrainSettings;
+  totalSteps: number;
+  /** The source run of a transfer run. */
+  from?: string;
+  status: "running" | "interrupted" | "completed";
+  step: number;
+  loss: number | null;
+  started: string;
+  updated: string;
+  /** Results of the evaluation a transfer run ends with. */
+  evaluation?: Record<string, unknown>;
+}
+
+/** File names inside a run folder. */
+export const RUN_FILES = {
+  run: "run.json",
+  adapter: "adapter.json",
+  adapterTensors: "adapter.safetensors",
+  head: "head.safetensors",
+  checkpoints: "checkpoints",
+  metrics: "metrics.jsonl",
+} as const;
+
+/** Absolute paths, so a run folder works from any working directory. */
+export function absoluteBackbone(reference: BackboneReference): BackboneReference {
+  return "preset" in reference
+    ? reference
+    : { weights: resolve(reference.weights), config: resolve(reference.config) };
+}
+
+/** Writes `run.json` atomically. */
+export async function writeRunFile(dir: string, run: RunFile): Promise<void> {
+  const text = `${JSON.stringify({ ...run, kora: packageJson.version, updated: new Date().toISOString() }, null, 2)}\n`;
+  await writeFileAtomic(join(dir, RUN_FILES.run), new TextEncoder().encode(text));
+}
+
+/** Reads and checks a run folder's `run.json`. */
+export async function readRunFile(dir: string, flag = "--run"): Promise<RunFile> {
+  const path = join(dir, RUN_FILES.run);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new KoraError({
+      code: "FILE_NOT_FOUND",
+      message: `${flag}: ${dir} is not a run folder (no ${RUN_FILES.run}); 'kora train --out DIR' writes one`,
+      cause: error,
+    });
+  }
+  let run: unknown;
+  try {
+    run = JSON.parse(text);
+  } catch (error) {
+    throw new KoraError({
+      code: "INVALID_JSON",
+      message: `${path} is not valid JSON (${(error as Error).message})`,
+      cause: error,
+    });
+  }
+  if (run === null || typeof run !== "object" || (run as { format?: unknown }).format !== "kora-run") {
+    throw new KoraError({ code: "INVALID_RUN", message: `${path}: not a kora run file (format "kora-run")` });
+  }
+  const version = (run as { version?: unknown }).version;
+  if (version !== 1) {
+    throw new KoraError({
+      code: "INVALID_RUN",
+      message: `${path}: run file version ${String(version)} is not supported (this kora reads version 1)`,
+    });
+  }
+  return run as RunFile;
+}
+
+/** A short description of a backbone reference. */
+export function describeBackbone(reference: BackboneReference): string {
+  return "preset" in reference ? `${reference.preset} (seed ${reference.seed})` : reference.weights;
+}
