@@ -174,9 +174,9 @@ function defaultPreset(options: PresetOptions): Preset {
         root: fashionRoot,
         evalSplit: "test",
         evalSize: 1000,
-        steps: 60,
+        steps: 100,
         trainItems: 6000,
-        learningRate: 2e-3,
+        learningRate: 5e-3,
         fullLearningRate: 5e-4,
       }
     : {
@@ -185,9 +185,9 @@ function defaultPreset(options: PresetOptions): Preset {
         trainSize: 6000,
         testSize: 1000,
         evalSize: 1000,
-        steps: 60,
+        steps: 100,
         trainItems: null,
-        learningRate: 2e-3,
+        learningRate: 5e-3,
         fullLearningRate: 5e-4,
       };
   return {
@@ -202,9 +202,9 @@ function defaultPreset(options: PresetOptions): Preset {
       kind: "pretrain",
       dataset: "synthetic-pretrain",
       trainSize: 50_000,
-      steps: 400,
+      steps: 1200,
       batchSize: 32,
-      learningRate: 1e-3,
+      learningRate: 3e-3,
     },
     batchSize: 32,
     source,
@@ -216,7 +216,7 @@ function defaultPreset(options: PresetOptions): Preset {
       evalSize: null,
       fraction: 0.01,
       epochs: 1,
-      learningRate: 2e-3,
+      learningRate: 5e-3,
     },
     depth: {
       dataset: "synthetic-depth",
@@ -225,7 +225,7 @@ function defaultPreset(options: PresetOptions): Preset {
       fraction: 0.01,
       epochs: 8,
       evalSize: null,
-      learningRate: 2e-3,
+      learningRate: 5e-3,
       range: [0.5, 10],
     },
     ckaExamples: 500,
