@@ -3,9 +3,14 @@ import packageJson from "../package.json";
 import { registerBackend } from "./commands/backend";
 import { registerCka } from "./commands/cka";
 import { registerDatasets } from "./commands/datasets";
+import { registerEval } from "./commands/eval";
+import { registerExport } from "./commands/export";
+import { registerFeatures } from "./commands/features";
 import { registerInspect } from "./commands/inspect";
+import { registerMerge } from "./commands/merge";
 import { registerPredict } from "./commands/predict";
 import { registerTrain } from "./commands/train";
+import { registerTransfer } from "./commands/transfer";
 import type { GlobalFlags, OutputStreams } from "./output/context";
 import { EXIT, InterruptedError, UsageError } from "./support/errors";
 
@@ -27,7 +32,7 @@ export function createProgram(streams: OutputStreams): Command {
   const program = new Command("kora");
   program
     .description(
-      "KoRA-TS on the command line: adapter parameter counts, CKA between representations, ViT predictions, dataset and backend checks.",
+      "KoRA-TS on the command line: train, evaluate and transfer adapters on a ViT, extract features and compare them with CKA, merge and export adapters, count parameters, predict, check datasets and backends.",
     )
     .version(packageJson.version, "-V, --version", "print the version")
     .option("--json", "write machine-readable JSON to stdout (and nothing else)")
@@ -49,6 +54,11 @@ export function createProgram(streams: OutputStreams): Command {
 Exit codes: 0 ok, 1 failure, 2 bad usage, 130 stopped by Ctrl-C (train, transfer: a checkpoint was saved). Run 'kora <command> --help' for a command's flags.`,
   );
   registerTrain(program, streams);
+  registerEval(program, streams);
+  registerTransfer(program, streams);
+  registerFeatures(program, streams);
+  registerMerge(program, streams);
+  registerExport(program, streams);
   registerInspect(program, streams);
   registerCka(program, streams);
   registerDatasets(program, streams);

@@ -6,11 +6,13 @@ import { loadViT, preprocessImages, type ViT } from "@kora/vit";
 import * as tf from "@tensorflow/tfjs";
 import type { Output } from "../output/context";
 import { renderTable } from "../output/table";
+import { openRunModel } from "../run/model";
+import { UsageError } from "../support/errors";
 import { readBytes, readJson } from "../support/files";
 import type { PredictOptions } from "./predict";
 
 /** The config.json loadViT will use: --config, else the one beside the weights (file) or inside them (folder). */
-async function configPath(options: PredictOptions): Promise<string> {
+async function configPath(options: PredictOptions & { weights: string }): Promise<string> {
   if (options.config !== undefined) return options.config;
   const folder = await stat(options.weights).then(
     (s) => s.isDirectory(),
@@ -99,8 +101,19 @@ export async function runPredict(options: PredictOptions, output: Output): Promi
       if (output.verbose) output.note(message);
     },
   });
-  const config = await configPath(options);
-  const vit = await loadViT(options.weights, config);
+  let vit: ViT;
+  let labels: (count: number) => Promise<string[]>;
+  if (options.run !== undefined) {
+    const model = await openRunModel(options.run);
+    vit = model.vit;
+    const classes = model.run.dataset.classes ?? [];
+    labels = async (count) => Array.from({ length: count }, (_, i) => classes[i] ?? `class ${i}`);
+  } else {
+    if (options.weights === undefined) throw new UsageError("give --weights FILE (or --run RUN_DIR)");
+    const config = await configPath({ ...options, weights: options.weights });
+    vit = await loadViT(options.weights, config);
+    labels = async (count) => labelsOf(await readJson(config, "--config").catch(() => null), count);
+  }
   let logits: number[][];
   try {
     const pixels = await readInput(options, vit);
@@ -109,7 +122,7 @@ export async function runPredict(options: PredictOptions, output: Output): Promi
       if (out.logits === null) {
         throw new KoraError({
           code: "NO_CLASSIFIER",
-          message: `${options.weights}: the model has no classification head`,
+          message: `${options.weights ?? options.run}: the model has no classification head`,
         });
       }
       logits = (await out.logits.array()) as number[][];
@@ -121,7 +134,7 @@ export async function runPredict(options: PredictOptions, output: Output): Promi
     vit.dispose();
   }
   const classes = logits[0]?.length ?? 0;
-  const labels = labelsOf(await readJson(config, "--config").catch(() => null), classes);
+  const names = await labels(classes);
   output.result(
     () => ({ logits }),
     () =>
@@ -143,7 +156,7 @@ export async function runPredict(options: PredictOptions, output: Output): Promi
             ],
             top.map((t, rank) => [
               String(rank + 1),
-              `${labels[t.k]} (${t.k})`,
+              `${names[t.k]} (${t.k})`,
               t.p.toFixed(4),
               t.logit.toFixed(4),
             ]),

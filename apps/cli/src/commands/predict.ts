@@ -5,7 +5,8 @@ import { oneOf, positiveInteger } from "../support/options";
 
 /** Options of `kora predict`, as commander parses them. */
 export interface PredictOptions {
-  weights: string;
+  weights?: string;
+  run?: string;
   config?: string;
   input: string;
   topK: number;
@@ -19,9 +20,17 @@ export function registerPredict(program: Command, streams: OutputStreams): void 
     .description(
       "Classify images with a ViT checkpoint (Hugging Face or timm safetensors + config.json): top-k classes, or the raw logits with --json.",
     )
-    .requiredOption(
-      "--weights <file>",
-      "model.safetensors, or a checkpoint folder (model.safetensors + config.json)",
+    .addOption(
+      new Option(
+        "--weights <file>",
+        "model.safetensors, or a checkpoint folder (model.safetensors + config.json)",
+      ).conflicts("run"),
+    )
+    .addOption(
+      new Option(
+        "--run <dir>",
+        "instead of --weights: a run folder of 'kora train' / 'kora transfer' (backbone + adapter + head)",
+      ).conflicts("config"),
     )
     .option(
       "--config <file>",
@@ -45,7 +54,8 @@ With --json the output is {"logits": [[...], ...]}: one row per image, exactly a
 
 Examples:
   kora predict --weights vit-base-patch16-224 --input cat.jpg
-  kora predict --weights model.safetensors --config config.json --input pixel_values.safetensors --json`,
+  kora predict --weights model.safetensors --config config.json --input pixel_values.safetensors --json
+  kora predict --run runs/kora --input image.png`,
     );
   action<PredictOptions>(command, streams, async (options, output) =>
     (await import("./predict-run")).runPredict(options, output),

@@ -1,5 +1,13 @@
 import type { Dataset } from "@kora/datasets";
-import { accuracy, confusionMatrix, type DepthMetrics, depthMetrics, f1Score, type Matrix } from "@kora/metrics";
+import { iterateBatches } from "@kora/datasets";
+import {
+  accuracy,
+  confusionMatrix,
+  type DepthMetrics,
+  depthMetrics,
+  f1Score,
+  type Matrix,
+} from "@kora/metrics";
 import { KoraError } from "@kora/spec";
 import { evaluate } from "@kora/tfjs";
 import type { ViT } from "@kora/vit";
@@ -8,7 +16,6 @@ import { createProgress } from "../output/progress";
 import { formatInteger, renderFields, renderTable } from "../output/table";
 import { batchOptionsFor, type TensorBatch, toTensors } from "./data";
 import { predict } from "./model";
-import { iterateBatches } from "@kora/datasets";
 
 /** What an evaluation measured. */
 export type EvaluationReport =
@@ -153,7 +160,10 @@ export function renderEvaluation(report: EvaluationReport, output: Output): stri
     return `${fields}\n\nconfusion matrix: ${k} × ${k} (rows true, columns predicted) in the --json output`;
   }
   const table = renderTable(
-    [{ header: "true \\ predicted" }, ...report.classes.map((_, j) => ({ header: String(j), align: "right" as const }))],
+    [
+      { header: "true \\ predicted" },
+      ...report.classes.map((_, j) => ({ header: String(j), align: "right" as const })),
+    ],
     report.confusionMatrix.map((row, i) => [`${i} ${report.classes[i]}`, ...row.map(String)]),
     bold,
   );

@@ -1,0 +1,46 @@
+import { type Command, Option } from "commander";
+import type { OutputStreams } from "../output/context";
+import { action } from "../support/command";
+import { oneOf } from "../support/options";
+import { addBackendOption } from "./train";
+
+/** Options of `kora export`, as commander parses them. */
+export interface ExportOptions {
+  format: "peft";
+  run: string;
+  out: string;
+  baseModel?: string;
+  backend?: "tensorflow" | "wasm" | "cpu";
+}
+
+/** Registers `kora export`. */
+export function registerExport(program: Command, streams: OutputStreams): void {
+  const command = program
+    .command("export")
+    .description(
+      "Export a run's adapter for another library: --format peft writes a Hugging Face peft LoRA folder.",
+    )
+    .addOption(
+      new Option("--format <format>", "peft (adapter_config.json + adapter_model.safetensors)")
+        .argParser(oneOf(["peft"] as const))
+        .makeOptionMandatory(),
+    )
+    .requiredOption("--run <dir>", "a LoRA run folder")
+    .requiredOption("--out <dir>", "folder to write")
+    .option(
+      "--base-model <name>",
+      "base_model_name_or_path, e.g. google/vit-base-patch16-224-in21k (default: the run's --weights path; none for a preset)",
+    );
+  addBackendOption(command).addHelpText(
+    "after",
+    `
+The folder loads with PeftModel.from_pretrained(ViTForImageClassification.from_pretrained(base), DIR); the
+head is saved as modules_to_save ["classifier"].
+
+Example:
+  kora export --format peft --run runs/lora --out runs/lora-peft --base-model google/vit-base-patch16-224-in21k`,
+  );
+  action<ExportOptions>(command, streams, async (options, output) =>
+    (await import("./export-run")).runExport(options, output),
+  );
+}

@@ -1,0 +1,91 @@
+import { writeSafetensors } from "@kora/spec";
+import { writeFileAtomic } from "@kora/spec/node";
+import * as tf from "@tensorflow/tfjs";
+import type { Output } from "../output/context";
+import { createProgress } from "../output/progress";
+import { batchOptionsFor, openDatasetSplit, tensorBatches } from "../run/data";
+import { firstIndices } from "../run/evaluation";
+import { openRunModel } from "../run/model";
+import { UsageError } from "../support/errors";
+import { runDataset } from "./eval-run";
+import type { FeaturesOptions } from "./features";
+import { useBackend } from "./train-run";
+
+/** Runs `kora features`. */
+export async function runFeatures(options: FeaturesOptions, output: Output): Promise<void> {
+  await useBackend(options.backend, output);
+  const { run, vit, handle } = await openRunModel(options.run);
+  try {
+    const depth = vit.config.depth;
+    const layers = options.layers === "all" ? Array.from({ length: depth }, (_, k) => k) : options.layers;
+    const bad = layers.find((k) => k >= depth);
+    if (bad !== undefined) {
+      throw new UsageError(`--layers: block ${bad} does not exist; the backbone has blocks 0-${depth - 1}`);
+    }
+    if (!options.adapter) handle.disableAdapters();
+    const dataset = await openDatasetSplit(runDataset(run, options));
+    const indices = firstIndices(dataset, options.limit);
+    const examples = indices?.length ?? dataset.size;
+    const dim = vit.config.dim;
+    const buffers = layers.map(() => new Float32Array(examples * dim));
+    const progress = createProgress(output, {
+      label: "features",
+      total: Math.ceil(examples / options.batchSize),
+    });
+    let row = 0;
+    try {
+      for await (const batch of tensorBatches(dataset, {
+        ...batchOptionsFor(vit.config, options.batchSize),
+        ...(indices === undefined ? {} : { indices }),
+      })) {
+        try {
+          const states = vit.features(batch.images, { format: "NHWC", pool: options.pool });
+          try {
+            // states[0] is the embedding output; states[k + 1] is block k's output.
+            for (const [i, k] of layers.entries())
+              buffers[i]!.set(states[k + 1]!.dataSync() as Float32Array, row * dim);
+            row += batch.images.shape[0];
+          } finally {
+            tf.dispose(states);
+          }
+        } finally {
+          tf.dispose(Object.values(batch).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+        }
+        progress.tick();
+      }
+    } finally {
+      progress.stop();
+    }
+    const tensors = Object.fromEntries(
+      layers.map((k, i) => [
+        `block.${k}`,
+        { dtype: "F32" as const, shape: [examples, dim], data: buffers[i]! },
+      ]),
+    );
+    await writeFileAtomic(
+      options.out,
+      writeSafetensors(tensors, {
+        run: options.run,
+        dataset: dataset.name,
+        split: dataset.split,
+        pool: options.pool,
+        adapter: String(options.adapter),
+      }),
+    );
+    output.result(
+      () => ({
+        out: options.out,
+        tensors: layers.map((k) => `block.${k}`),
+        shape: [examples, dim],
+        dataset: dataset.name,
+        split: dataset.split,
+        pool: options.pool,
+        adapter: options.adapter,
+      }),
+      () =>
+        `wrote ${options.out}: ${layers.length} tensors (${layers.map((k) => `block.${k}`).join(", ")}), each [${examples}, ${dim}], ${options.pool} pooling, ${dataset.name} ${dataset.split}${options.adapter ? "" : ", without the adapter"}`,
+    );
+  } finally {
+    vit.dispose();
+  }
+}

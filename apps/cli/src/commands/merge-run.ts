@@ -1,0 +1,37 @@
+import { mkdir } from "node:fs/promises";
+import { dirname, extname, join } from "node:path";
+import { writeFileAtomic } from "@kora/spec/node";
+import { encodeViT } from "@kora/vit";
+import type { Output } from "../output/context";
+import { openRunModel } from "../run/model";
+import type { MergeOptions } from "./merge";
+import { useBackend } from "./train-run";
+
+/** Runs `kora merge`. */
+export async function runMerge(options: MergeOptions, output: Output): Promise<void> {
+  await useBackend(options.backend, output);
+  const { run, vit, handle } = await openRunModel(options.run);
+  try {
+    // KoRA / AdapterFusion: the package's NOT_MERGEABLE error (exit 1) says why.
+    handle.mergeAdapters();
+    const encoded = encodeViT(vit);
+    const classes = run.dataset.classes;
+    if (classes !== undefined && run.head.kind === "classification") {
+      encoded.config["id2label"] = Object.fromEntries(classes.map((name, i) => [String(i), name]));
+      encoded.config["label2id"] = Object.fromEntries(classes.map((name, i) => [name, i]));
+    }
+    const file = extname(options.out).toLowerCase() === ".safetensors";
+    const weights = file ? options.out : join(options.out, "model.safetensors");
+    const config = join(file ? dirname(options.out) : options.out, "config.json");
+    await mkdir(dirname(weights), { recursive: true });
+    await writeFileAtomic(weights, encoded.safetensors);
+    await writeFileAtomic(config, new TextEncoder().encode(`${JSON.stringify(encoded.config, null, 2)}\n`));
+    output.result(
+      () => ({ weights, config, method: run.spec.method, classes: vit.config.numClasses }),
+      () =>
+        `wrote ${weights} and ${config} (${run.spec.method} merged into the backbone, ${vit.config.numClasses}-class head)`,
+    );
+  } finally {
+    vit.dispose();
+  }
+}

@@ -1,0 +1,120 @@
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { stratifiedSubset } from "@kora/datasets";
+import { KoraError } from "@kora/spec";
+import { ClassificationHead } from "@kora/vit";
+import type { Output } from "../output/context";
+import { formatInteger } from "../output/table";
+import { evaluationSplit, openDatasetSplit } from "../run/data";
+import { evaluateModel } from "../run/evaluation";
+import { fit } from "../run/fit";
+import { openRunModel } from "../run/model";
+import { RUN_FILES, type RunFile, writeRunFile } from "../run/run-file";
+import { UsageError } from "../support/errors";
+import { finishRun, parameterLine, trainSettings, useBackend } from "./train-run";
+import type { TransferOptions } from "./transfer";
+
+/** Runs `kora transfer`. */
+export async function runTransfer(options: TransferOptions, output: Output): Promise<void> {
+  if (options.fraction !== undefined && options.perClass !== undefined) {
+    throw new UsageError("give --fraction or --per-class, not both");
+  }
+  if (existsSync(join(options.out, RUN_FILES.run)) && options.resume !== true) {
+    throw new KoraError({
+      code: "RUN_EXISTS",
+      message: `--out: ${options.out} already holds a run (${RUN_FILES.run}); continue it with --resume or choose another folder`,
+    });
+  }
+  const settings = trainSettings(options, 1);
+  await useBackend(options.backend, output);
+  const target = await openDatasetSplit({ name: options.dataset, root: options.root, split: "train" });
+  if (target.task !== "classification") {
+    throw new UsageError(
+      `--dataset: transfer trains a classification head; ${target.name} is a ${target.task} dataset`,
+    );
+  }
+  const { run: source, vit, handle } = await openRunModel(options.from, "--from");
+  try {
+    if (source.task !== "classification") {
+      throw new UsageError(
+        `--from: ${options.from} is a ${source.task} run; transfer needs a classification run`,
+      );
+    }
+    // A new head for the target classes; the source head is dropped, the adapter keeps its trained weights.
+    vit.setHead(new ClassificationHead(vit.config.dim, target.classes.length, { seed: settings.seed }));
+    const subset = Int32Array.from(
+      stratifiedSubset(target, {
+        ...(options.perClass === undefined
+          ? { fraction: options.fraction ?? 0.01 }
+          : { perClass: options.perClass }),
+        seed: settings.seed,
+      }),
+    );
+    await mkdir(options.out, { recursive: true });
+    const run: RunFile = {
+      format: "kora-run",
+      version: 1,
+      kora: "",
+      command: "transfer",
+      task: "classification",
+      backbone: source.backbone,
+      head: { kind: "classification", classes: target.classes.length },
+      dataset: {
+        name: target.name,
+        ...(options.root === undefined ? {} : { root: options.root }),
+        split: "train",
+        examples: subset.length,
+        classes: [...target.classes],
+        ...(options.perClass === undefined ? { fraction: options.fraction ?? 0.01 } : {}),
+      },
+      spec: source.spec,
+      training: settings,
+      totalSteps: 0,
+      from: options.from,
+      status: "running",
+      step: 0,
+      loss: null,
+      started: new Date().toISOString(),
+      updated: "",
+    };
+    output.note(
+      `kora transfer: ${source.spec.method} from ${options.from} to ${target.name}: ${formatInteger(subset.length)} of ${formatInteger(target.size)} training examples (${target.classes.length} classes); ${parameterLine(source.spec, vit)}`,
+    );
+    await writeRunFile(options.out, run);
+    const outcome = await fit({
+      vit,
+      handle,
+      dataset: target,
+      indices: subset,
+      settings,
+      runDir: options.out,
+      resume: options.resume === true,
+      output,
+      label: "transfer",
+    });
+    await finishRun(run, outcome, options.out, vit, output, "transfer", async () => {
+      const test = await openDatasetSplit({
+        name: target.name,
+        root: options.root,
+        split: evaluationSplit(target.name),
+      });
+      const report = await evaluateModel(vit, test, {
+        batchSize: options.evalBatchSize,
+        limit: options.evalLimit,
+        output,
+      });
+      if (report.task !== "classification") throw new Error("unreachable: transfer evaluates a classifier");
+      return {
+        json: report,
+        fields: [
+          ["evaluated", `${target.name} ${report.split}, ${formatInteger(report.examples)} examples`],
+          ["accuracy", report.accuracy.toFixed(4)],
+          ["macro-F1", report.macroF1.toFixed(4)],
+        ],
+      };
+    });
+  } finally {
+    vit.dispose();
+  }
+}
