@@ -77,7 +77,7 @@ describe("the smoke preset end to end", () => {
           heatmaps: document.querySelectorAll('figure[data-figure^="4.3:"] svg rect').length,
           curves: document.querySelectorAll("figure svg polyline, figure svg circle").length,
           provenance: document.querySelector("#provenance")?.textContent ?? "",
-          external: [...document.querySelectorAll("[src],link[href]")].length,
+          external: document.querySelectorAll("[src],link[href]").length,
         }));
         expect(counts.tables).toBe(11);
         expect(counts.rows).toBeGreaterThan(30);
