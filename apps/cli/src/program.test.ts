@@ -6,7 +6,19 @@ describe("kora (program)", () => {
     const { code, stdout } = runCli(["--help"]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: kora \[options\] \[command\]/);
-    for (const command of ["inspect", "cka", "predict", "datasets", "backend"])
+    for (const command of [
+      "train",
+      "eval",
+      "transfer",
+      "features",
+      "merge",
+      "export",
+      "inspect",
+      "cka",
+      "predict",
+      "datasets",
+      "backend",
+    ])
       expect(stdout).toMatch(new RegExp(`\\n  ${command}\\b`));
     expect(stdout).toContain("Exit codes: 0 ok, 1 failure, 2 bad usage");
   });

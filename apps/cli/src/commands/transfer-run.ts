@@ -59,6 +59,7 @@ export async function runTransfer(options: TransferOptions, output: Output): Pro
       command: "transfer",
       task: "classification",
       backbone: source.backbone,
+      ...(source.backboneChecksum === undefined ? {} : { backboneChecksum: source.backboneChecksum }),
       head: { kind: "classification", classes: target.classes.length },
       dataset: {
         name: target.name,

@@ -9,6 +9,7 @@ import { UsageError } from "../support/errors";
 import { didYouMean } from "../support/suggest";
 import {
   type BackboneReference,
+  describeBackbone,
   type HeadDescription,
   RUN_FILES,
   type RunFile,
@@ -51,6 +52,30 @@ export async function buildViT(
     vit.setHead(new DepthHead({ dim, patchSize, imageSize }, { seed }));
   }
   return vit;
+}
+
+/**
+ * A checksum of the backbone's weights (Σ|w| over every backbone variable, accumulated in float64), stored in
+ * `run.json` so a run is never evaluated or resumed on other weights than it was trained on.
+ */
+export function backboneChecksum(vit: ViT): number {
+  let sum = 0;
+  for (const variable of vit.backboneVariables()) {
+    sum += tf.tidy(() => tf.sum(tf.abs(variable)).dataSync()[0]!);
+  }
+  return sum;
+}
+
+/** Throws `BACKBONE_MISMATCH` when the rebuilt backbone is not the one the run recorded. */
+export function checkBackbone(vit: ViT, run: RunFile, where: string): void {
+  if (run.backboneChecksum === undefined) return;
+  const now = backboneChecksum(vit);
+  if (Math.abs(now - run.backboneChecksum) > 1e-6 * Math.max(1, Math.abs(run.backboneChecksum))) {
+    throw new KoraError({
+      code: "BACKBONE_MISMATCH",
+      message: `${where}: the backbone rebuilt from ${describeBackbone(run.backbone)} is not the one the run was trained on (weights checksum ${now} vs ${run.backboneChecksum}); was the weights file changed?`,
+    });
+  }
 }
 
 /** The forward pass a run trains and evaluates: logits, or depth in metres (`exp` of the head's output). */
@@ -97,6 +122,7 @@ export async function openRunModel(dir: string, flag = "--run"): Promise<RunMode
   const run = await readRunFile(dir, flag);
   const vit = await buildViT(run.backbone, run.head, run.training.seed);
   try {
+    checkBackbone(vit, run, `${flag} ${dir}`);
     let handle: AdapterHandle;
     try {
       handle = await loadAdapter(vit, dir, { name: ADAPTER_NAME });

@@ -4,7 +4,10 @@ import { type AdapterSpec, KoraError } from "@kora/spec";
 import { writeFileAtomic } from "@kora/spec/node";
 import packageJson from "../../package.json";
 
-/** The pretrained backbone of a run: a `@kora/vit` preset initialised from a seed, or a checkpoint on disk. */
+/**
+ * The pretrained backbone of a run: a `@kora/vit` preset initialised by `createViT(preset, { seed })`, or a
+ * checkpoint on disk.
+ */
 export type BackboneReference = { preset: string; seed: number } | { weights: string; config: string };
 
 /** The head a run trains. */
@@ -35,6 +38,8 @@ export interface RunFile {
   command: "train" | "transfer";
   task: "classification" | "depth";
   backbone: BackboneReference;
+  /** Σ|w| over the backbone's weights (float64), checked whenever the run's model is rebuilt. */
+  backboneChecksum?: number;
   head: HeadDescription;
   /** The training data: dataset, split, and the fixed subset of a transfer run. */
   dataset: {
