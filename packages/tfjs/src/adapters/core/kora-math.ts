@@ -103,6 +103,9 @@ export function koraDeltas(
  */
 export function koraQkv(x: tf.Tensor2D, qkv: Qkv, weights: KoraBlockWeights, spec: KoraMathSpec): Qkv {
   return tf.tidy(() => {
+    if (spec.apply === "value" && spec.composition.kind === "mlp") {
+      return { q: qkv.q, k: qkv.k, v: tf.add(qkv.v, koraGatedValueDelta(x, weights, spec)) as tf.Tensor2D };
+    }
     const { deltas, gated } = koraDeltas(x, weights, spec);
     if (spec.apply === "value") return { q: qkv.q, k: qkv.k, v: tf.add(qkv.v, gated) as tf.Tensor2D };
     return {
@@ -111,4 +114,31 @@ export function koraQkv(x: tf.Tensor2D, qkv: Qkv, weights: KoraBlockWeights, spe
       v: tf.add(tf.add(qkv.v, deltas[2]), gated) as tf.Tensor2D,
     };
   });
+}
+
+/**
+ * `g·δ_c` of the `mlp` composition without forming the three `[n, D]` deltas: the first composition layer is
+ * linear, so `[δ_q; δ_k; δ_v]·W₁ = Σ_t s·(x·A_t)·(B_t·W₁,t)` with `W₁,t` the rows of `W₁` that read `δ_t`. With
+ * `A = [A_q A_k A_v]` (`[D, 3r]`) and `F = [B_q·W₁,q; B_k·W₁,k; B_v·W₁,v]` (`[3r, h]`) the hidden layer is
+ * `σ(s·(x·A)·F + b₁)`: one `[n, D]×[D, 3r]` matmul instead of six `[n, ·]` ones, no `[n, 3D]` concatenation
+ * (whose gradient is a slow split on wasm). Equal to {@link koraDeltas}'s `gated` up to float32 reassociation.
+ */
+function koraGatedValueDelta(x: tf.Tensor2D, weights: KoraBlockWeights, spec: KoraMathSpec): tf.Tensor2D {
+  const fc1 = weights.composition["fc1"];
+  const fc2 = weights.composition["fc2"];
+  if (fc1 === undefined || fc2 === undefined) throw new Error("KoRA composition projection missing");
+  const pairs = [weights.query, weights.key, weights.value];
+  const width = weights.query.b.shape[1];
+  const a = tf.concat(
+    pairs.map((p) => p.a),
+    1,
+  ) as tf.Tensor2D;
+  const folded = tf.concat(
+    pairs.map((p, t) => linear(p.b, tf.slice(fc1.weight, [t * width, 0], [width, -1]) as tf.Tensor2D)),
+    0,
+  ) as tf.Tensor2D;
+  const lowRank = tf.mul(linear(x, a), spec.scale) as tf.Tensor2D;
+  const hidden = applyActivation(linear(lowRank, folded, fc1.bias), spec.composition.activation);
+  const composed = linear(hidden, fc2.weight, fc2.bias);
+  return weights.gate === null ? composed : (tf.mul(composed, weights.gate) as tf.Tensor2D);
 }
