@@ -198,7 +198,18 @@ export function buildReport(
       const se = Math.sqrt((b.std ?? 0) ** 2 / b.n + (w.std ?? 0) ** 2 / w.n);
       const digits = METRICS[metric].digits;
       const text = `difference ${fmt(difference, digits)} (2·SE ${fmt(2 * se, digits)}, n=${Math.min(b.n, w.n)})`;
-      if (b.n < 2 || w.n < 2) verdict = `not comparable: one seed, no spread (${text})`;
+      const chanceOf = (row: Row | undefined): number | null => {
+        const ok = row?.results.find((r) => r.status === "ok");
+        if (metric !== "accuracy" || ok === undefined || typeof ok.extra["chance"] !== "number") return null;
+        const chance = ok.extra["chance"] as number;
+        const p = chance / 100;
+        const n = Number(ok.extra["evalExamples"] ?? 1);
+        return chance + 100 * 3 * Math.sqrt((p * (1 - p)) / Math.max(1, n)) + 1;
+      };
+      const chanceLine = chanceOf(better) ?? chanceOf(worse);
+      if (chanceLine !== null && b.mean <= chanceLine && w.mean <= chanceLine) {
+        verdict = `not comparable: both sides are at chance level (below ${fmt(chanceLine, 2)} %), ${text}`;
+      } else if (b.n < 2 || w.n < 2) verdict = `not comparable: one seed, no spread (${text})`;
       else if (difference > 2 * se) verdict = `reproduced: ${text}`;
       else if (difference < -2 * se) verdict = `not reproduced, the opposite holds: ${text}`;
       else verdict = `not reproduced: within noise, ${text}`;
