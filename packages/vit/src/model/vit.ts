@@ -3,7 +3,7 @@ import { type AdaptableModel, AttentionSite, LinearSite, linear, MlpSite } from 
 import * as tf from "@tensorflow/tfjs";
 import type { ViTPresetName } from "../config/presets";
 import { resolveViTConfig, toBackboneShape, type ViTConfig, type ViTConfigInput } from "../config/vit-config";
-import { batchMatMul, gelu, layerNorm } from "../ops";
+import { batchMatMul, channelMatMul, gelu, layerNorm } from "../ops";
 import { ClassificationHead, makeVariable, type ViTHead } from "./heads";
 import { backboneParameterSpecs } from "./layout";
 import type { NamedParameter, ParameterInitializer } from "./parameters";
@@ -355,12 +355,17 @@ export class ViT implements AdaptableModel {
         eps,
       ) as tf.Tensor2D;
       const { q, k, v } = block.attention.projectQkv(normed, training);
-      const scores = tf.mul(batchMatMul(splitHeads(q), tf.transpose(splitHeads(k), [0, 2, 1])), scale);
-      const context = batchMatMul(tf.softmax(scores) as tf.Tensor3D, splitHeads(v));
-      const merged = tf.reshape(
-        tf.transpose(tf.reshape(context, [batch, heads, tokens, headDim]), [0, 2, 1, 3]),
-        [batch * tokens, d],
-      ) as tf.Tensor2D;
+      let merged: tf.Tensor2D;
+      if (tf.getBackend() === "wasm") {
+        merged = channelAttention(q, k, v, batch, tokens, heads, scale);
+      } else {
+        const scores = tf.mul(batchMatMul(splitHeads(q), tf.transpose(splitHeads(k), [0, 2, 1])), scale);
+        const context = batchMatMul(tf.softmax(scores) as tf.Tensor3D, splitHeads(v));
+        merged = tf.reshape(
+          tf.transpose(tf.reshape(context, [batch, heads, tokens, headDim]), [0, 2, 1, 3]),
+          [batch * tokens, d],
+        ) as tf.Tensor2D;
+      }
       const attended = tf.add(flat, block.attention.output.apply(merged, training)) as tf.Tensor2D;
       const normedAfter = layerNorm(
         attended,
@@ -375,6 +380,38 @@ export class ViT implements AdaptableModel {
     }
     return hidden;
   }
+}
+
+/**
+ * Multi-head attention `softmax(q·kᵀ·scale)·v` per image and head, for `q, k, v: [B·T, D]` (rows image-major,
+ * columns head-major), returning the heads merged back to `[B·T, D]`. The `B·heads` small products run as one
+ * {@link channelMatMul} each (the wasm backend's batched `matMul` is a scalar loop for a batch > 1): the heads
+ * become the innermost axis, `x = q as [T, d_h, B·H]`, `f = k as [d_h, B·H, T]` give the scores `[T, B·H, T]`
+ * (softmax over the last axis), then `P as [T, T, B·H]` times `v as [T, B·H, d_h]` gives `[T, B, H, d_h]`.
+ * Same arithmetic as the batched-matmul path; only the summation order inside each dot product may differ.
+ */
+function channelAttention(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  batch: number,
+  tokens: number,
+  heads: number,
+  scale: number,
+): tf.Tensor2D {
+  const d = q.shape[1];
+  const headDim = d / heads;
+  const channels = batch * heads;
+  const split = (t: tf.Tensor2D) => tf.reshape(t, [batch, tokens, heads, headDim]);
+  const x = tf.reshape(tf.transpose(split(q), [1, 3, 0, 2]), [tokens, headDim, channels]) as tf.Tensor3D;
+  const f = tf.reshape(tf.transpose(split(k), [3, 0, 2, 1]), [headDim, channels, tokens]) as tf.Tensor3D;
+  const probabilities = tf.softmax(tf.mul(channelMatMul(x, f), scale)) as tf.Tensor3D;
+  const values = tf.reshape(tf.transpose(split(v), [1, 0, 2, 3]), [tokens, channels, headDim]) as tf.Tensor3D;
+  const context = channelMatMul(tf.transpose(probabilities, [0, 2, 1]), values);
+  return tf.reshape(tf.transpose(tf.reshape(context, [tokens, batch, heads, headDim]), [1, 0, 2, 3]), [
+    batch * tokens,
+    d,
+  ]) as tf.Tensor2D;
 }
 
 /** Pools a sequence `[B, 1 + N, D]` per {@link FeaturePooling}. */

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, describe, expect, it } from "vitest";
 import { useBackend } from "../test-support/fixtures";
 import { batchMatMul } from "./batch-matmul";
+import { channelMatMul } from "./channel-matmul";
 import { gelu } from "./gelu";
 import { layerNorm } from "./layer-norm";
 
@@ -87,6 +88,31 @@ describe.each(["cpu", "wasm"] as const)("ops on %s", (backend) => {
           tf.max(tf.abs(tf.sub(ours[i] as tf.Tensor, reference[i] as tf.Tensor))).dataSync()[0],
         ).toBeLessThan(1e-5);
       }
+    });
+  });
+});
+
+describe.each(["cpu", "wasm"] as const)("channelMatMul on %s", (backend) => {
+  it("equals C independent matMuls, and so do both gradients (to 1e-5)", async () => {
+    await useBackend(backend);
+    tf.tidy(() => {
+      const [m, k, c, n] = [5, 7, 6, 4];
+      const x = tf.randomUniform([m, k, c], -1, 1, "float32", 11) as tf.Tensor3D;
+      const f = tf.randomUniform([k, c, n], -1, 1, "float32", 12) as tf.Tensor3D;
+      const dy = tf.randomUniform([m, c, n], -1, 1, "float32", 13);
+      // Reference: batch axis first, tfjs's own matMul and gradient, then back to [M, C, N].
+      const reference = (a: tf.Tensor, b: tf.Tensor) =>
+        tf.transpose(
+          tf.matMul(tf.transpose(a, [2, 0, 1]) as tf.Tensor3D, tf.transpose(b, [1, 0, 2]) as tf.Tensor3D),
+          [1, 0, 2],
+        );
+      const ours = (a: tf.Tensor, b: tf.Tensor) => channelMatMul(a as tf.Tensor3D, b as tf.Tensor3D);
+      const diff = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number;
+      expect(ours(x, f).shape).toEqual([m, c, n]);
+      expect(diff(ours(x, f), reference(x, f))).toBeLessThan(1e-5);
+      const g = tf.grads(ours)([x, f], dy);
+      const e = tf.grads(reference)([x, f], dy);
+      for (let i = 0; i < 2; i++) expect(diff(g[i] as tf.Tensor, e[i] as tf.Tensor)).toBeLessThan(1e-5);
     });
   });
 });
