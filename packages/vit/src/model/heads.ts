@@ -34,7 +34,7 @@ function randomInitializer(seed: number): ParameterInitializer {
   return (name, shape) =>
     name.endsWith(".bias")
       ? tf.zeros(shape)
-      : tf.truncatedNormal(shape, 0, 0.02, "float32", seed + counter++);
+      : tf.truncatedNormal(shape, 0, 0.02, "float32", seed + 1 + counter++); // tfjs ignores a seed of 0
 }
 
 /** @internal Creates a variable from an initializer and disposes the initial value. */

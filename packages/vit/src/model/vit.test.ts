@@ -50,6 +50,22 @@ describe("parameter counts", () => {
 });
 
 describe("createViT", () => {
+  it.each([0, 1, 42])("is deterministic for seed %i (tfjs treats a seed of 0 as unseeded)", (seed) => {
+    const values = () => {
+      const vit = createViT("vit-micro", { seed });
+      const head = new ClassificationHead(48, 5, { seed });
+      const all = [...vit.namedParameters().map((p) => p.variable), ...head.variables()].map(
+        (v) => v.dataSync().slice() as Float32Array,
+      );
+      vit.dispose();
+      return all;
+    };
+    const first = values();
+    const second = values();
+    expect(second.length).toBe(first.length);
+    second.forEach((data, i) => expect(data).toEqual(first[i]));
+  });
+
   it("is deterministic per seed and initialises like Hugging Face (LayerNorm γ=1, β=0, biases 0)", () => {
     const a = createViT("vit-micro", { seed: 3 });
     const b = createViT("vit-micro", { seed: 3 });

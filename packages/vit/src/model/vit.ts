@@ -457,7 +457,8 @@ export function createViT(config: ViTConfigInput | ViTPresetName, options: Creat
       return tf.ones(shape);
     }
     if (name.endsWith(".bias")) return tf.zeros(shape);
-    return tf.truncatedNormal(shape, 0, 0.02, "float32", seed * 7919 + counter++);
+    // +1: tfjs treats a seed of 0 as "no seed" and draws from Math.random.
+    return tf.truncatedNormal(shape, 0, 0.02, "float32", seed * 7919 + 1 + counter++);
   };
   const head =
     resolved.numClasses > 0
