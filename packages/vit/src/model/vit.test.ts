@@ -63,7 +63,7 @@ describe("createViT", () => {
     const first = values();
     const second = values();
     expect(second.length).toBe(first.length);
-    second.forEach((data, i) => expect(data).toEqual(first[i]));
+    for (const [i, data] of second.entries()) expect(data).toEqual(first[i]);
   });
 
   it("is deterministic per seed and initialises like Hugging Face (LayerNorm γ=1, β=0, biases 0)", () => {
