@@ -1,0 +1,264 @@
+// KoRA-TS benchmark suite (issue 10). Not a test: it prints figures and never fails on a threshold.
+//
+//   node bench/bench.mjs [--json] [--quick] [--compare-torch] [--backends wasm,cpu]
+//
+// Needs the packages built (`pnpm build`). Each backend runs in its own process (bench/vit-step.mjs), so its wasm
+// heap and peak RSS are its own; the CKA and dataset-reader figures come from those packages' bench scripts, and
+// `--compare-torch` runs ../shared/bench/torch_vit_peft_bench.py in the same run. `--json` ends the output with
+// one JSON object holding every figure. `--quick` (CI) runs a 2-block toy of everything in well under a minute.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const { values: args } = parseArgs({
+  options: {
+    json: { type: "boolean", default: false },
+    quick: { type: "boolean", default: false },
+    "compare-torch": { type: "boolean", default: false },
+    backends: { type: "string", default: "wasm,cpu" },
+  },
+});
+const quick = args.quick;
+const say = (line) => console.log(line);
+
+for (const dist of [
+  "packages/tfjs/dist/index.js",
+  "packages/vit/dist/index.js",
+  "packages/metrics/dist/index.js",
+]) {
+  if (!existsSync(join(root, dist))) {
+    console.error(`bench: ${dist} is missing; run \`pnpm build\` first`);
+    process.exit(1);
+  }
+}
+
+/** Per-backend settings. The cpu backend is ~30× slower than wasm: fewer methods, a smaller batch, one step. */
+const PLANS = {
+  wasm: quick
+    ? ["--batch", "4", "--repeats", "2", "--steps", "1", "--warmup", "1", "--memory-steps", "3", "--quick"]
+    : [
+        "--batch",
+        "64",
+        "--repeats",
+        "3",
+        "--steps",
+        "1",
+        "--warmup",
+        "1",
+        "--memory-steps",
+        "100",
+        "--memory-batch",
+        "8",
+      ],
+  cpu: quick
+    ? [
+        "--batch",
+        "2",
+        "--repeats",
+        "1",
+        "--steps",
+        "1",
+        "--warmup",
+        "0",
+        "--memory-steps",
+        "2",
+        "--quick",
+        "--methods",
+        "lora,kora",
+        "--no-inference",
+      ]
+    : [
+        "--batch",
+        "8",
+        "--repeats",
+        "2",
+        "--steps",
+        "1",
+        "--warmup",
+        "0",
+        "--memory-steps",
+        "3",
+        "--methods",
+        "lora,kora",
+        "--no-inference",
+      ],
+};
+// wasm at batch 64 aborts when the wasm heap (32-bit, at most 4 GiB) runs out (`RuntimeError: Aborted()`): the
+// backward pass keeps every forward intermediate on the tape. The suite then retries at batch 32, then 16.
+const FALLBACK_BATCHES = [32, 16];
+
+function runStep(backend, extra = []) {
+  const argv = [join(root, "bench/vit-step.mjs"), "--backend", backend, ...PLANS[backend], ...extra];
+  const child = spawnSync(process.execPath, argv, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
+  process.stderr.write(child.stderr ?? "");
+  const last = (child.stdout ?? "").trim().split("\n").at(-1) ?? "";
+  if (child.status !== 0 || !last.startsWith("{")) {
+    const why =
+      (child.stderr ?? "").split("\n").find((l) => /Error|Aborted/.test(l)) ?? `exit ${child.status}`;
+    return { error: why.trim() };
+  }
+  return JSON.parse(last);
+}
+
+function runNode(script, label) {
+  const t0 = performance.now();
+  const child = spawnSync(process.execPath, [join(root, script)], {
+    cwd: root,
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+  });
+  const output = `${child.stdout ?? ""}${child.stderr ?? ""}`;
+  if (child.status !== 0) say(`${label}: failed (exit ${child.status})\n${output}`);
+  return { status: child.status, output, seconds: (performance.now() - t0) / 1000 };
+}
+
+function torch(method, batch, steps, depth) {
+  const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  const script = resolve(root, "../shared/bench/torch_vit_peft_bench.py");
+  const child = spawnSync(
+    python,
+    [
+      script,
+      "--method",
+      method,
+      "--batch",
+      String(batch),
+      "--steps",
+      String(steps),
+      "--threads",
+      "2",
+      "--depth",
+      String(depth),
+    ],
+    { encoding: "utf8" },
+  );
+  const line = (child.stdout ?? "").trim().split("\n").at(-1) ?? "";
+  const rate = /img_per_s=([\d.]+)/.exec(line);
+  if (child.status !== 0 || rate === null) return { error: (child.stderr || line).trim().split("\n").at(-1) };
+  return { imagesPerSecond: Number(rate[1]), line };
+}
+
+const started = new Date();
+const result = {
+  date: started.toISOString(),
+  node: process.version,
+  machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "unknown", memoryBytes: totalmem() },
+  loadAverageStart: loadavg(),
+  command: `node bench/bench.mjs ${process.argv.slice(2).join(" ")}`.trim(),
+  quick,
+  backends: {},
+};
+say(
+  `KoRA-TS bench — ${result.machine.cpus} × ${result.machine.model}, node ${process.version}, load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}${quick ? " (quick)" : ""}`,
+);
+
+for (const backend of args.backends.split(",").filter(Boolean)) {
+  let figures = runStep(backend);
+  if (figures.error && backend === "wasm" && !quick) {
+    result.wasmBatchLimit = { tried: 64, error: figures.error };
+    for (const batch of FALLBACK_BATCHES) {
+      say(`wasm at the previous batch failed (${figures.error}); retrying at batch ${batch}`);
+      figures = runStep(backend, ["--batch", String(batch)]);
+      if (!figures.error) break;
+    }
+  }
+  result.backends[backend] = figures;
+}
+
+// CKA and dataset readers: their own bench scripts (the real figures need their full sizes; skipped by --quick).
+if (!quick) {
+  const cka = runNode("packages/metrics/bench/cka-bench.mjs", "CKA bench");
+  const linear = /linearCKA n=(\d+) d=(\d+): ([\d.]+) s .*?([\d.]+) GFLOP\/s numpy-equivalent/.exec(
+    cka.output,
+  );
+  result.cka = {
+    lines: cka.output.trim().split("\n"),
+    linear: linear ? { n: +linear[1], d: +linear[2], seconds: +linear[3], gflops: +linear[4] } : null,
+  };
+  const readers = runNode("packages/datasets/bench/bench.mjs", "datasets bench");
+  result.datasets = { lines: readers.output.trim().split("\n"), seconds: readers.seconds };
+} else {
+  result.cka = { skipped: "quick" };
+  result.datasets = { skipped: "quick" };
+}
+
+const wasm = result.backends.wasm;
+const lora = wasm?.methods?.lora;
+const koraFigures = wasm?.methods?.kora;
+if (args["compare-torch"] && wasm && !wasm.error) {
+  const steps = quick ? 1 : 5;
+  result.torch = {
+    batch: wasm.batch,
+    lora: torch("lora", wasm.batch, steps, wasm.config.depth ?? 12),
+    kora: torch("kora", wasm.batch, steps, wasm.config.depth ?? 12),
+  };
+}
+result.loadAverageEnd = loadavg();
+result.peakRssBytes = Object.fromEntries(
+  Object.entries(result.backends).map(([name, figures]) => [name, figures.peakRssBytes ?? null]),
+);
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null);
+result.ratios = {
+  // Step-time ratio (time KoRA / time LoRA = LoRA img/s ÷ KoRA img/s): ≤ 1.10 is the target.
+  koraOverLora: ratio(lora?.imagesPerSecond.median, koraFigures?.imagesPerSecond.median),
+  // Achieved GFLOP/s of the LoRA step ÷ the backend's own 1024³ GEMM rate, same run.
+  stepOverGemm: lora?.fractionOfGemm ?? null,
+  // Throughput ours ÷ PyTorch's (≥ 1 means we are faster), same run, same batch.
+  loraOverTorch: ratio(lora?.imagesPerSecond.median, result.torch?.lora?.imagesPerSecond),
+  koraOverTorch: ratio(koraFigures?.imagesPerSecond.median, result.torch?.kora?.imagesPerSecond),
+};
+
+// The readable table.
+const f = (x, digits = 2) => (x === null || x === undefined ? "—" : Number(x).toFixed(digits));
+say("");
+for (const [backend, figures] of Object.entries(result.backends)) {
+  if (figures.error) {
+    say(`${backend}: FAILED — ${figures.error}`);
+    continue;
+  }
+  say(
+    `${backend}: batch ${figures.batch}, GEMM 1024³ ${f(figures.gemm.gflops.median, 1)} GFLOP/s (min ${f(figures.gemm.gflops.min, 1)}, max ${f(figures.gemm.gflops.max, 1)}), peak RSS ${f(figures.peakRssBytes / 2 ** 20, 0)} MiB`,
+  );
+  say("  method           img/s median [min, max]     GFLOP/step  GFLOP/s  of GEMM  trainable");
+  for (const [method, m] of Object.entries(figures.methods)) {
+    say(
+      `  ${method.padEnd(16)} ${f(m.imagesPerSecond.median).padStart(7)} [${f(m.imagesPerSecond.min)}, ${f(m.imagesPerSecond.max)}]`.padEnd(
+        47,
+      ) +
+        `${f(m.flopsPerStep / 1e9, 1).padStart(9)}  ${f(m.achievedGflops, 1).padStart(7)}  ${f(100 * m.fractionOfGemm, 0).padStart(6)} %  ${m.trainableParameters}`,
+    );
+  }
+  if (figures.inference) {
+    say(
+      `  inference (KoRA) ${f(figures.inference.imagesPerSecond.median, 1)} img/s [${f(figures.inference.imagesPerSecond.min, 1)}, ${f(figures.inference.imagesPerSecond.max, 1)}], ${f(figures.inference.achievedGflops, 1)} GFLOP/s; features (${figures.features.taps + 1} CLS taps) ${f(figures.features.imagesPerSecond.median, 1)} img/s`,
+    );
+  }
+  const mem = figures.memory;
+  say(
+    `  memory over ${mem.steps} ${mem.method} steps (batch ${mem.batch}): ${mem.before.numTensors} → ${mem.after.numTensors} tensors, ${mem.before.numBytes} → ${mem.after.numBytes} bytes${mem.grew ? "  ← GREW" : " (no growth)"}`,
+  );
+}
+if (result.wasmBatchLimit) say(`wasm batch 64: ${result.wasmBatchLimit.error}`);
+if (wasm?.flopsFormula) say(`FLOPs: ${wasm.flopsFormula}`);
+if (result.cka.linear) {
+  say(
+    `CKA: linearCKA n=${result.cka.linear.n} d=${result.cka.linear.d} ${f(result.cka.linear.seconds, 3)} s (${f(result.cka.linear.gflops, 1)} GFLOP/s)`,
+  );
+}
+if (result.datasets.lines) for (const line of result.datasets.lines) say(`datasets: ${line}`);
+if (result.torch) {
+  say(
+    `PyTorch (same run, batch ${result.torch.batch}, 2 threads): LoRA ${f(result.torch.lora.imagesPerSecond)} img/s, KoRA ${f(result.torch.kora.imagesPerSecond)} img/s${result.torch.lora.error ? ` (${result.torch.lora.error})` : ""}`,
+  );
+}
+say(
+  `ratios: KoRA/LoRA step time ${f(result.ratios.koraOverLora, 3)}, LoRA step / GEMM ${f(result.ratios.stepOverGemm, 3)}, LoRA ours/PyTorch ${f(result.ratios.loraOverTorch, 3)}, KoRA ours/PyTorch ${f(result.ratios.koraOverTorch, 3)}`,
+);
+say(`load average at the end: ${result.loadAverageEnd.map((l) => l.toFixed(2)).join(" ")}`);
+if (args.json) console.log(JSON.stringify(result));

@@ -1,0 +1,234 @@
+// One backend's figures for the benchmark suite (run by bench/bench.mjs in a fresh process per backend, so the
+// wasm heap and the peak RSS belong to that backend alone). Prints human lines on stderr and one JSON object as
+// the last line of stdout. Not a test: no thresholds.
+//
+//   node bench/vit-step.mjs --backend wasm [--batch 32] [--repeats 5] [--steps 3] [--methods lora,kora]
+//        [--memory-steps 100] [--quick]
+import { parseArgs } from "node:util";
+import { stepFlops } from "./lib/flops.mjs";
+import { stats } from "./lib/stats.mjs";
+import { tfjsModule } from "./lib/tf.mjs";
+
+const tf = await tfjsModule();
+const kora = await import("../packages/tfjs/dist/index.js");
+const vitPackage = await import("../packages/vit/dist/index.js");
+
+const { values: args } = parseArgs({
+  options: {
+    backend: { type: "string", default: "wasm" },
+    batch: { type: "string", default: "32" },
+    repeats: { type: "string", default: "5" },
+    steps: { type: "string", default: "3" },
+    warmup: { type: "string", default: "2" },
+    methods: { type: "string", default: "lora,kora,adapter-fusion,head-only,full" },
+    "memory-steps": { type: "string", default: "100" },
+    "memory-method": { type: "string", default: "kora" },
+    "memory-batch": { type: "string" },
+    "gemm-size": { type: "string", default: "1024" },
+    quick: { type: "boolean", default: false },
+    "no-inference": { type: "boolean", default: false },
+  },
+});
+
+const backend = args.backend;
+const batch = Number(args.batch);
+const repeats = Number(args.repeats);
+const stepsPerRepeat = Number(args.steps);
+const warmup = Number(args.warmup);
+const methods = args.methods.split(",").filter(Boolean);
+const memorySteps = Number(args["memory-steps"]);
+const gemmSize = Number(args["gemm-size"]);
+const log = (line) => process.stderr.write(`${line}\n`);
+
+await kora.selectBackend({ prefer: backend, log });
+
+/** The ViT-Tiny shape of issue 10 (32×32, patch 4, 100 classes); `--quick` shrinks it to a 2-block toy. */
+const config = args.quick
+  ? { preset: "vit-tiny-32", depth: 2, numClasses: 100 }
+  : { preset: "vit-tiny-32", numClasses: 100 };
+
+const SPECS = {
+  lora: { method: "lora", rank: 8, alpha: 8, targets: ["query", "key", "value"] },
+  kora: { method: "kora", rank: 8, alpha: 8, composition: { kind: "mlp", hidden: 4 } },
+  "adapter-fusion": { method: "adapter-fusion" },
+};
+
+/** Builds the model for a method; returns it with the variables the step trains. */
+function build(method) {
+  const vit = vitPackage.createViT(config, { seed: 1 });
+  if (method === "full") return { vit, variables: vit.trainableVariables(), dispose: () => vit.dispose() };
+  if (method === "head-only") {
+    vit.setBackboneTrainable(false);
+    return { vit, variables: vit.trainableVariables(), dispose: () => vit.dispose() };
+  }
+  const handle = kora.applyAdapters(vit, SPECS[method], { seed: 2 });
+  return {
+    vit,
+    variables: handle.trainableVariables(),
+    dispose: () => {
+      kora.removeAdapters(vit);
+      vit.dispose();
+    },
+  };
+}
+
+const { imageSize, channels } = vitPackage.resolveViTConfig(config);
+const inputs = (size) => ({
+  pixels: tf.randomNormal([size, imageSize, imageSize, channels], 0, 1, "float32", 3),
+  labels: tf.tensor1d(
+    Array.from({ length: size }, (_, i) => (i * 37) % 100),
+    "int32",
+  ),
+});
+const { pixels, labels } = inputs(batch);
+
+/** One training step exactly as `train()` runs it: variableGrads over the trainable variables, then AdamW. */
+function makeStep(model, optimizer, data = { pixels, labels }) {
+  const named = model.variables.map((variable) => ({ name: variable.name, variable }));
+  return () => {
+    const { value, grads } = tf.tidy(() =>
+      tf.variableGrads(() => {
+        const { logits } = model.vit.forward(data.pixels, { format: "NHWC", training: true });
+        return kora.crossEntropy(logits, data.labels);
+      }, model.variables),
+    );
+    optimizer.applyGradients(named.map((entry) => ({ ...entry, gradient: grads[entry.variable.name] })));
+    const loss = value.dataSync()[0]; // synchronise (never return a typed array from tf.tidy)
+    value.dispose();
+    tf.dispose(grads);
+    return loss;
+  };
+}
+
+/** min/median/max of `repeats` timings of `count` calls of `fn`, as items per second. */
+function rate(fn, count, itemsPerCall) {
+  const perSecond = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < count; i++) fn();
+    perSecond.push((count * itemsPerCall) / ((performance.now() - t0) / 1000));
+  }
+  return stats(perSecond);
+}
+
+function gemmRate() {
+  const a = tf.randomUniform([gemmSize, gemmSize], -1, 1, "float32", 5);
+  const b = tf.randomUniform([gemmSize, gemmSize], -1, 1, "float32", 6);
+  const run = () => {
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    c.dispose();
+  };
+  run();
+  const flops = 2 * gemmSize ** 3;
+  const result = rate(run, args.quick ? 1 : 2, flops / 1e9);
+  tf.dispose([a, b]);
+  return { size: gemmSize, gflops: result };
+}
+
+const results = { backend, batch, config, repeats, stepsPerRepeat, methods: {} };
+const started = performance.now();
+
+results.gemm = gemmRate();
+log(`${backend}: GEMM ${gemmSize}³ fp32 ${results.gemm.gflops.median.toFixed(1)} GFLOP/s (median)`);
+
+// Every method is built first and the repeats are interleaved (lora, kora, …, lora, kora, …) so that the load
+// of a shared machine hits all methods alike and their ratios stay meaningful.
+const runs = methods.map((method) => {
+  const model = build(method);
+  const optimizer = kora.adamW({ learningRate: 1e-3 });
+  const step = makeStep(model, optimizer);
+  for (let i = 0; i < warmup; i++) step();
+  return { method, model, optimizer, step, samples: [] };
+});
+for (let r = 0; r < repeats; r++) {
+  for (const run of runs) {
+    const t0 = performance.now();
+    for (let i = 0; i < stepsPerRepeat; i++) run.step();
+    run.samples.push((stepsPerRepeat * batch) / ((performance.now() - t0) / 1000));
+  }
+}
+for (const { method, model, optimizer, samples } of runs) {
+  const imagesPerSecond = stats(samples);
+  const flops = stepFlops(vitPackage.resolveViTConfig(config), method, batch, SPECS[method]);
+  const gflops = (imagesPerSecond.median * flops.total) / batch / 1e9;
+  const trainable = model.variables.reduce((sum, v) => sum + v.size, 0);
+  results.methods[method] = {
+    imagesPerSecond,
+    stepSeconds: batch / imagesPerSecond.median,
+    flopsPerStep: flops.total,
+    flopsForward: flops.forward,
+    flopsBackward: flops.backward,
+    achievedGflops: gflops,
+    fractionOfGemm: gflops / results.gemm.gflops.median,
+    trainableParameters: trainable,
+  };
+  log(
+    `${backend} ${method}: ${imagesPerSecond.median.toFixed(2)} img/s (min ${imagesPerSecond.min.toFixed(2)}, max ${imagesPerSecond.max.toFixed(2)}), ${gflops.toFixed(1)} GFLOP/s = ${((100 * gflops) / results.gemm.gflops.median).toFixed(0)} % of GEMM`,
+  );
+  optimizer.dispose();
+  model.dispose();
+}
+
+// Memory: tf.memory() before/after N steps of one method (the optimizer state exists before "before").
+{
+  const method = args["memory-method"];
+  const memoryBatch = Number(args["memory-batch"] ?? batch);
+  const data = memoryBatch === batch ? { pixels, labels } : inputs(memoryBatch);
+  const model = build(method);
+  const optimizer = kora.adamW({ learningRate: 1e-3 });
+  const step = makeStep(model, optimizer, data);
+  step();
+  const before = tf.memory();
+  for (let i = 0; i < memorySteps; i++) step();
+  const after = tf.memory();
+  results.memory = {
+    method,
+    batch: memoryBatch,
+    steps: memorySteps,
+    before: { numTensors: before.numTensors, numBytes: before.numBytes },
+    after: { numTensors: after.numTensors, numBytes: after.numBytes },
+    grew: after.numTensors !== before.numTensors || after.numBytes !== before.numBytes,
+  };
+  log(
+    `${backend} memory over ${memorySteps} ${method} steps: ${before.numTensors} → ${after.numTensors} tensors, ${before.numBytes} → ${after.numBytes} bytes${results.memory.grew ? "  GREW" : ""}`,
+  );
+  optimizer.dispose();
+  model.dispose();
+  if (data.pixels !== pixels) tf.dispose([data.pixels, data.labels]);
+}
+
+if (!args["no-inference"]) {
+  const model = build("kora");
+  const infer = () => {
+    const logits = tf.tidy(() => model.vit.forward(pixels, { format: "NHWC" }).logits);
+    logits.dataSync();
+    logits.dispose();
+  };
+  infer();
+  results.inference = { method: "kora", imagesPerSecond: rate(infer, stepsPerRepeat, batch) };
+  const extract = () => {
+    const states = model.vit.features(pixels, { format: "NHWC", pool: "cls" });
+    for (const s of states) s.dataSync();
+    tf.dispose(states);
+  };
+  extract();
+  results.features = {
+    method: "kora",
+    pool: "cls",
+    taps: config.depth ?? 12,
+    imagesPerSecond: rate(extract, stepsPerRepeat, batch),
+  };
+  const forward = stepFlops(vitPackage.resolveViTConfig(config), "kora", batch, SPECS.kora).forward;
+  results.inference.achievedGflops = (results.inference.imagesPerSecond.median * forward) / batch / 1e9;
+  log(
+    `${backend} inference: ${results.inference.imagesPerSecond.median.toFixed(1)} img/s (${results.inference.achievedGflops.toFixed(1)} GFLOP/s); features (${results.features.taps + 1} CLS taps): ${results.features.imagesPerSecond.median.toFixed(1)} img/s`,
+  );
+  model.dispose();
+}
+
+tf.dispose([pixels, labels]);
+results.peakRssBytes = process.resourceUsage().maxRSS * 1024;
+results.seconds = (performance.now() - started) / 1000;
+results.flopsFormula = stepFlops(vitPackage.resolveViTConfig(config), "lora", batch, SPECS.lora).formula;
+process.stdout.write(`${JSON.stringify(results)}\n`);
