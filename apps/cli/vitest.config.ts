@@ -5,6 +5,7 @@ export default defineConfig({
     include: ["src/**/*.test.ts"],
     // End-to-end tests spawn dist/cli.js; the global setup builds it when it is missing or older than src/.
     globalSetup: ["./src/test-support/build-once.ts"],
-    testTimeout: 30_000,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
   },
 });
