@@ -422,9 +422,11 @@ describe("kora train: Ctrl-C and --resume", () => {
   }, 60_000);
 
   const tmux = spawnSync("tmux", ["-V"]).status === 0;
-  it.skipIf(!tmux)(
+  // Skipped only outside CI: .ci/run installs tmux, so a CI run without it fails here instead of skipping.
+  it.skipIf(!tmux && !process.env["CI"])(
     "in a pseudo-terminal (tmux) draws a progress bar and ends cleanly",
     async () => {
+      expect(tmux, "tmux is not installed (apt-get install tmux)").toBe(true);
       const socket = `kora-test-${process.pid}`;
       const out = join(dir, "pty");
       const command = `${process.execPath} ${CLI} train ${micro.join(" ")} --method lora --steps 12 --out ${out}; echo "EXIT=$?"; sleep 30`;
