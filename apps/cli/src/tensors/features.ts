@@ -1,10 +1,9 @@
 import { existsSync } from "node:fs";
 import { extname } from "node:path";
 import type { Matrix } from "@kora/metrics";
-import { KoraError, readSafetensors, type SafetensorsTensor, toFloat32 } from "@kora/spec";
+import { KoraError, readNpy, readSafetensors, type SafetensorsTensor, toFloat32 } from "@kora/spec";
 import { UsageError } from "../support/errors";
 import { readBytes } from "../support/files";
-import { readNpy } from "./npy";
 
 /** One representation: rows = examples (the first dimension), columns = every other dimension flattened. */
 export interface Features {

@@ -8,6 +8,7 @@ const MARKER = Symbol.for("kora.error");
 export type KoraErrorCode =
   | "INVALID_SPEC"
   | "INVALID_SAFETENSORS"
+  | "INVALID_NPY"
   | "INVALID_ADAPTER_FILE"
   | "SHAPE_MISMATCH"
   | "INVALID_ARGUMENT"

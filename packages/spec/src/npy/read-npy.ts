@@ -1,4 +1,5 @@
-import { KoraError } from "@kora/spec";
+import { KoraError } from "../errors";
+import { float16BitsToFloat32 } from "../safetensors/float-conversion";
 
 /** A tensor read from a `.npy` file: C-order data and its shape. */
 export interface NpyArray {
@@ -23,6 +24,8 @@ function decode(bytes: Uint8Array, descr: string, count: number, file: string): 
   if (order === ">" && !kind.endsWith("1")) {
     throw invalid(file, `big-endian dtype "${descr}" is not supported (save with arr.astype("<f4"))`);
   }
+  if (!/^(f[248]|[iu][1248]|b1)$/.test(kind))
+    throw invalid(file, `dtype "${descr}" is not supported (numbers only)`);
   const size = Number(kind.slice(1));
   if (bytes.byteLength < count * size) {
     throw invalid(file, `holds ${bytes.byteLength} data bytes, its header promises ${count * size}`);
@@ -30,7 +33,7 @@ function decode(bytes: Uint8Array, descr: string, count: number, file: string): 
   const view = new DataView(bytes.buffer, bytes.byteOffset, count * size);
   const out = kind === "f4" || kind === "f2" ? new Float32Array(count) : new Float64Array(count);
   const read: ((offset: number) => number) | undefined = {
-    f2: (o: number) => halfToFloat(view.getUint16(o, true)),
+    f2: (o: number) => float16BitsToFloat32(view.getUint16(o, true)),
     f4: (o: number) => view.getFloat32(o, true),
     f8: (o: number) => view.getFloat64(o, true),
     i1: (o: number) => view.getInt8(o),
@@ -46,15 +49,6 @@ function decode(bytes: Uint8Array, descr: string, count: number, file: string): 
   if (read === undefined) throw invalid(file, `dtype "${descr}" is not supported (numbers only)`);
   for (let i = 0; i < count; i++) out[i] = read(i * size);
   return out;
-}
-
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 31) return fraction === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
 /** Reorders Fortran-order (column-major) data to C order. */
@@ -78,12 +72,11 @@ function toCOrder<T extends Float32Array | Float64Array>(data: T, shape: readonl
 
 /**
  * Reads a NumPy `.npy` file (format versions 1–3; little-endian float, int, uint and bool dtypes; C or Fortran
- * order). TODO(@kora/spec): a tensor-file reader like this belongs beside `readSafetensors`; the CLI carries it
- * only because no package has one yet.
+ * order), e.g. features saved with `np.save` for `kora cka`. `file` names the source in error messages.
  *
  * @throws KoraError `INVALID_NPY` naming the file and what is wrong.
  */
-export function readNpy(bytes: Uint8Array, file: string): NpyArray {
+export function readNpy(bytes: Uint8Array, file = "array.npy"): NpyArray {
   if (bytes.byteLength < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
     throw invalid(file, "not a .npy file (no \\x93NUMPY magic)");
   }
@@ -118,6 +111,7 @@ export function readNpy(bytes: Uint8Array, file: string): NpyArray {
     .map(Number);
   if (shape.some((n) => !Number.isSafeInteger(n) || n < 0)) throw invalid(file, `bad shape (${shapeText})`);
   const count = shape.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(count)) throw invalid(file, `shape (${shapeText}) has too many elements`);
   const raw = decode(bytes.subarray(headerStart + headerLength), descr, count, file);
   return { descr, shape, data: fortran === "True" ? toCOrder(raw, shape) : raw };
 }

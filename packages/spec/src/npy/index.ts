@@ -1,0 +1,2 @@
+export type { NpyArray } from "./read-npy";
+export { readNpy } from "./read-npy";
