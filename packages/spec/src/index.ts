@@ -64,6 +64,8 @@ export {
   toPeftConfig,
   toPeftTensorNames,
 } from "./peft";
+export type { RandomState } from "./random";
+export { hashSeed, SeededRandom } from "./random";
 export * from "./safetensors";
 export type {
   Activation,

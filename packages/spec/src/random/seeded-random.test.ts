@@ -1,6 +1,6 @@
-import { KoraError } from "@kora/spec";
+import { KoraError } from "../errors";
 import { describe, expect, it } from "vitest";
-import { hashSeed, SeededRandom } from "./random";
+import { hashSeed, SeededRandom } from "./seeded-random";
 
 describe("SeededRandom", () => {
   it("same seed gives the same stream, another seed a different one", () => {

@@ -1,0 +1,2 @@
+export type { RandomState } from "./seeded-random";
+export { hashSeed, SeededRandom } from "./seeded-random";
