@@ -24,8 +24,8 @@ export type { KoraErrorCode, KoraErrorOptions } from "./errors";
 export { KoraError } from "./errors";
 export type { HfModulePathOptions } from "./naming";
 export { hfBlockModuleSuffix, hfModulePath, parseHfModulePath } from "./naming";
-export { readNpy } from "./npy";
 export type { NpyArray } from "./npy";
+export { readNpy } from "./npy";
 export type {
   AdapterTensorInfo,
   AdapterTensorLayoutOptions,

@@ -1,5 +1,5 @@
-import { KoraError } from "../errors";
 import { describe, expect, it } from "vitest";
+import { KoraError } from "../errors";
 import { hashSeed, SeededRandom } from "./seeded-random";
 
 describe("SeededRandom", () => {
