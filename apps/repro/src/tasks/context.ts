@@ -9,7 +9,7 @@ import {
   shuffledIndices,
   stratifiedSubset,
 } from "@kora/datasets";
-import { parseAdapterSpec } from "@kora/spec";
+import { KoraError, parseAdapterSpec } from "@kora/spec";
 import {
   type AdapterHandle,
   adamW,
@@ -171,7 +171,9 @@ export async function ensureBackbone(context: TaskContext): Promise<BackboneInfo
   const hash = hashOf(pretrainConfigKey(preset));
   const path = join(cacheDir, `backbone-${hash}.safetensors`);
   const infoPath = join(cacheDir, `backbone-${hash}.json`);
-  const description = `pretrained here on ${source.dataset} (${source.steps} steps × ${source.batchSize}, lr ${source.learningRate})`;
+  const labels = source.labels === "shape" ? ", 10 shape labels" : "";
+  const init = source.init === "lecun" ? ", LeCun init" : "";
+  const description = `pretrained here on ${source.dataset} (${source.steps} steps × ${source.batchSize}, lr ${source.learningRate}${labels}${init})`;
   if (existsSync(path) && existsSync(infoPath)) {
     const info = JSON.parse(readFileSync(infoPath, "utf8")) as {
       seconds: number;
@@ -192,6 +194,17 @@ export async function ensureBackbone(context: TaskContext): Promise<BackboneInfo
   const vit = createViT(preset.model, { seed: 0 });
   try {
     const config = vit.config;
+    if (source.init === "lecun") lecunInit(vit);
+    const shapes = source.labels === "shape";
+    if (shapes && config.numClasses !== 10) {
+      throw new KoraError({
+        code: "INVALID_ARGUMENT",
+        message: `backbone.labels "shape" needs a 10-class pretraining head, got numClasses ${config.numClasses}`,
+      });
+    }
+    // Pretraining labels are global class ids (shape × 10 + texture); "shape" keeps the shape.
+    const relabel = (batch: ClassBatch): ClassBatch =>
+      shapes ? { x: batch.x, labels: Int32Array.from(batch.labels, (l) => Math.floor(l / 10)) } : batch;
     const trainSet = await openDataset("synthetic-pretrain", {
       split: "train",
       trainSize: source.trainSize,
@@ -213,10 +226,8 @@ export async function ensureBackbone(context: TaskContext): Promise<BackboneInfo
         const order = shuffledIndices(n, ctx.seed);
         return (function* () {
           for (let b = 0; b < perEpoch; b++) {
-            yield classBatch(
-              trainSet,
-              order.subarray(b * source.batchSize, (b + 1) * source.batchSize),
-              config,
+            yield relabel(
+              classBatch(trainSet, order.subarray(b * source.batchSize, (b + 1) * source.batchSize), config),
             );
           }
         })();
@@ -235,6 +246,7 @@ export async function ensureBackbone(context: TaskContext): Promise<BackboneInfo
       testSet,
       Array.from({ length: testSet.size }, (_, i) => i),
       preset.batchSize,
+      shapes ? 10 : 1,
     );
     saveVariables(path, modelVariables(vit));
     const seconds = (performance.now() - started) / 1000;
@@ -252,11 +264,25 @@ export async function ensureBackbone(context: TaskContext): Promise<BackboneInfo
   }
 }
 
+/** Re-draws every weight matrix (patch embedding, attention, MLP, head) as N(0, 1/fan_in) truncated at 2σ. */
+function lecunInit(vit: ViT): void {
+  let counter = 0;
+  for (const { name, variable } of vit.namedParameters()) {
+    if (variable.shape.length !== 2 || name.includes("layernorm")) continue;
+    const [fanIn, fanOut] = variable.shape as [number, number];
+    if (name.startsWith("vit.embeddings.") && !name.includes("patch_embeddings")) continue;
+    const std = 1 / Math.sqrt(fanIn);
+    tf.tidy(() => variable.assign(tf.truncatedNormal([fanIn, fanOut], 0, std, "float32", 9973 + counter++)));
+  }
+}
+
 async function classificationAccuracy(
   vit: ViT,
   dataset: ClassificationDataset,
   indices: number[],
   batchSize: number,
+  /** Compare predictions with `floor(label / labelDivisor)` (10: the pretraining "shape" labels). */
+  labelDivisor = 1,
 ): Promise<number> {
   let hits = 0;
   for (const part of chunks(indices, batchSize)) {
@@ -268,7 +294,7 @@ async function classificationAccuracy(
     predictions.dispose();
     batch.x.dispose();
     values.forEach((p, i) => {
-      if (p === batch.labels[i]) hits++;
+      if (p === Math.floor((batch.labels[i] as number) / labelDivisor)) hits++;
     });
   }
   return hits / indices.length;
