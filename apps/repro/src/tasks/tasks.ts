@@ -4,7 +4,7 @@ import type { ClassificationDataset, DepthDataset } from "@kora/datasets";
 import { loadBatch, stratifiedSubset } from "@kora/datasets";
 import { accuracy, ckaMatrix, depthMetrics, f1Score, linearCKA, type Matrix } from "@kora/metrics";
 import { countParameters, KoraError, parseAdapterSpec } from "@kora/spec";
-import { adamW, evaluate, SeededRandom, train } from "@kora/tfjs";
+import { adamW, evaluate, SeededRandom, type StepEvent, train } from "@kora/tfjs";
 import { ClassificationHead, DepthHead, type ViT } from "@kora/vit";
 import * as tf from "@tensorflow/tfjs";
 import type { TaskName, TrainingMethod } from "../config/schema";
@@ -63,6 +63,28 @@ function checkpointDir(out: string, key: string): string {
   return join(out, "checkpoints", key);
 }
 
+/**
+ * The `train()` options every harness run shares: the warmup-cosine schedule, clipping, the run's seed, a
+ * resumable checkpoint folder per run, and progress + loss-curve reporting.
+ */
+function runTrainingOptions(context: TaskContext, request: RunRequest, steps: number, curve: CurvePoint[]) {
+  return {
+    schedule: schedule(steps),
+    steps,
+    clipGradientNorm: 1,
+    seed: request.seed,
+    checkpoint: {
+      dir: checkpointDir(context.out, request.key),
+      everySteps: Math.max(5, Math.ceil(steps / 4)),
+      keepLast: 1,
+    },
+    onStep: (event: StepEvent) => {
+      curve.push({ step: event.step, loss: event.loss });
+      context.onProgress(event.step, steps);
+    },
+  };
+}
+
 /** Parameters tuned (%) as peft prints it: trainable ÷ all parameters of the adapted model. */
 function paramsTunedPct(method: TrainingMethod, vit: ViT): number {
   const shape = vit.backboneShape;
@@ -87,7 +109,7 @@ async function trainClassifier(
   steps: number,
   learningRate: number,
 ): Promise<Trained> {
-  const { preset, out } = context;
+  const { preset } = context;
   const batchSize = preset.batchSize;
   const config = model.vit.config;
   const curve: CurvePoint[] = [];
@@ -114,19 +136,7 @@ async function trainClassifier(
       },
       loss: classificationLoss,
       optimizer,
-      schedule: schedule(steps),
-      steps,
-      clipGradientNorm: 1,
-      seed: request.seed,
-      checkpoint: {
-        dir: checkpointDir(out, request.key),
-        everySteps: Math.max(5, Math.ceil(steps / 4)),
-        keepLast: 1,
-      },
-      onStep: (event) => {
-        curve.push({ step: event.step, loss: event.loss });
-        context.onProgress(event.step, steps);
-      },
+      ...runTrainingOptions(context, request, steps, curve),
     });
   } finally {
     optimizer.dispose();
@@ -509,19 +519,7 @@ export async function runDense(
             ),
           ) as tf.Scalar,
         optimizer,
-        schedule: schedule(steps),
-        steps,
-        clipGradientNorm: 1,
-        seed: request.seed,
-        checkpoint: {
-          dir: checkpointDir(out, request.key),
-          everySteps: Math.max(5, Math.ceil(steps / 4)),
-          keepLast: 1,
-        },
-        onStep: (event) => {
-          curve.push({ step: event.step, loss: event.loss });
-          context.onProgress(event.step, steps);
-        },
+        ...runTrainingOptions(context, request, steps, curve),
       });
     } finally {
       optimizer.dispose();
