@@ -6,7 +6,6 @@ import {
   adamW,
   crossEntropy,
   isNoWeightDecayParameter,
-  listCheckpoints,
   type StepEvent,
   scaleInvariantLogLoss,
   type TrainResult,
@@ -52,12 +51,6 @@ export interface FitResult {
   totalSteps: number;
 }
 
-class StopRequested extends Error {
-  constructor(readonly step: number) {
-    super("stop requested");
-  }
-}
-
 function formatSeconds(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return "?";
   const s = Math.round(seconds);
@@ -88,25 +81,21 @@ export async function fit(input: FitInput): Promise<FitResult> {
   });
   const batchOptions = batchOptionsFor(vit.config, settings.batchSize);
   const metricsPath = join(runDir, RUN_FILES.metrics);
-  let stopRequested = false;
+  // Ctrl-C aborts train(): the step in progress finishes, train() writes a checkpoint and resolves `stopped`.
+  const stop = new AbortController();
   const onSignal = (): void => {
-    if (stopRequested) {
+    if (stop.signal.aborted) {
       output.note("kora: interrupted again; quitting without a checkpoint", true);
       process.exit(130);
     }
-    stopRequested = true;
+    stop.abort();
     output.note("\nkora: stopping after this step (saving a checkpoint); Ctrl-C again to quit now", true);
   };
-  // TODO(@kora/tfjs): train() takes no AbortSignal. The checkpoint interval is read at every step, so a getter
-  // that answers 1 once Ctrl-C was pressed makes train() write a checkpoint at the end of the step in progress;
-  // onStep, called after that checkpoint is on disk, then stops the loop.
   const checkpoint = {
     dir: join(runDir, RUN_FILES.checkpoints),
     keepLast: 3,
     resume: input.resume,
-    get everySteps(): number | undefined {
-      return stopRequested ? 1 : settings.checkpointEvery;
-    },
+    ...(settings.checkpointEvery === undefined ? {} : { everySteps: settings.checkpointEvery }),
   };
   let progress: ReturnType<typeof createProgress> | null = null;
   let firstStep = true;
@@ -143,7 +132,6 @@ export async function fit(input: FitInput): Promise<FitResult> {
       1,
       `loss ${event.loss.toFixed(4)} | lr ${event.learningRate.toExponential(2)} | ${event.imagesPerSecond.toFixed(0)} img/s | ETA ${formatSeconds(event.etaSeconds)}`,
     );
-    if (stopRequested) throw new StopRequested(event.step);
   };
 
   process.on("SIGINT", onSignal);
@@ -168,18 +156,14 @@ export async function fit(input: FitInput): Promise<FitResult> {
       ...(settings.epochs === undefined ? {} : { epochs: settings.epochs }),
       ...(settings.steps === undefined ? {} : { steps: settings.steps }),
       seed: settings.seed,
-      checkpoint: checkpoint as { dir: string; everySteps?: number; keepLast: number; resume: boolean },
+      checkpoint,
+      signal: stop.signal,
       onStep,
     });
+    if (result.stopped) {
+      return { result: null, interrupted: { step: result.step, checkpoint: result.checkpoint }, totalSteps };
+    }
     return { result, interrupted: null, totalSteps };
-  } catch (error) {
-    if (!(error instanceof StopRequested)) throw error;
-    const saved = (await listCheckpoints(checkpoint.dir)).find((entry) => entry.step === error.step);
-    return {
-      result: null,
-      interrupted: { step: error.step, checkpoint: saved?.path ?? null },
-      totalSteps,
-    };
   } finally {
     process.off("SIGINT", onSignal);
     (progress as ReturnType<typeof createProgress> | null)?.stop();

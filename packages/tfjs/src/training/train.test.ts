@@ -239,6 +239,28 @@ describe("train", () => {
     expect(Object.keys(latest?.optimizer.tensors ?? {}).sort()).toContain("head/kernel/exp_avg_sq");
   });
 
+  it("an aborted signal stops after the current step with a checkpoint; resuming finishes bit for bit", async () => {
+    const options: Run = { steps: 12, dropout: 0.3 };
+    const whole = await run(options);
+    const checkpointDir = join(dir, "abort");
+    const controller = new AbortController();
+    const first = await run({
+      ...options,
+      checkpoint: { dir: checkpointDir, everySteps: 100 },
+      signal: controller.signal,
+      onStep: (event) => {
+        if (event.step === 5) controller.abort();
+      },
+    });
+    expect(first.result.stopped).toBe(true);
+    expect(first.result.step).toBe(5);
+    expect((await listCheckpoints(checkpointDir)).map((c) => c.step)).toEqual([5]);
+    const second = await run({ ...options, checkpoint: { dir: checkpointDir, everySteps: 100 } });
+    expect(second.result.resumedFrom).toBe(5);
+    expect(second.result.stopped).toBe(false);
+    expect(sameBytes(whole.weights, second.weights)).toBe(true);
+  });
+
   it("stops on a NaN loss with NON_FINITE naming the step; the last good checkpoint and the weights are untouched", async () => {
     const checkpointDir = join(dir, "nan");
     const mlp = createMlp({ inputs: 8, hidden: 16, classes: 3, seed: 1 });

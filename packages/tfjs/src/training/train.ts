@@ -161,6 +161,12 @@ export interface TrainOptions<B> {
   evaluation?: TrainEvaluationOptions<B>;
   /** Checkpointing and resume (optional). */
   checkpoint?: TrainCheckpointOptions;
+  /**
+   * Stops the run cleanly when aborted (e.g. on Ctrl-C): the step in progress completes, the checkpoint (when
+   * `checkpoint` is set) is written, and `train` resolves with `stopped: true`; a later call with the same
+   * checkpoint folder resumes exactly there.
+   */
+  signal?: AbortSignal;
 }
 
 /** What {@link train} returns. */
@@ -177,6 +183,8 @@ export interface TrainResult {
   checkpoint: string | null;
   /** Every evaluation made during the run. */
   evaluations: EvalEvent[];
+  /** True when `signal` stopped the run before its `steps`/`epochs` were done. */
+  stopped: boolean;
 }
 
 function invalid(field: string, message: string): KoraError {
@@ -329,7 +337,8 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
 
   const stepLimit = options.steps ?? Number.POSITIVE_INFINITY;
   const epochLimit = options.epochs ?? Number.POSITIVE_INFINITY;
-  const finished = (): boolean => step >= stepLimit || epoch >= epochLimit;
+  const complete = (): boolean => step >= stepLimit || epoch >= epochLimit;
+  const finished = (): boolean => complete() || options.signal?.aborted === true;
   const totalSteps = (): number | null => {
     const byEpochs = stepsPerEpoch === null ? Number.POSITIVE_INFINITY : epochLimit * stepsPerEpoch;
     const total = Math.min(stepLimit, byEpochs);
@@ -527,5 +536,13 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
   } finally {
     clearAccumulation();
   }
-  return { step, epoch, loss: lastLoss, resumedFrom, checkpoint: lastCheckpoint, evaluations };
+  return {
+    step,
+    epoch,
+    loss: lastLoss,
+    resumedFrom,
+    checkpoint: lastCheckpoint,
+    evaluations,
+    stopped: !complete() && options.signal?.aborted === true,
+  };
 }
