@@ -24,14 +24,21 @@ import {
 
 export { writeFileAtomic } from "./node/atomic-write";
 
-async function readInput(path: string, what: string): Promise<Uint8Array> {
+/**
+ * Reads a whole file. A missing or unreadable file is a `KoraError` (`FILE_NOT_FOUND` / `IO_ERROR`) whose message
+ * starts with `what` (e.g. `"adapter manifest"` or a CLI flag) and names the path.
+ */
+export async function readFileBytes(path: string, what: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new KoraError({
       code: code === "ENOENT" ? "FILE_NOT_FOUND" : "IO_ERROR",
-      message: `${path}: cannot read the ${what} (${code ?? (error as Error).message})`,
+      message:
+        code === "ENOENT"
+          ? `${what}: ${path} does not exist`
+          : `${what}: cannot read ${path} (${code ?? (error as Error).message})`,
       cause: error,
     });
   }
@@ -62,9 +69,9 @@ export interface ReadAdapterDirOptions {
  */
 export async function readAdapterDir(dir: string, options: ReadAdapterDirOptions = {}): Promise<AdapterFile> {
   const manifest = new TextDecoder().decode(
-    await readInput(join(dir, ADAPTER_FILES.manifest), "adapter manifest"),
+    await readFileBytes(join(dir, ADAPTER_FILES.manifest), "adapter manifest"),
   );
-  const safetensors = await readInput(join(dir, ADAPTER_FILES.tensors), "adapter tensors");
+  const safetensors = await readFileBytes(join(dir, ADAPTER_FILES.tensors), "adapter tensors");
   return decodeAdapter({
     manifest,
     safetensors,
@@ -85,7 +92,7 @@ export async function readPeftDir(
   dir: string,
   backbone: BackboneShape,
 ): Promise<ReturnType<typeof decodePeftAdapter>> {
-  const config = new TextDecoder().decode(await readInput(join(dir, PEFT_FILES.config), "peft config"));
-  const safetensors = await readInput(join(dir, PEFT_FILES.tensors), "peft tensors");
+  const config = new TextDecoder().decode(await readFileBytes(join(dir, PEFT_FILES.config), "peft config"));
+  const safetensors = await readFileBytes(join(dir, PEFT_FILES.tensors), "peft tensors");
   return decodePeftAdapter({ config, safetensors, backbone });
 }

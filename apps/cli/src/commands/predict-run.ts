@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import { dirname, extname, join } from "node:path";
 import { KoraError, readSafetensors, type SafetensorsTensor, toFloat32 } from "@kora/spec";
+import { readFileBytes } from "@kora/spec/node";
 import { selectBackend } from "@kora/tfjs";
 import { loadViT, preprocessImages, type ViT } from "@kora/vit";
 import * as tf from "@tensorflow/tfjs";
@@ -8,7 +9,7 @@ import type { Output } from "../output/context";
 import { renderTable } from "../output/table";
 import { openRunModel } from "../run/model";
 import { UsageError } from "../support/errors";
-import { readBytes, readJson } from "../support/files";
+import { readJson } from "../support/files";
 import type { PredictOptions } from "./predict";
 
 /** The config.json loadViT will use: --config, else the one beside the weights (file) or inside them (folder). */
@@ -54,7 +55,7 @@ function pixelValues(tensor: SafetensorsTensor, file: string): tf.Tensor4D {
 /** Reads --input: HF pixel_values (NCHW, preprocessed) from a safetensors, or an image decoded with sharp. */
 async function readInput(options: PredictOptions, vit: ViT): Promise<tf.Tensor4D> {
   const file = options.input;
-  const bytes = await readBytes(file, "--input");
+  const bytes = await readFileBytes(file, "--input");
   if (extname(file).toLowerCase() === ".safetensors") {
     const { tensors } = readSafetensors(bytes);
     const tensor = tensors["pixel_values"];

@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { extname } from "node:path";
 import type { Matrix } from "@kora/metrics";
 import { KoraError, readNpy, readSafetensors, type SafetensorsTensor, toFloat32 } from "@kora/spec";
+import { readFileBytes } from "@kora/spec/node";
 import { UsageError } from "../support/errors";
-import { readBytes } from "../support/files";
 
 /** One representation: rows = examples (the first dimension), columns = every other dimension flattened. */
 export interface Features {
@@ -59,7 +59,7 @@ export async function readFeatures(
   source: FeatureSource,
   flag: string,
 ): Promise<{ single: boolean; features: Features[] }> {
-  const bytes = await readBytes(source.file, flag);
+  const bytes = await readFileBytes(source.file, flag);
   if (extname(source.file).toLowerCase() === ".npy") {
     if (source.tensor !== undefined) {
       throw new UsageError(`${flag}: a .npy file holds one array; drop ":${source.tensor}"`);
