@@ -1,5 +1,7 @@
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
+import { shareWasmIdentity } from "./wasm-kernels";
+import { parseThreadsEnv, resolveWasmThreads, setWasmBackendWithThreads } from "./wasm-threads";
 
 /** The backends {@link selectBackend} knows: native TensorFlow (tfjs-node), WebAssembly, plain JavaScript. */
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -14,6 +16,14 @@ export interface SelectBackendOptions {
    * error, never a silent fallback. The `KORA_BACKEND` environment variable, when set, overrides this.
    */
   prefer?: BackendName;
+  /**
+   * XNNPACK threads of the `wasm` backend: an integer from 1 to 8, or `"auto"` (one per CPU core, at most 8).
+   * Without it the backend runs as tfjs sets it up (single-threaded in Node). In Node, more than one thread
+   * starts the threaded SIMD build with `worker_threads` (tfjs itself does not in Node); results are identical
+   * to the single-threaded backend's. The count is fixed when the wasm backend is first initialised in the
+   * process. The `KORA_WASM_THREADS` environment variable, when set, overrides this. Ignored by other backends.
+   */
+  threads?: number | "auto";
   /** Where the one-time "using backend …" line goes (default `console.info`). */
   log?: (message: string) => void;
   /**
@@ -72,18 +82,28 @@ async function tryTensorflow(importModule: (s: string) => Promise<unknown>): Pro
   return unavailable("tensorflow", `neither package could be used (${failures.join("; ")})`, cause);
 }
 
-async function trySimple(backend: "wasm" | "cpu", importModule: (s: string) => Promise<unknown>) {
-  if (backend === "wasm" && tf.findBackendFactory("wasm") === null) {
+async function trySimple(
+  backend: "wasm" | "cpu",
+  importModule: (s: string) => Promise<unknown>,
+  threads: number | undefined,
+) {
+  let wasmModule: Parameters<typeof setWasmBackendWithThreads>[0] | undefined;
+  if (backend === "wasm" && (tf.findBackendFactory("wasm") === null || threads !== undefined)) {
     try {
-      await importModule("@tensorflow/tfjs-backend-wasm");
+      wasmModule = (await importModule("@tensorflow/tfjs-backend-wasm")) as typeof wasmModule;
     } catch (error) {
       return unavailable("wasm", "@tensorflow/tfjs-backend-wasm cannot be imported", error);
     }
   }
   if (tf.findBackendFactory(backend) === null) return unavailable(backend, "no such backend is registered");
   try {
-    if (await tf.setBackend(backend)) return backend;
+    const ok =
+      backend === "wasm" && threads !== undefined && wasmModule?.setThreadsCount !== undefined
+        ? await setWasmBackendWithThreads(wasmModule, threads)
+        : await tf.setBackend(backend);
+    if (ok) return backend;
   } catch (error) {
+    if (KoraError.isInstance(error)) return error;
     return unavailable(backend, "it failed to initialise", error);
   }
   return unavailable(backend, "it failed to initialise");
@@ -116,19 +136,29 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       : options.prefer === undefined
         ? undefined
         : parseBackend(options.prefer, "prefer");
+  const threadsEnv = env["KORA_WASM_THREADS"];
+  const threadsRequest =
+    threadsEnv !== undefined && threadsEnv !== "" ? parseThreadsEnv(threadsEnv) : options.threads;
+  const threads = threadsRequest === undefined ? undefined : await resolveWasmThreads(threadsRequest);
   let chosen: BackendName | undefined;
   let detail = "";
   const candidates = requested === undefined ? BACKENDS : [requested];
   const errors: KoraError[] = [];
   for (const backend of candidates) {
     const result =
-      backend === "tensorflow" ? await tryTensorflow(importModule) : await trySimple(backend, importModule);
+      backend === "tensorflow"
+        ? await tryTensorflow(importModule)
+        : await trySimple(backend, importModule, threads);
     if (result instanceof KoraError) {
+      // Threads were asked for: a wasm backend without them is not a silent fallback either.
+      if (backend === "wasm" && threads !== undefined && threads > 1) throw result;
       errors.push(result);
       continue;
     }
     chosen = backend;
     if (backend === "tensorflow") detail = ` (${result})`;
+    if (backend === "wasm" && threads !== undefined)
+      detail = ` (${threads} thread${threads === 1 ? "" : "s"})`;
     break;
   }
   if (chosen === undefined) {
@@ -139,9 +169,10 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     });
   }
   await tf.ready();
+  if (chosen === "wasm") shareWasmIdentity();
   const line = `@kora/tfjs: using the ${chosen} backend${detail}${fromEnv ? " (KORA_BACKEND)" : ""}`;
-  if (loggedBackend !== chosen) {
-    loggedBackend = chosen;
+  if (loggedBackend !== chosen + detail) {
+    loggedBackend = chosen + detail;
     (options.log ?? console.info)(line);
   }
   return chosen;

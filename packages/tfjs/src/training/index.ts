@@ -60,3 +60,4 @@ export type {
 } from "./train";
 export { train } from "./train";
 export type { TrainingVariables } from "./variables";
+export { MAX_WASM_THREADS } from "./wasm-threads";
