@@ -18,6 +18,18 @@ function erf64(x: number): number {
 }
 
 const inputs = Array.from({ length: 41 }, (_, i) => -5 + i * 0.25);
+/** A dense grid for the GELU accuracy bound, out to where e^{−x²/2} underflows in float32. */
+const dense = [
+  ...Array.from({ length: 2401 }, (_, i) => -12 + i * 0.01),
+  -40,
+  -20,
+  20,
+  40,
+  0,
+  -0,
+  1e-8,
+  -1e-8,
+];
 
 afterAll(async () => {
   await useBackend("cpu");
@@ -36,6 +48,31 @@ describe.each(["cpu", "wasm"] as const)("ops on %s", (backend) => {
       const pdf = Math.exp((-v * v) / 2) / Math.sqrt(2 * Math.PI);
       expect(dy[i]).toBeCloseTo(0.5 * (1 + erf64(v / Math.SQRT2)) + v * pdf, 5);
     });
+    // The whole dense grid: value within 2e-7·max(1, |x|) and gradient (with a non-unit dy) within 1e-6 of float64.
+    const xs = tf.tensor1d(dense);
+    const weights = tf.tensor1d(dense.map((_, i) => 1 + (i % 7) / 7));
+    const values = gelu(xs).dataSync();
+    const grads = tf
+      .grad((t) => tf.sum(tf.mul(gelu(t), weights)))(xs)
+      .dataSync();
+    let worstValue = 0;
+    let worstGrad = 0;
+    dense.forEach((v, i) => {
+      const cdf = 0.5 * (1 + erf64(v / Math.SQRT2));
+      const exactValue = Math.abs(v) > 6 ? Math.max(v, 0) : v * cdf;
+      const exactCdf = Math.abs(v) > 6 ? (v > 0 ? 1 : 0) : cdf;
+      const pdf = Math.exp((-v * v) / 2) / Math.sqrt(2 * Math.PI);
+      const exactGrad = (1 + (i % 7) / 7) * (exactCdf + v * pdf);
+      worstValue = Math.max(
+        worstValue,
+        Math.abs((values[i] as number) - exactValue) / Math.max(1, Math.abs(v)),
+      );
+      worstGrad = Math.max(worstGrad, Math.abs((grads[i] as number) - exactGrad));
+    });
+    expect(worstValue).toBeLessThan(2e-7);
+    expect(worstGrad).toBeLessThan(1e-6);
+    expect(Number.isFinite(values[dense.indexOf(-40)] as number)).toBe(true);
+    tf.dispose([xs, weights]);
     // The tanh approximation is more than 5e-6 (the tolerance above) away somewhere on this grid: this is not it.
     const tanhApprox = (v: number) =>
       0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
