@@ -1,6 +1,10 @@
 // KoRA-TS benchmark suite (issue 10). Not a test: it prints figures and never fails on a threshold.
 //
-//   node bench/bench.mjs [--json] [--quick] [--compare-torch] [--backends wasm,cpu]
+//   node bench/bench.mjs [--json] [--quick] [--compare-torch] [--backends wasm,wasm1,cpu] [--threads auto|N]
+//
+// Backends: `wasm` runs tfjs-backend-wasm with `--threads` XNNPACK threads (default auto: one per core, through
+// @kora/tfjs's `selectBackend({ threads })`), `wasm1` the same backend single-threaded (what tfjs does in Node by
+// itself), `cpu` the plain JavaScript backend.
 //
 // Needs the packages built (`pnpm build`). Each backend runs in its own process (bench/vit-step.mjs), so its wasm
 // heap and peak RSS are its own; the CKA and dataset-reader figures come from those packages' bench scripts, and
@@ -19,7 +23,8 @@ const { values: args } = parseArgs({
     json: { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
     "compare-torch": { type: "boolean", default: false },
-    backends: { type: "string", default: "wasm,cpu" },
+    backends: { type: "string", default: "wasm,wasm1,cpu" },
+    threads: { type: "string", default: "auto" },
   },
 });
 const quick = args.quick;
@@ -91,9 +96,24 @@ const PLANS = {
 // backward pass keeps every forward intermediate on the tape. The suite then retries at batch 32, then 16.
 const FALLBACK_BATCHES = [32, 16];
 
+/** `wasm1` is the wasm backend with one thread; `wasm` gets `--threads`. */
+const BACKEND_ARGS = {
+  wasm: ["--backend", "wasm", "--threads", args.threads],
+  wasm1: ["--backend", "wasm", "--threads", "1"],
+  cpu: ["--backend", "cpu"],
+};
+
 function runStep(backend, extra = []) {
-  const argv = [join(root, "bench/vit-step.mjs"), "--backend", backend, ...PLANS[backend], ...extra];
-  const child = spawnSync(process.execPath, argv, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
+  const plan = PLANS[backend === "wasm1" ? "wasm" : backend];
+  const argv = [join(root, "bench/vit-step.mjs"), ...BACKEND_ARGS[backend], ...plan, ...extra];
+  // A wedged child must not wedge the suite: SIGKILL after 30 minutes (a full wasm run takes ~6).
+  const child = spawnSync(process.execPath, argv, {
+    cwd: root,
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+    timeout: 30 * 60_000,
+    killSignal: "SIGKILL",
+  });
   process.stderr.write(child.stderr ?? "");
   const last = (child.stdout ?? "").trim().split("\n").at(-1) ?? "";
   if (child.status !== 0 || !last.startsWith("{")) {
@@ -160,8 +180,9 @@ say(
 
 for (const backend of args.backends.split(",").filter(Boolean)) {
   let figures = runStep(backend);
-  if (figures.error && backend === "wasm" && !quick) {
-    result.wasmBatchLimit = { tried: 64, error: figures.error };
+  if (figures.error && backend.startsWith("wasm") && !quick) {
+    result.wasmBatchLimit ??= {};
+    result.wasmBatchLimit[backend] = { tried: 64, error: figures.error };
     for (const batch of FALLBACK_BATCHES) {
       say(`wasm at the previous batch failed (${figures.error}); retrying at batch ${batch}`);
       figures = runStep(backend, ["--batch", String(batch)]);
@@ -188,9 +209,7 @@ if (!quick) {
   result.datasets = { skipped: "quick" };
 }
 
-const wasm = result.backends.wasm;
-const lora = wasm?.methods?.lora;
-const koraFigures = wasm?.methods?.kora;
+const wasm = result.backends.wasm ?? result.backends.wasm1;
 if (args["compare-torch"] && wasm && !wasm.error) {
   const steps = quick ? 1 : 5;
   result.torch = {
@@ -204,14 +223,29 @@ result.peakRssBytes = Object.fromEntries(
   Object.entries(result.backends).map(([name, figures]) => [name, figures.peakRssBytes ?? null]),
 );
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null);
+const ratiosOf = (figures) => {
+  const lora = figures?.methods?.lora;
+  const koraFigures = figures?.methods?.kora;
+  return {
+    // Step-time ratio (time KoRA / time LoRA = LoRA img/s ÷ KoRA img/s): ≤ 1.10 is the target.
+    koraOverLora: ratio(lora?.imagesPerSecond.median, koraFigures?.imagesPerSecond.median),
+    // Achieved GFLOP/s of the LoRA step ÷ the backend's own 1024³ GEMM rate, same run.
+    stepOverGemm: lora?.fractionOfGemm ?? null,
+    // Throughput ours ÷ PyTorch's (≥ 1 means we are faster), same run, same batch.
+    loraOverTorch: ratio(lora?.imagesPerSecond.median, result.torch?.lora?.imagesPerSecond),
+    koraOverTorch: ratio(koraFigures?.imagesPerSecond.median, result.torch?.kora?.imagesPerSecond),
+  };
+};
+// The headline ratios are the default configuration's (`wasm`, threaded); the single-threaded backend's follow.
 result.ratios = {
-  // Step-time ratio (time KoRA / time LoRA = LoRA img/s ÷ KoRA img/s): ≤ 1.10 is the target.
-  koraOverLora: ratio(lora?.imagesPerSecond.median, koraFigures?.imagesPerSecond.median),
-  // Achieved GFLOP/s of the LoRA step ÷ the backend's own 1024³ GEMM rate, same run.
-  stepOverGemm: lora?.fractionOfGemm ?? null,
-  // Throughput ours ÷ PyTorch's (≥ 1 means we are faster), same run, same batch.
-  loraOverTorch: ratio(lora?.imagesPerSecond.median, result.torch?.lora?.imagesPerSecond),
-  koraOverTorch: ratio(koraFigures?.imagesPerSecond.median, result.torch?.kora?.imagesPerSecond),
+  ...ratiosOf(wasm),
+  threads: wasm?.threads ?? null,
+  singleThread: result.backends.wasm1 ? ratiosOf(result.backends.wasm1) : null,
+  // LoRA step throughput, threaded ÷ single-threaded, same run.
+  threadSpeedup: ratio(
+    result.backends.wasm?.methods?.lora?.imagesPerSecond.median,
+    result.backends.wasm1?.methods?.lora?.imagesPerSecond.median,
+  ),
 };
 
 // The readable table.
@@ -223,7 +257,7 @@ for (const [backend, figures] of Object.entries(result.backends)) {
     continue;
   }
   say(
-    `${backend}: batch ${figures.batch}, GEMM 1024³ ${f(figures.gemm.gflops.median, 1)} GFLOP/s (min ${f(figures.gemm.gflops.min, 1)}, max ${f(figures.gemm.gflops.max, 1)}), peak RSS ${f(figures.peakRssBytes / 2 ** 20, 0)} MiB`,
+    `${backend}${figures.threads ? ` (${figures.threads} thread${figures.threads === 1 ? "" : "s"})` : ""}: batch ${figures.batch}, GEMM 1024³ ${f(figures.gemm.gflops.median, 1)} GFLOP/s (min ${f(figures.gemm.gflops.min, 1)}, max ${f(figures.gemm.gflops.max, 1)}), peak RSS ${f(figures.peakRssBytes / 2 ** 20, 0)} MiB`,
   );
   say("  method           img/s median [min, max]     GFLOP/step  GFLOP/s  of GEMM  trainable");
   for (const [method, m] of Object.entries(figures.methods)) {
@@ -244,7 +278,8 @@ for (const [backend, figures] of Object.entries(result.backends)) {
     `  memory over ${mem.steps} ${mem.method} steps (batch ${mem.batch}): ${mem.before.numTensors} → ${mem.after.numTensors} tensors, ${mem.before.numBytes} → ${mem.after.numBytes} bytes${mem.grew ? "  ← GREW" : " (no growth)"}`,
   );
 }
-if (result.wasmBatchLimit) say(`wasm batch 64: ${result.wasmBatchLimit.error}`);
+for (const [name, limit] of Object.entries(result.wasmBatchLimit ?? {}))
+  say(`${name} batch 64: ${limit.error}`);
 if (wasm?.flopsFormula) say(`FLOPs: ${wasm.flopsFormula}`);
 if (result.cka.linear) {
   say(
@@ -257,8 +292,13 @@ if (result.torch) {
     `PyTorch (same run, batch ${result.torch.batch}, 2 threads): LoRA ${f(result.torch.lora.imagesPerSecond)} img/s, KoRA ${f(result.torch.kora.imagesPerSecond)} img/s${result.torch.lora.error ? ` (${result.torch.lora.error})` : ""}`,
   );
 }
-say(
-  `ratios: KoRA/LoRA step time ${f(result.ratios.koraOverLora, 3)}, LoRA step / GEMM ${f(result.ratios.stepOverGemm, 3)}, LoRA ours/PyTorch ${f(result.ratios.loraOverTorch, 3)}, KoRA ours/PyTorch ${f(result.ratios.koraOverTorch, 3)}`,
-);
+const ratioLine = (r) =>
+  `KoRA/LoRA step time ${f(r.koraOverLora, 3)}, LoRA step / GEMM ${f(r.stepOverGemm, 3)}, LoRA ours/PyTorch ${f(r.loraOverTorch, 3)}, KoRA ours/PyTorch ${f(r.koraOverTorch, 3)}`;
+say(`ratios (wasm, ${result.ratios.threads ?? "?"} threads): ${ratioLine(result.ratios)}`);
+if (result.ratios.singleThread) {
+  say(
+    `ratios (wasm, 1 thread): ${ratioLine(result.ratios.singleThread)}; threaded/single LoRA throughput ${f(result.ratios.threadSpeedup, 2)}`,
+  );
+}
 say(`load average at the end: ${result.loadAverageEnd.map((l) => l.toFixed(2)).join(" ")}`);
 if (args.json) console.log(JSON.stringify(result));

@@ -2,12 +2,12 @@
 // wasm heap and the peak RSS belong to that backend alone). Prints human lines on stderr and one JSON object as
 // the last line of stdout. Not a test: no thresholds.
 //
-//   node bench/vit-step.mjs --backend wasm [--batch 32] [--repeats 5] [--steps 3] [--methods lora,kora]
+//   node bench/vit-step.mjs --backend wasm [--threads auto|N] [--batch 32] [--repeats 5] [--steps 3] [--methods lora,kora]
 //        [--memory-steps 100] [--quick]
 import { parseArgs } from "node:util";
 import { stepFlops } from "./lib/flops.mjs";
 import { stats } from "./lib/stats.mjs";
-import { tfjsModule } from "./lib/tf.mjs";
+import { tfjsModule, wasmThreadsCount } from "./lib/tf.mjs";
 
 const tf = await tfjsModule();
 const kora = await import("../packages/tfjs/dist/index.js");
@@ -25,6 +25,7 @@ const { values: args } = parseArgs({
     "memory-method": { type: "string", default: "kora" },
     "memory-batch": { type: "string" },
     "gemm-size": { type: "string", default: "1024" },
+    threads: { type: "string" },
     quick: { type: "boolean", default: false },
     "no-inference": { type: "boolean", default: false },
   },
@@ -40,7 +41,9 @@ const memorySteps = Number(args["memory-steps"]);
 const gemmSize = Number(args["gemm-size"]);
 const log = (line) => process.stderr.write(`${line}\n`);
 
-await kora.selectBackend({ prefer: backend, log });
+const threads =
+  args.threads === undefined ? undefined : args.threads === "auto" ? "auto" : Number(args.threads);
+await kora.selectBackend({ prefer: backend, log, ...(threads === undefined ? {} : { threads }) });
 
 /** The ViT-Tiny shape of issue 10 (32×32, patch 4, 100 classes); `--quick` shrinks it to a 2-block toy. */
 const config = args.quick
@@ -126,7 +129,15 @@ function gemmRate() {
   return { size: gemmSize, gflops: result };
 }
 
-const results = { backend, batch, config, repeats, stepsPerRepeat, methods: {} };
+const results = {
+  backend,
+  threads: backend === "wasm" ? await wasmThreadsCount() : null,
+  batch,
+  config,
+  repeats,
+  stepsPerRepeat,
+  methods: {},
+};
 const started = performance.now();
 
 results.gemm = gemmRate();
