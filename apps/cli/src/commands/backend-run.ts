@@ -1,9 +1,11 @@
 import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { selectBackend } from "@kora/tfjs";
 import * as tf from "@tensorflow/tfjs";
 import type { Output } from "../output/context";
 import { renderFields, renderTable } from "../output/table";
+import { MAX_WASM_THREADS } from "../support/options";
 import type { BackendOptions } from "./backend";
 
 /** One backend and whether its package can be loaded here. */
@@ -66,13 +68,42 @@ async function gemmRate(size: number, seconds: number) {
   }
 }
 
+/** The wasm backend's thread count and where it came from. */
+interface WasmThreads {
+  count: number;
+  requested: number | "auto" | null;
+  reason: "KORA_WASM_THREADS" | "--threads" | "default";
+}
+
+/**
+ * The wasm thread count selectBackend was asked for, "auto" resolved as @kora/tfjs resolves it (one per core, at
+ * most 8); without a request, tfjs's single thread in Node. TODO(@kora/tfjs): reading the count back needs
+ * `getThreadsCount()` of @tensorflow/tfjs-backend-wasm, which the CLI does not depend on.
+ */
+function wasmThreadCount(flag: number | "auto" | undefined): WasmThreads {
+  const env = process.env["KORA_WASM_THREADS"];
+  // selectBackend has validated KORA_WASM_THREADS already.
+  const fromEnv = env === undefined || env.trim() === "" ? undefined : env.trim().toLowerCase();
+  const requested = fromEnv === undefined ? flag : fromEnv === "auto" ? "auto" : Number(fromEnv);
+  const count =
+    requested === undefined
+      ? 1
+      : requested === "auto"
+        ? Math.min(MAX_WASM_THREADS, Math.max(1, availableParallelism()))
+        : requested;
+  const reason = fromEnv !== undefined ? "KORA_WASM_THREADS" : flag !== undefined ? "--threads" : "default";
+  return { count, requested: requested ?? null, reason };
+}
+
 /** Runs `kora backend`. */
 export async function runBackend(options: BackendOptions, output: Output): Promise<void> {
   const messages: string[] = [];
   const backend = await selectBackend({
     ...(options.prefer === undefined ? {} : { prefer: options.prefer }),
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
     log: (message) => messages.push(message),
   });
+  const threads = backend === "wasm" ? wasmThreadCount(options.threads) : null;
   const installed = installedBackends();
   const gemm = options.seconds > 0 ? await gemmRate(options.size, options.seconds) : null;
   const reason =
@@ -82,12 +113,16 @@ export async function runBackend(options: BackendOptions, output: Output): Promi
         ? "--prefer"
         : "first available";
   output.result(
-    () => ({ backend, reason, tfjsVersion: tf.version.tfjs, installed, gemm }),
+    () => ({ backend, reason, threads, tfjsVersion: tf.version.tfjs, installed, gemm }),
     () => {
       const fields: [string, string][] = [
         ["backend", `${backend} (${reason})`],
         ["tfjs", tf.version.tfjs],
       ];
+      if (threads !== null) {
+        const auto = threads.requested === "auto" ? ", auto" : "";
+        fields.push(["threads", `${threads.count} (${threads.reason}${auto})`]);
+      }
       if (gemm !== null) {
         fields.push([
           "GEMM",

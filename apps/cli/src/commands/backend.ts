@@ -1,11 +1,12 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { OutputStreams } from "../output/context";
 import { action } from "../support/command";
-import { oneOf, positiveInteger } from "../support/options";
+import { oneOf, positiveInteger, wasmThreads } from "../support/options";
 
 /** Options of `kora backend`, as commander parses them. */
 export interface BackendOptions {
   prefer?: "tensorflow" | "wasm" | "cpu";
+  threads?: number | "auto";
   seconds: number;
   size: number;
 }
@@ -30,6 +31,12 @@ export function registerBackend(program: Command, streams: OutputStreams): void 
         oneOf(["tensorflow", "wasm", "cpu"] as const),
       ),
     )
+    .addOption(
+      new Option(
+        "--threads <n>",
+        "wasm backend threads: 1-8 or auto (default: tfjs's single thread; KORA_WASM_THREADS overrides)",
+      ).argParser(wasmThreads),
+    )
     .option("--seconds <s>", "how long to run the GEMM rate check, 0 to skip", seconds, 2)
     .option("--size <n>", "side of the square matrices multiplied", positiveInteger, 256)
     .addHelpText(
@@ -38,7 +45,8 @@ export function registerBackend(program: Command, streams: OutputStreams): void 
 Examples:
   kora backend
   KORA_BACKEND=cpu kora backend --json
-  kora backend --prefer wasm --seconds 5 --size 512`,
+  kora backend --prefer wasm --seconds 5 --size 512
+  kora backend --prefer wasm --threads auto`,
     );
   action<BackendOptions>(command, streams, async (options, output) =>
     (await import("./backend-run")).runBackend(options, output),

@@ -18,7 +18,7 @@ export function runDataset(
 
 /** Runs `kora eval`. */
 export async function runEval(options: EvalOptions, output: Output): Promise<void> {
-  await useBackend(options.backend, output);
+  await useBackend(options, output);
   const { run, vit } = await openRunModel(options.run);
   try {
     const choice = runDataset(run, options);

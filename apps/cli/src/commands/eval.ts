@@ -13,6 +13,7 @@ export interface EvalOptions {
   batchSize: number;
   limit?: number;
   backend?: "tensorflow" | "wasm" | "cpu";
+  threads?: number | "auto";
 }
 
 /** Adds `--dataset`, `--root`, `--split`, `--batch-size` and `--limit` (evaluation data of a run). */

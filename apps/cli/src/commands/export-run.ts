@@ -7,7 +7,7 @@ import { useBackend } from "./train-run";
 
 /** Runs `kora export`. */
 export async function runExport(options: ExportOptions, output: Output): Promise<void> {
-  await useBackend(options.backend, output);
+  await useBackend(options, output);
   const { run, vit } = await openRunModel(options.run);
   try {
     const baseModel = options.baseModel ?? ("weights" in run.backbone ? run.backbone.weights : null);

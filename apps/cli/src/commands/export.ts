@@ -11,6 +11,7 @@ export interface ExportOptions {
   out: string;
   baseModel?: string;
   backend?: "tensorflow" | "wasm" | "cpu";
+  threads?: number | "auto";
 }
 
 /** Registers `kora export`. */

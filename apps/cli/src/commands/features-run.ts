@@ -13,7 +13,7 @@ import { useBackend } from "./train-run";
 
 /** Runs `kora features`. */
 export async function runFeatures(options: FeaturesOptions, output: Output): Promise<void> {
-  await useBackend(options.backend, output);
+  await useBackend(options, output);
   const { run, vit, handle } = await openRunModel(options.run);
   try {
     const depth = vit.config.depth;

@@ -18,6 +18,7 @@ export interface FeaturesOptions {
   adapter: boolean;
   out: string;
   backend?: "tensorflow" | "wasm" | "cpu";
+  threads?: number | "auto";
 }
 
 function layerList(value: string): number[] | "all" {

@@ -9,7 +9,7 @@ import { useBackend } from "./train-run";
 
 /** Runs `kora merge`. */
 export async function runMerge(options: MergeOptions, output: Output): Promise<void> {
-  await useBackend(options.backend, output);
+  await useBackend(options, output);
   const { run, vit, handle } = await openRunModel(options.run);
   try {
     // KoRA / AdapterFusion: the package's NOT_MERGEABLE error (exit 1) says why.

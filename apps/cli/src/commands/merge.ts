@@ -8,6 +8,7 @@ export interface MergeOptions {
   run: string;
   out: string;
   backend?: "tensorflow" | "wasm" | "cpu";
+  threads?: number | "auto";
 }
 
 /** Registers `kora merge`. */

@@ -97,6 +97,7 @@ async function readInput(options: PredictOptions, vit: ViT): Promise<tf.Tensor4D
 export async function runPredict(options: PredictOptions, output: Output): Promise<void> {
   await selectBackend({
     ...(options.backend === undefined ? {} : { prefer: options.backend }),
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
     // The "using the … backend" line only with --verbose: stderr stays one line on errors.
     log: (message) => {
       if (output.verbose) output.note(message);

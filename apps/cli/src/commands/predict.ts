@@ -1,7 +1,8 @@
 import { type Command, Option } from "commander";
 import type { OutputStreams } from "../output/context";
 import { action } from "../support/command";
-import { oneOf, positiveInteger } from "../support/options";
+import { positiveInteger } from "../support/options";
+import { addBackendOption } from "./train";
 
 /** Options of `kora predict`, as commander parses them. */
 export interface PredictOptions {
@@ -11,6 +12,7 @@ export interface PredictOptions {
   input: string;
   topK: number;
   backend?: "tensorflow" | "wasm" | "cpu";
+  threads?: number | "auto";
 }
 
 /** Registers `kora predict`. */
@@ -40,23 +42,17 @@ export function registerPredict(program: Command, streams: OutputStreams): void 
       "--input <file>",
       "a PNG/JPEG image (resized and normalised with the config's mean/std), or a .safetensors with pixel_values [B, C, H, W] as Hugging Face's processor writes it",
     )
-    .option("--top-k <k>", "classes to print per image", positiveInteger, 5)
-    .addOption(
-      new Option(
-        "--backend <name>",
-        "tfjs backend: tensorflow, wasm or cpu (default: the first available)",
-      ).argParser(oneOf(["tensorflow", "wasm", "cpu"] as const)),
-    )
-    .addHelpText(
-      "after",
-      `
+    .option("--top-k <k>", "classes to print per image", positiveInteger, 5);
+  addBackendOption(command).addHelpText(
+    "after",
+    `
 With --json the output is {"logits": [[...], ...]}: one row per image, exactly as the model computes them.
 
 Examples:
   kora predict --weights vit-base-patch16-224 --input cat.jpg
   kora predict --weights model.safetensors --config config.json --input pixel_values.safetensors --json
   kora predict --run runs/kora --input image.png`,
-    );
+  );
   action<PredictOptions>(command, streams, async (options, output) =>
     (await import("./predict-run")).runPredict(options, output),
   );

@@ -37,10 +37,14 @@ import type { TrainOptions } from "./train";
 /** Defaults of the optimisation flags. */
 export const TRAIN_DEFAULTS = { batchSize: 32, lr: 1e-3, weightDecay: 0.01, warmup: 0, seed: 0 } as const;
 
-/** Selects the tfjs backend; the "using …" line only with --verbose. */
-export async function useBackend(backend: TrainInputs["backend"], output: Output): Promise<void> {
+/** Selects the tfjs backend (`--backend`, `--threads`); the "using …" line only with --verbose. */
+export async function useBackend(
+  { backend, threads }: Pick<TrainInputs, "backend" | "threads">,
+  output: Output,
+): Promise<void> {
   await selectBackend({
     ...(backend === undefined ? {} : { prefer: backend }),
+    ...(threads === undefined ? {} : { threads }),
     log: (message) => {
       if (output.verbose) output.note(message);
     },
@@ -113,7 +117,7 @@ export function parameterLine(spec: AdapterSpec, vit: ViT): string {
   return `${formatInteger(trainable)} of ${formatInteger(total)} parameters train (${formatPercent(trainable / total)})`;
 }
 
-const RESUME_MAY_CHANGE = new Set(["epochs", "steps", "checkpointEvery", "backend", "out"]);
+const RESUME_MAY_CHANGE = new Set(["epochs", "steps", "checkpointEvery", "backend", "threads", "out"]);
 
 /** Runs `kora train`. */
 export async function runTrain(options: TrainOptions, output: Output): Promise<void> {
@@ -142,7 +146,7 @@ export async function runTrain(options: TrainOptions, output: Output): Promise<v
     );
     if (changed.length > 0) {
       throw new UsageError(
-        `--resume continues ${out} as its run.json describes it; only --epochs, --steps, --checkpoint-every and --backend may change (got --${changed[0]![0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)})`,
+        `--resume continues ${out} as its run.json describes it; only --epochs, --steps, --checkpoint-every, --backend and --threads may change (got --${changed[0]![0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)})`,
       );
     }
     inputs = { ...previous.training, ...flags };
@@ -170,7 +174,7 @@ export async function runTrain(options: TrainOptions, output: Output): Promise<v
     backbone = backboneReference(inputs, settings.seed);
     datasetChoice = { name: inputs.dataset, root: inputs.root };
   }
-  await useBackend(inputs.backend, output);
+  await useBackend(inputs, output);
   const dataset = await openDatasetSplit({ ...datasetChoice, split: "train" });
   const head = headFor(dataset);
   const vit = await buildViT(backbone, head, settings.seed);

@@ -132,6 +132,13 @@ describe("kora train", () => {
     const badValue = await runKora(["train", "--experiment", value]);
     expect(badValue.code).toBe(1);
     expect(badValue.stderr).toMatch(/value\.json: steps: expected a positive integer, got -3/);
+    const threads = join(dir, "threads.json");
+    writeFileSync(threads, JSON.stringify({ backbone: "vit-micro", threads: 9 }));
+    const badThreads = await runKora(["train", "--experiment", threads]);
+    expect(badThreads.code).toBe(1);
+    expect(badThreads.stderr).toMatch(
+      /threads\.json: threads: expected auto or an integer from 1 to 8, got 9/,
+    );
   });
 
   it("bad usage exits 2 naming the flag; a missing dataset exits 1 saying where to get it", async () => {
@@ -417,7 +424,7 @@ describe("kora train: Ctrl-C and --resume", () => {
     const changed = await runKora(["train", "--resume", "--out", out, "--lr", "0.1"]);
     expect(changed.code).toBe(2);
     expect(changed.stderr).toMatch(
-      /only --epochs, --steps, --checkpoint-every and --backend may change \(got --lr\)/,
+      /only --epochs, --steps, --checkpoint-every, --backend and --threads may change \(got --lr\)/,
     );
   }, 60_000);
 

@@ -3,7 +3,7 @@ import { addMethodOptions } from "../adapter-flags";
 import type { OutputStreams } from "../output/context";
 import type { TrainInputs } from "../run/experiment";
 import { action } from "../support/command";
-import { finiteNumber, nonNegativeInteger, oneOf, positiveInteger } from "../support/options";
+import { finiteNumber, nonNegativeInteger, oneOf, positiveInteger, wasmThreads } from "../support/options";
 
 /** Options of `kora train`, as commander parses them (no defaults here: an experiment file may supply them). */
 export interface TrainOptions extends TrainInputs {
@@ -11,14 +11,21 @@ export interface TrainOptions extends TrainInputs {
   resume?: boolean;
 }
 
-/** Adds the backend flag shared by the commands that run a model. */
+/** Adds the backend flags (`--backend`, `--threads`) shared by the commands that run a model. */
 export function addBackendOption(command: Command): Command {
-  return command.addOption(
-    new Option(
-      "--backend <name>",
-      "tfjs backend: tensorflow, wasm or cpu (default: the first available)",
-    ).argParser(oneOf(["tensorflow", "wasm", "cpu"] as const)),
-  );
+  return command
+    .addOption(
+      new Option(
+        "--backend <name>",
+        "tfjs backend: tensorflow, wasm or cpu (default: the first available)",
+      ).argParser(oneOf(["tensorflow", "wasm", "cpu"] as const)),
+    )
+    .addOption(
+      new Option(
+        "--threads <n>",
+        "wasm backend threads: 1-8 or auto (default: tfjs's single thread; KORA_WASM_THREADS overrides)",
+      ).argParser(wasmThreads),
+    );
 }
 
 /** Adds the optimisation flags shared by `kora train` and `kora transfer`. */

@@ -27,7 +27,7 @@ export async function runTransfer(options: TransferOptions, output: Output): Pro
     });
   }
   const settings = trainSettings(options, 1);
-  await useBackend(options.backend, output);
+  await useBackend(options, output);
   const target = await openDatasetSplit({ name: options.dataset, root: options.root, split: "train" });
   if (target.task !== "classification") {
     throw new UsageError(

@@ -24,6 +24,7 @@ export interface TransferOptions {
   evalBatchSize: number;
   evalLimit?: number;
   backend?: "tensorflow" | "wasm" | "cpu";
+  threads?: number | "auto";
 }
 
 function fraction(value: string): number {

@@ -11,6 +11,7 @@ import {
   nonNegativeInteger,
   oneOf,
   positiveInteger,
+  wasmThreads,
 } from "../support/options";
 import { didYouMean } from "../support/suggest";
 
@@ -33,6 +34,8 @@ export interface TrainInputs extends MethodOptions {
   checkpointEvery?: number;
   out?: string;
   backend?: "tensorflow" | "wasm" | "cpu";
+  /** XNNPACK threads of the wasm backend (`KORA_WASM_THREADS` overrides). */
+  threads?: number | "auto";
 }
 
 type Check = (value: unknown) => unknown;
@@ -90,6 +93,7 @@ const KEYS: Record<keyof TrainInputs, Check> = {
   checkpointEvery: viaFlagParser(positiveInteger),
   out: text,
   backend: viaFlagParser(oneOf(["tensorflow", "wasm", "cpu"] as const)),
+  threads: viaFlagParser(wasmThreads),
 };
 
 const PATH_KEYS = ["weights", "config", "root", "spec", "out"] as const;

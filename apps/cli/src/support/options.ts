@@ -18,6 +18,20 @@ export function positiveInteger(value: string): number {
   return number;
 }
 
+/** The most threads of the wasm backend: `@kora/tfjs`'s `MAX_WASM_THREADS` (not imported: flags load no tfjs). */
+export const MAX_WASM_THREADS = 8;
+
+/** Argument parser for `--threads`: `auto` or an integer from 1 to {@link MAX_WASM_THREADS}. */
+export function wasmThreads(value: string): number | "auto" {
+  const trimmed = value.trim();
+  if (trimmed.toLowerCase() === "auto") return "auto";
+  const number = Number(trimmed);
+  if (!/^\d+$/.test(trimmed) || number < 1 || number > MAX_WASM_THREADS) {
+    throw new InvalidArgumentError(`expected auto or an integer from 1 to ${MAX_WASM_THREADS}.`);
+  }
+  return number;
+}
+
 /** Argument parser for a non-negative integer flag. */
 export function nonNegativeInteger(value: string): number {
   const number = Number(value);
