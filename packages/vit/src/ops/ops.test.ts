@@ -109,6 +109,43 @@ describe.each(["cpu", "wasm"] as const)("ops on %s", (backend) => {
     expect(Math.abs((loose[0]?.[0] as number) - (out[0]?.[0] as number))).toBeGreaterThan(0.3);
   });
 
+  it("layerNorm's hand-written gradient equals autodiff of the formula (x, γ and β; rank 2 and 3)", async () => {
+    await useBackend(backend);
+    const autodiff = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => {
+      const axis = x.rank - 1;
+      const centred = tf.sub(x, tf.mean(x, axis, true));
+      const variance = tf.mean(tf.square(centred), axis, true);
+      return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, 1e-6))), gamma), beta);
+    };
+    for (const shape of [
+      [37, 24],
+      [3, 5, 24],
+    ]) {
+      tf.tidy(() => {
+        const x = tf.add(tf.mul(tf.randomNormal(shape, 0, 1, "float32", 1), 3), 0.5);
+        const gamma = tf.randomNormal([24], 1, 0.5, "float32", 2);
+        const beta = tf.randomNormal([24], 0, 0.5, "float32", 3);
+        const weights = tf.randomNormal(shape, 0, 1, "float32", 4);
+        const loss = (f: typeof autodiff) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+          tf.sum(tf.mul(f(a, b, c), weights));
+        const ours = tf.grads(loss((a, b, c) => layerNorm(a, b as tf.Tensor1D, c as tf.Tensor1D, 1e-6)))([
+          x,
+          gamma,
+          beta,
+        ]);
+        const reference = tf.grads(loss(autodiff))([x, gamma, beta]);
+        expect(layerNorm(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, 1e-6).shape).toEqual(shape);
+        ours.forEach((grad, i) => {
+          const expected = reference[i] as tf.Tensor;
+          expect(grad.shape).toEqual(expected.shape);
+          const scale = tf.max(tf.abs(expected)).dataSync()[0] as number;
+          const error = tf.max(tf.abs(tf.sub(grad, expected))).dataSync()[0] as number;
+          expect(error).toBeLessThan(2e-6 * Math.max(1, scale));
+        });
+      });
+    }
+  });
+
   it("batchMatMul's gradient equals tfjs's own matMul gradient", async () => {
     await useBackend(backend);
     tf.tidy(() => {
