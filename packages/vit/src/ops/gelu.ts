@@ -41,24 +41,24 @@ function normal(x: tf.Tensor): { cdf: tf.Tensor; density: tf.Tensor } {
 }
 
 const geluWithGradient = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-  const { cdf } = normal(x);
-  save([x, cdf]);
+  const { cdf, density } = normal(x);
+  save([x, cdf, density]);
   return {
     value: tf.mul(x, cdf),
     // d/dx x·Φ(x) = Φ(x) + x·φ(x), φ(x) = e^{−x²/2}/√(2π).
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, phi] = saved as [tf.Tensor, tf.Tensor];
-      return tf.mul(dy, tf.add(phi, tf.mul(xs, tf.mul(gaussian(xs), INV_SQRT_2PI))));
+      const [xs, phi, e] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      return tf.mul(dy, tf.add(phi, tf.mul(xs, tf.mul(e, INV_SQRT_2PI))));
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]);
 
 /**
  * The exact GELU of PyTorch's `nn.GELU()` / Hugging Face's `"gelu"`: `x · Φ(x) = 0.5 · x · (1 + erf(x / √2))` (not
- * the tanh approximation), with a hand-written gradient `Φ(x) + x·φ(x)` that keeps only `x` and `Φ(x)` for the
- * backward pass (tfjs's autodiff of the formula kept four `[n, 4·D]` tensors). On wasm, `erf` and `exp` — scalar
- * loops there, 12 % of a ViT training step — are replaced by A&S 7.1.26 and a sigmoid quotient, both within
- * 1.5e-7 of the exact function (tested against a float64 reference).
+ * the tanh approximation), with a hand-written gradient `Φ(x) + x·φ(x)` that keeps `x`, `Φ(x)` and `e^{−x²/2}`
+ * (computed for `Φ` anyway) for the backward pass; tfjs's autodiff of the formula kept four `[n, 4·D]` tensors and
+ * ran `exp` again. On wasm, `erf` and `exp` — scalar loops there, 12 % of a ViT training step — are replaced by
+ * A&S 7.1.26 and a sigmoid quotient, both within 1.5e-7 of the exact function (tested against a float64 reference).
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
   return geluWithGradient(x);
