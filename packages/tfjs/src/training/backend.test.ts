@@ -1,17 +1,7 @@
-import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { selectBackend } from "./backend";
-
-async function rejection(promise: Promise<unknown>): Promise<KoraError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (KoraError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
+import { rejection } from "./test-support/rejection";
 
 afterEach(async () => {
   if (tf.findBackendFactory("tensorflow") !== null) tf.removeBackend("tensorflow");

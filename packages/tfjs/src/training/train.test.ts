@@ -1,7 +1,6 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +12,7 @@ import { isNoWeightDecayParameter } from "./optimizer";
 import { warmupCosineSchedule } from "./schedules";
 import { sgd } from "./sgd";
 import { type Batch, blobBatches, createMlp, makeBlobs } from "./test-support/mlp";
+import { rejection } from "./test-support/rejection";
 import { type StepEvent, type TrainOptions, train } from "./train";
 
 const blobs = makeBlobs({ size: 96, dims: 8, classes: 3, seed: 11 });
@@ -27,16 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function rejection(promise: Promise<unknown>): Promise<KoraError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (KoraError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a KoraError");
-}
 
 type Run = Partial<TrainOptions<Batch>> & { modelSeed?: number; dropout?: number };
 

@@ -2,11 +2,11 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { describe, expect, it, vi } from "vitest";
 import { selectBackend } from "./backend";
+import { rejection } from "./test-support/rejection";
 import { MAX_WASM_THREADS, parseThreadsEnv, resolveWasmThreads } from "./wasm-threads";
 
 // The children import the BUILT package (dist/), as a user would; CI runs `pnpm build` before `pnpm test`.
@@ -53,16 +53,6 @@ function run(threads: string, extra: string[] = []): Promise<ChildResult> {
 function parse<T = { threads: number; sha256: string }>(result: ChildResult): T {
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "");
-}
-
-async function rejection(promise: Promise<unknown>): Promise<KoraError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (KoraError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("wasm threads in Node", () => {
