@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { selectBackend } from "@kora/tfjs";
+import { selectBackend, selectedWasmThreads } from "@kora/tfjs";
 import * as tf from "@tensorflow/tfjs";
 import type { Output } from "../output/context";
 import { renderFields, renderTable } from "../output/table";
@@ -76,9 +76,8 @@ interface WasmThreads {
 }
 
 /**
- * The wasm thread count selectBackend was asked for, "auto" resolved as @kora/tfjs resolves it (one per core, at
- * most 8); without a request, tfjs's single thread in Node. TODO(@kora/tfjs): reading the count back needs
- * `getThreadsCount()` of @tensorflow/tfjs-backend-wasm, which the CLI does not depend on.
+ * The wasm thread count as the backend reports it (`selectedWasmThreads()` of @kora/tfjs), and what was asked for
+ * (`KORA_WASM_THREADS` over `--threads`; without a request, tfjs's single thread in Node).
  */
 function wasmThreadCount(flag: number | "auto" | undefined): WasmThreads {
   const env = process.env["KORA_WASM_THREADS"];
@@ -86,11 +85,12 @@ function wasmThreadCount(flag: number | "auto" | undefined): WasmThreads {
   const fromEnv = env === undefined || env.trim() === "" ? undefined : env.trim().toLowerCase();
   const requested = fromEnv === undefined ? flag : fromEnv === "auto" ? "auto" : Number(fromEnv);
   const count =
-    requested === undefined
+    selectedWasmThreads() ??
+    (requested === undefined
       ? 1
       : requested === "auto"
         ? Math.min(MAX_WASM_THREADS, Math.max(1, availableParallelism()))
-        : requested;
+        : requested);
   const reason = fromEnv !== undefined ? "KORA_WASM_THREADS" : flag !== undefined ? "--threads" : "default";
   return { count, requested: requested ?? null, reason };
 }

@@ -40,6 +40,15 @@ export interface SelectBackendOptions {
 
 const NODE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const;
 let loggedBackend: string | undefined;
+let wasmThreads: number | null = null;
+
+/**
+ * The XNNPACK thread count of the wasm backend as tfjs-backend-wasm reports it after {@link selectBackend} chose
+ * wasm (1 unless `threads` asked for more); `null` before that or when another backend was chosen.
+ */
+export function selectedWasmThreads(): number | null {
+  return tf.getBackend() === "wasm" ? wasmThreads : null;
+}
 
 function defaultImport(specifier: string): Promise<unknown> {
   // A non-literal specifier: bundlers and TypeScript leave the optional peers alone.
@@ -169,7 +178,17 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     });
   }
   await tf.ready();
-  if (chosen === "wasm") shareWasmIdentity();
+  if (chosen === "wasm") {
+    shareWasmIdentity();
+    try {
+      const wasm = (await importModule("@tensorflow/tfjs-backend-wasm")) as {
+        getThreadsCount?: () => number;
+      };
+      wasmThreads = typeof wasm.getThreadsCount === "function" ? wasm.getThreadsCount() : null;
+    } catch {
+      wasmThreads = null;
+    }
+  }
   const line = `@kora/tfjs: using the ${chosen} backend${detail}${fromEnv ? " (KORA_BACKEND)" : ""}`;
   if (loggedBackend !== chosen + detail) {
     loggedBackend = chosen + detail;

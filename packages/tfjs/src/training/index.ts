@@ -2,7 +2,7 @@
 export type { AdamWOptions } from "./adamw";
 export { adamW } from "./adamw";
 export type { BackendName, SelectBackendOptions } from "./backend";
-export { selectBackend } from "./backend";
+export { selectBackend, selectedWasmThreads } from "./backend";
 export type {
   Checkpoint,
   CheckpointEntry,

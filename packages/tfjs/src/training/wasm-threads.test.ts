@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { describe, expect, it, vi } from "vitest";
-import { selectBackend } from "./backend";
+import { selectBackend, selectedWasmThreads } from "./backend";
 import { rejection } from "./test-support/rejection";
 import { MAX_WASM_THREADS, parseThreadsEnv, resolveWasmThreads } from "./wasm-threads";
 
@@ -50,7 +50,7 @@ function run(threads: string, extra: string[] = []): Promise<ChildResult> {
   });
 }
 
-function parse<T = { threads: number; sha256: string }>(result: ChildResult): T {
+function parse<T = { threads: number; selected: number; sha256: string }>(result: ChildResult): T {
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "");
 }
@@ -62,6 +62,7 @@ describe("wasm threads in Node", () => {
     const two = parse(await run("2"));
     expect(one.threads).toBe(1);
     expect(two.threads).toBe(2);
+    expect([one.selected, two.selected]).toEqual([1, 2]);
     expect(two.sha256).toBe(one.sha256);
     expect(two.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -104,11 +105,13 @@ describe("wasm threads in Node", () => {
     const log = vi.fn();
     expect(await selectBackend({ prefer: "wasm", threads: 1, env: {}, log })).toBe("wasm");
     expect(log.mock.calls.at(-1)?.[0]).toMatch(/using the wasm backend \(1 thread\)/);
+    expect(selectedWasmThreads()).toBe(1);
     const error = await rejection(selectBackend({ prefer: "wasm", threads: 2, env: {}, log }));
     expect(error.code).toBe("INVALID_ARGUMENT");
     expect(error.message).toMatch(/already initialised with 1 thread\(s\).*asked for 2/);
     const fromEnv = await rejection(selectBackend({ env: { KORA_WASM_THREADS: "2" }, log }));
     expect(fromEnv.message).toMatch(/already initialised with 1 thread/);
     await tf.setBackend("cpu");
+    expect(selectedWasmThreads()).toBeNull();
   });
 });

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
-import { linear, selectBackend } from "../../../dist/index.js";
+import { linear, selectBackend, selectedWasmThreads } from "../../../dist/index.js";
 
 const { values } = parseArgs({ options: { threads: { type: "string" }, exhaust: { type: "boolean" } } });
 const threads = values.threads === "auto" ? "auto" : Number(values.threads);
@@ -56,5 +56,7 @@ if (values.exhaust) {
   });
   for (const output of outputs) hash.update(new Uint8Array((await output.data()).buffer));
   tf.dispose(outputs);
-  process.stdout.write(`${JSON.stringify({ threads: getThreadsCount(), sha256: hash.digest("hex") })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ threads: getThreadsCount(), selected: selectedWasmThreads(), sha256: hash.digest("hex") })}\n`,
+  );
 }
