@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { stepFlops } from "./lib/flops.mjs";
 import { stats } from "./lib/stats.mjs";
-import { tfjsModule, wasmThreadsCount } from "./lib/tf.mjs";
+import { tfjsModule } from "./lib/tf.mjs";
 
 const tf = await tfjsModule();
 const kora = await import("../packages/tfjs/dist/index.js");
@@ -131,7 +131,7 @@ function gemmRate() {
 
 const results = {
   backend,
-  threads: backend === "wasm" ? await wasmThreadsCount() : null,
+  threads: kora.selectedWasmThreads(),
   batch,
   config,
   repeats,

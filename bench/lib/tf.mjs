@@ -8,10 +8,3 @@ const require = createRequire(new URL("../../packages/tfjs/package.json", import
 export async function tfjsModule() {
   return import(pathToFileURL(require.resolve("@tensorflow/tfjs")).href);
 }
-
-/** The XNNPACK thread count of the initialised wasm backend (tfjs-backend-wasm's `getThreadsCount`). */
-export async function wasmThreadsCount() {
-  const wasm = await import(pathToFileURL(require.resolve("@tensorflow/tfjs-backend-wasm")).href);
-  const getThreadsCount = wasm.getThreadsCount ?? wasm.default.getThreadsCount;
-  return getThreadsCount();
-}

@@ -1,11 +1,9 @@
 import { createRequire } from "node:module";
-import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { selectBackend, selectedWasmThreads } from "@kora/tfjs";
 import * as tf from "@tensorflow/tfjs";
 import type { Output } from "../output/context";
 import { renderFields, renderTable } from "../output/table";
-import { MAX_WASM_THREADS } from "../support/options";
 import type { BackendOptions } from "./backend";
 
 /** One backend and whether its package can be loaded here. */
@@ -84,13 +82,8 @@ function wasmThreadCount(flag: number | "auto" | undefined): WasmThreads {
   // selectBackend has validated KORA_WASM_THREADS already.
   const fromEnv = env === undefined || env.trim() === "" ? undefined : env.trim().toLowerCase();
   const requested = fromEnv === undefined ? flag : fromEnv === "auto" ? "auto" : Number(fromEnv);
-  const count =
-    selectedWasmThreads() ??
-    (requested === undefined
-      ? 1
-      : requested === "auto"
-        ? Math.min(MAX_WASM_THREADS, Math.max(1, availableParallelism()))
-        : requested);
+  // selectBackend has just chosen wasm, so the backend reports its count (tfjs's single thread without a request).
+  const count = selectedWasmThreads() ?? 1;
   const reason = fromEnv !== undefined ? "KORA_WASM_THREADS" : flag !== undefined ? "--threads" : "default";
   return { count, requested: requested ?? null, reason };
 }

@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listCheckpoints, loadCheckpoint } from "./checkpoint";
+import { assertFreshBuild } from "./test-support/fresh-build";
 
 // The child imports the BUILT package (dist/), as a user would; CI runs `pnpm build` before `pnpm test`.
 const here = dirname(fileURLToPath(import.meta.url));
@@ -13,24 +14,6 @@ const child = join(here, "test-support", "resume-child.mjs");
 const dist = join(here, "..", "..", "dist", "index.js");
 const STEPS = 24; // 6 batches per epoch: 4 epochs, reshuffled each epoch
 let dir: string;
-
-function assertFreshBuild(): void {
-  const sources = (path: string): string[] =>
-    readdirSync(path, { withFileTypes: true }).flatMap((entry) => {
-      if (entry.isDirectory()) return entry.name === "test-support" ? [] : sources(join(path, entry.name));
-      return entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") ? [join(path, entry.name)] : [];
-    });
-  if (!existsSync(dist)) {
-    throw new Error(`${dist} is missing: run \`pnpm --filter @kora/tfjs build\` before this test`);
-  }
-  const built = statSync(dist).mtimeMs;
-  const stale = sources(here).filter((file) => statSync(file).mtimeMs > built);
-  if (stale.length > 0) {
-    throw new Error(
-      `${dist} is older than ${stale[0]}: run \`pnpm --filter @kora/tfjs build\` before this test`,
-    );
-  }
-}
 
 interface Spawned {
   process: ChildProcess;
@@ -83,7 +66,7 @@ async function waitForLine(spawned: Spawned, line: string, timeoutMs: number): P
 }
 
 beforeAll(async () => {
-  assertFreshBuild();
+  assertFreshBuild(dist, here);
   dir = await mkdtemp(join(tmpdir(), "kora-resume-"));
 });
 

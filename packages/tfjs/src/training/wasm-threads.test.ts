@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { describe, expect, it, vi } from "vitest";
 import { selectBackend, selectedWasmThreads } from "./backend";
+import { assertFreshBuild } from "./test-support/fresh-build";
 import { rejection } from "./test-support/rejection";
 import { MAX_WASM_THREADS, parseThreadsEnv, resolveWasmThreads } from "./wasm-threads";
 
@@ -13,17 +13,6 @@ import { MAX_WASM_THREADS, parseThreadsEnv, resolveWasmThreads } from "./wasm-th
 const here = dirname(fileURLToPath(import.meta.url));
 const child = join(here, "test-support", "threads-child.mjs");
 const dist = join(here, "..", "..", "dist", "index.js");
-
-function assertFreshBuild(): void {
-  if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm --filter @kora/tfjs build\` first`);
-  const built = statSync(dist).mtimeMs;
-  const stale = readdirSync(here).filter(
-    (name) =>
-      name.endsWith(".ts") && !name.endsWith(".test.ts") && statSync(join(here, name)).mtimeMs > built,
-  );
-  if (stale.length > 0)
-    throw new Error(`${dist} is older than ${stale[0]}: run \`pnpm --filter @kora/tfjs build\``);
-}
 
 interface ChildResult {
   code: number | null;
@@ -57,7 +46,7 @@ function parse<T = { threads: number; selected: number; sha256: string }>(result
 
 describe("wasm threads in Node", () => {
   it("2 threads start, give bit-identical results to 1 thread, and let the process exit by itself", async () => {
-    assertFreshBuild();
+    assertFreshBuild(dist, join(here, ".."));
     const one = parse(await run("1"));
     const two = parse(await run("2"));
     expect(one.threads).toBe(1);
@@ -70,7 +59,7 @@ describe("wasm threads in Node", () => {
   it("running out of wasm heap with threads is OUT_OF_MEMORY (not a hung process), and the backend survives", {
     timeout: 180_000,
   }, async () => {
-    assertFreshBuild();
+    assertFreshBuild(dist, join(here, ".."));
     const result = parse<{ code: string; message: string; heldBytes: number; after: number }>(
       await run("2", ["--exhaust"]),
     );

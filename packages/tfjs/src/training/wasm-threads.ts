@@ -74,7 +74,7 @@ function guardHeap(backend: WasmBackendInternals): void {
   const move = backend.move.bind(backend);
   const disposeData = backend.disposeData.bind(backend);
   backend.move = (dataId, values, shape, dtype, refCount) => {
-    const bytes = dtype === "string" ? 0 : shape.reduce((a, b) => a * b, 1) * (dtype === "bool" ? 1 : 4);
+    const bytes = dtype === "string" ? 0 : tf.util.sizeFromShape(shape) * tf.util.bytesPerElement(dtype);
     if (live + bytes > HEAP_LIMIT - HEAP_RESERVE) {
       throw new KoraError({
         code: "OUT_OF_MEMORY",
