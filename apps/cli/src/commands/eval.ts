@@ -1,19 +1,18 @@
 import type { Command } from "commander";
 import type { OutputStreams } from "../output/context";
+import type { BackendInputs } from "../run/experiment";
 import { action } from "../support/command";
 import { positiveInteger } from "../support/options";
 import { addBackendOption } from "./train";
 
 /** Options of `kora eval`, as commander parses them. */
-export interface EvalOptions {
+export interface EvalOptions extends BackendInputs {
   run: string;
   dataset?: string;
   root?: string;
   split?: string;
   batchSize: number;
   limit?: number;
-  backend?: "tensorflow" | "wasm" | "cpu";
-  threads?: number | "auto";
 }
 
 /** Adds `--dataset`, `--root`, `--split`, `--batch-size` and `--limit` (evaluation data of a run). */

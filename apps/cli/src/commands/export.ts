@@ -1,17 +1,16 @@
 import { type Command, Option } from "commander";
 import type { OutputStreams } from "../output/context";
+import type { BackendInputs } from "../run/experiment";
 import { action } from "../support/command";
 import { oneOf } from "../support/options";
 import { addBackendOption } from "./train";
 
 /** Options of `kora export`, as commander parses them. */
-export interface ExportOptions {
+export interface ExportOptions extends BackendInputs {
   format: "peft";
   run: string;
   out: string;
   baseModel?: string;
-  backend?: "tensorflow" | "wasm" | "cpu";
-  threads?: number | "auto";
 }
 
 /** Registers `kora export`. */

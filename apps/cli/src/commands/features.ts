@@ -1,12 +1,13 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { OutputStreams } from "../output/context";
+import type { BackendInputs } from "../run/experiment";
 import { action } from "../support/command";
 import { integerList, oneOf } from "../support/options";
 import { addEvaluationDataOptions } from "./eval";
 import { addBackendOption } from "./train";
 
 /** Options of `kora features`, as commander parses them. */
-export interface FeaturesOptions {
+export interface FeaturesOptions extends BackendInputs {
   run: string;
   dataset?: string;
   root?: string;
@@ -17,8 +18,6 @@ export interface FeaturesOptions {
   pool: "cls" | "mean";
   adapter: boolean;
   out: string;
-  backend?: "tensorflow" | "wasm" | "cpu";
-  threads?: number | "auto";
 }
 
 function layerList(value: string): number[] | "all" {

@@ -1,14 +1,13 @@
 import type { Command } from "commander";
 import type { OutputStreams } from "../output/context";
+import type { BackendInputs } from "../run/experiment";
 import { action } from "../support/command";
 import { addBackendOption } from "./train";
 
 /** Options of `kora merge`, as commander parses them. */
-export interface MergeOptions {
+export interface MergeOptions extends BackendInputs {
   run: string;
   out: string;
-  backend?: "tensorflow" | "wasm" | "cpu";
-  threads?: number | "auto";
 }
 
 /** Registers `kora merge`. */

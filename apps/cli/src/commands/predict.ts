@@ -1,18 +1,17 @@
 import { type Command, Option } from "commander";
 import type { OutputStreams } from "../output/context";
+import type { BackendInputs } from "../run/experiment";
 import { action } from "../support/command";
 import { positiveInteger } from "../support/options";
 import { addBackendOption } from "./train";
 
 /** Options of `kora predict`, as commander parses them. */
-export interface PredictOptions {
+export interface PredictOptions extends BackendInputs {
   weights?: string;
   run?: string;
   config?: string;
   input: string;
   topK: number;
-  backend?: "tensorflow" | "wasm" | "cpu";
-  threads?: number | "auto";
 }
 
 /** Registers `kora predict`. */

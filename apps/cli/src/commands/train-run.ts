@@ -10,7 +10,7 @@ import { parseAdapterSpecWithHints } from "../adapter-spec-input";
 import type { Output } from "../output/context";
 import { formatInteger, formatPercent, renderFields } from "../output/table";
 import { openDatasetSplit } from "../run/data";
-import { mergeInputs, readExperiment, type TrainInputs } from "../run/experiment";
+import { type BackendInputs, mergeInputs, readExperiment, type TrainInputs } from "../run/experiment";
 import { type FitResult, fit } from "../run/fit";
 import {
   attachAdapter,
@@ -38,10 +38,7 @@ import type { TrainOptions } from "./train";
 export const TRAIN_DEFAULTS = { batchSize: 32, lr: 1e-3, weightDecay: 0.01, warmup: 0, seed: 0 } as const;
 
 /** Selects the tfjs backend (`--backend`, `--threads`); the "using …" line only with --verbose. */
-export async function useBackend(
-  { backend, threads }: Pick<TrainInputs, "backend" | "threads">,
-  output: Output,
-): Promise<void> {
+export async function useBackend({ backend, threads }: BackendInputs, output: Output): Promise<void> {
   await selectBackend({
     ...(backend === undefined ? {} : { prefer: backend }),
     ...(threads === undefined ? {} : { threads }),

@@ -1,30 +1,21 @@
 import { type Command, InvalidArgumentError } from "commander";
 import type { OutputStreams } from "../output/context";
+import type { BackendInputs, OptimisationInputs } from "../run/experiment";
 import { action } from "../support/command";
 import { positiveInteger } from "../support/options";
 import { addBackendOption, addOptimisationOptions } from "./train";
 
 /** Options of `kora transfer`, as commander parses them. */
-export interface TransferOptions {
+export interface TransferOptions extends BackendInputs, OptimisationInputs {
   from: string;
   dataset: string;
   root?: string;
   fraction?: number;
   perClass?: number;
   out: string;
-  epochs?: number;
-  steps?: number;
-  batchSize?: number;
-  lr?: number;
-  weightDecay?: number;
-  warmup?: number;
-  seed?: number;
-  checkpointEvery?: number;
   resume?: boolean;
   evalBatchSize: number;
   evalLimit?: number;
-  backend?: "tensorflow" | "wasm" | "cpu";
-  threads?: number | "auto";
 }
 
 function fraction(value: string): number {

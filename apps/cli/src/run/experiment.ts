@@ -15,15 +15,15 @@ import {
 } from "../support/options";
 import { didYouMean } from "../support/suggest";
 
-/** What `kora train` reads from its flags or from `--experiment FILE` (the same names, camelCase in files). */
-export interface TrainInputs extends MethodOptions {
-  backbone?: string;
-  weights?: string;
-  config?: string;
-  dataset?: string;
-  root?: string;
-  /** An inline adapter spec (experiment files only; flags use `--spec FILE`). */
-  adapter?: Record<string, unknown>;
+/** The flags `addBackendOption` adds to every command that runs a model. */
+export interface BackendInputs {
+  backend?: "tensorflow" | "wasm" | "cpu";
+  /** XNNPACK threads of the wasm backend (`KORA_WASM_THREADS` overrides). */
+  threads?: number | "auto";
+}
+
+/** The flags `addOptimisationOptions` adds to `kora train` and `kora transfer`. */
+export interface OptimisationInputs {
   epochs?: number;
   steps?: number;
   batchSize?: number;
@@ -32,10 +32,18 @@ export interface TrainInputs extends MethodOptions {
   warmup?: number;
   seed?: number;
   checkpointEvery?: number;
+}
+
+/** What `kora train` reads from its flags or from `--experiment FILE` (the same names, camelCase in files). */
+export interface TrainInputs extends MethodOptions, BackendInputs, OptimisationInputs {
+  backbone?: string;
+  weights?: string;
+  config?: string;
+  dataset?: string;
+  root?: string;
+  /** An inline adapter spec (experiment files only; flags use `--spec FILE`). */
+  adapter?: Record<string, unknown>;
   out?: string;
-  backend?: "tensorflow" | "wasm" | "cpu";
-  /** XNNPACK threads of the wasm backend (`KORA_WASM_THREADS` overrides). */
-  threads?: number | "auto";
 }
 
 type Check = (value: unknown) => unknown;
