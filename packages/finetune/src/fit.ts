@@ -1,0 +1,145 @@
+import type { Dataset } from "@kora/datasets";
+import {
+  adamW,
+  isNoWeightDecayParameter,
+  type StepEvent,
+  type TrainCheckpointOptions,
+  type TrainResult,
+  train,
+  warmupCosineSchedule,
+} from "@kora/tfjs";
+import type { ViT } from "@kora/vit";
+import { epochData, exampleCount, type TensorBatch } from "./batches";
+import { checkInteger, finetuneError } from "./errors";
+import { trainableVariables } from "./model";
+import type { Task } from "./tasks/task";
+
+/** Steps a run makes: `steps`, or `epochs` passes of ⌈examples / batch size⌉ steps, whichever ends first. */
+export function plannedSteps(
+  examples: number,
+  options: { batchSize: number; steps?: number | undefined; epochs?: number | undefined },
+): number {
+  const perEpoch = Math.ceil(examples / options.batchSize);
+  const byEpochs = options.epochs === undefined ? Number.POSITIVE_INFINITY : options.epochs * perEpoch;
+  return Math.min(options.steps ?? Number.POSITIVE_INFINITY, byEpochs);
+}
+
+/** Options of {@link finetune}. */
+export interface FinetuneOptions {
+  /** The model, prepared for the run (see `prepareModel`): its trainable variables are what trains. */
+  vit: ViT;
+  task: Task;
+  /** Training data. */
+  dataset: Dataset;
+  /** Train on these dataset indices only (a fixed subset). Default: every item. */
+  indices?: ArrayLike<number> | undefined;
+  /** Labels replacing the dataset's, one per entry of `indices` (a label-shuffling control). */
+  labels?: Int32Array | undefined;
+  batchSize: number;
+  /** Passes over the data (with `steps`: whichever ends first). At least one of the two. */
+  epochs?: number | undefined;
+  /** Optimizer steps in total. */
+  steps?: number | undefined;
+  /** Peak learning rate of AdamW. */
+  learningRate: number;
+  /** AdamW's decoupled weight decay; none on biases, norms and gates. Default 0.01. */
+  weightDecay?: number | undefined;
+  /** Linear warm-up steps before the cosine decay to 0. Default 0. */
+  warmupSteps?: number | undefined;
+  /**
+   * Clip the global gradient norm to this value. Default 1 (Hugging Face Trainer's `max_grad_norm`): one bad batch
+   * cannot throw a small adapter far; `null` turns clipping off.
+   */
+  clipGradientNorm?: number | null | undefined;
+  /** Seed of the data order (each epoch its own) and of dropout. */
+  seed: number;
+  /** Checkpoints and resume (see `@kora/tfjs`'s `train`). */
+  checkpoint?: TrainCheckpointOptions | undefined;
+  /** Stops the run after the step in progress (and its checkpoint). */
+  signal?: AbortSignal | undefined;
+  /** After every optimizer step. */
+  onStep?: ((event: StepEvent) => void | Promise<void>) | undefined;
+}
+
+/** What {@link finetune} returns: `train`'s result and the steps the run was planned for. */
+export interface FinetuneResult extends TrainResult {
+  totalSteps: number;
+}
+
+/**
+ * Trains the model's trainable variables (adapter, head, and the backbone when thawed) on a task: AdamW without
+ * decay on biases, norms and gates, a warm-up + cosine schedule over the run, gradient clipping, and every epoch a
+ * seeded shuffle of the data. The same options give the same weights, bit for bit, whichever app calls it.
+ *
+ * @throws KoraError `INVALID_ARGUMENT` for a bad number, `TASK_MISMATCH` when the dataset is not of the task's kind.
+ */
+export async function finetune(options: FinetuneOptions): Promise<FinetuneResult> {
+  const { vit, task, dataset } = options;
+  if (dataset.task !== task.kind) {
+    throw finetuneError(
+      "TASK_MISMATCH",
+      `${dataset.name} is a ${dataset.task} dataset; the task is ${task.kind}`,
+    );
+  }
+  task.checkHead(vit.head, "finetune");
+  checkInteger(options.batchSize, "batchSize", 1);
+  if (options.steps !== undefined) checkInteger(options.steps, "steps", 1);
+  if (options.epochs !== undefined) checkInteger(options.epochs, "epochs", 1);
+  if (options.steps === undefined && options.epochs === undefined) {
+    throw finetuneError("INVALID_ARGUMENT", "give steps or epochs (or both)", "steps");
+  }
+  if (!(options.learningRate > 0)) {
+    throw finetuneError(
+      "INVALID_ARGUMENT",
+      `learningRate must be positive, got ${options.learningRate}`,
+      "learningRate",
+    );
+  }
+  const weightDecay = options.weightDecay ?? 0.01;
+  if (!(weightDecay >= 0)) {
+    throw finetuneError("INVALID_ARGUMENT", `weightDecay must be ≥ 0, got ${weightDecay}`, "weightDecay");
+  }
+  const warmupSteps = options.warmupSteps ?? 0;
+  checkInteger(warmupSteps, "warmupSteps", 0);
+  const clip = options.clipGradientNorm === undefined ? 1 : options.clipGradientNorm;
+  if (clip !== null && !(clip > 0)) {
+    throw finetuneError(
+      "INVALID_ARGUMENT",
+      `clipGradientNorm must be positive or null, got ${clip}`,
+      "clipGradientNorm",
+    );
+  }
+  const totalSteps = plannedSteps(exampleCount(dataset, options), options);
+  const optimizer = adamW({
+    learningRate: options.learningRate,
+    weightDecay,
+    groups: [{ match: isNoWeightDecayParameter, weightDecay: 0 }],
+  });
+  try {
+    const result = await train<TensorBatch>({
+      model: (batch, context) =>
+        task.rawOutput(vit.forward(batch.images, { format: "NHWC", training: context.training })),
+      variables: trainableVariables(vit),
+      data: epochData(dataset, vit.config, {
+        batchSize: options.batchSize,
+        indices: options.indices,
+        labels: options.labels,
+        ...(task.depthRange === undefined ? {} : { depthRange: task.depthRange }),
+      }),
+      loss: (raw, batch) => task.loss(raw, batch as never),
+      optimizer,
+      // A schedule needs one step past its warm-up; the cosine part then ends at the run's last step.
+      schedule: warmupCosineSchedule({ warmupSteps, totalSteps: Math.max(totalSteps, warmupSteps + 1) }),
+      ...(options.epochs === undefined ? {} : { epochs: options.epochs }),
+      ...(options.steps === undefined ? {} : { steps: options.steps }),
+      ...(clip === null ? {} : { clipGradientNorm: clip }),
+      seed: options.seed,
+      ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
+    });
+    return { ...result, totalSteps };
+  } finally {
+    optimizer.dispose();
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * `@kora/finetune`: the fine-tuning workflow between the KoRA-TS packages and the apps — batches, tasks, training,
+ * evaluation, CKA features, model folders and backbone initialisation.
+ * @packageDocumentation
+ */
+export type {
+  ClassificationTensorBatch,
+  DepthTensorBatch,
+  EpochPosition,
+  TensorBatch,
+  TensorBatchOptions,
+} from "./batches";
+export { batchOptionsFor, epochData, exampleCount, tensorBatches, toTensorBatch } from "./batches";
+export type { FinetuneErrorCode } from "./errors";
+export type {
+  ClassificationEvaluation,
+  DepthEvaluation,
+  EvaluateOptions,
+  Evaluation,
+} from "./evaluate";
+export { disposeTensors, evaluateTask } from "./evaluate";
+export type { BlockFeaturesOptions } from "./features";
+export { blockFeatures } from "./features";
+export type { FinetuneOptions, FinetuneResult } from "./fit";
+export { finetune, plannedSteps } from "./fit";
+export type { InitScheme } from "./init";
+export { INIT_SCHEMES, initialiseWeights } from "./init";
+export type { BackboneSource, TrainingMethod } from "./model";
+export {
+  ADAPTER_NAME,
+  backboneChecksum,
+  headSeed,
+  modelVariables,
+  openBackbone,
+  prepareModel,
+  trainableVariables,
+} from "./model";
+export type { ModelManifest, SaveModelOptions } from "./persistence";
+export { loadModel, MODEL_FILES, readModelManifest, saveModel } from "./persistence";
+export type { ClassificationTask, ClassificationTaskOptions } from "./tasks/classification";
+export { classificationTask } from "./tasks/classification";
+export type { DepthTask, DepthTaskOptions } from "./tasks/depth";
+export { depthTask } from "./tasks/depth";
+export type { Task, TaskKind } from "./tasks/task";

@@ -1,0 +1,97 @@
+import { type AdapterSpec, hashSeed } from "@kora/spec";
+import { type AdapterHandle, applyAdapters, getAdapterHandle } from "@kora/tfjs";
+import { createViT, loadViT, type ViT, type ViTConfigInput, type ViTPresetName } from "@kora/vit";
+import type * as tf from "@tensorflow/tfjs";
+import type { Task } from "./tasks/task";
+
+/** Name under which the workflow attaches, saves and loads its adapter. */
+export const ADAPTER_NAME = "default";
+
+/**
+ * Where a backbone comes from: a `@kora/vit` preset (or config) randomly initialised from `seed`, or a checkpoint
+ * on disk (Hugging Face / timm `model.safetensors`, or a folder holding it and `config.json`).
+ */
+export type BackboneSource =
+  | { preset: ViTPresetName | ViTConfigInput; seed: number }
+  | { weights: string; config?: string | undefined };
+
+/** Builds the backbone a source names, without a head (the task adds its own). */
+export async function openBackbone(source: BackboneSource): Promise<ViT> {
+  if ("preset" in source) {
+    const config = typeof source.preset === "string" ? { preset: source.preset } : source.preset;
+    return createViT({ ...config, numClasses: 0 } as ViTConfigInput, { seed: source.seed });
+  }
+  return loadViT(source.weights, source.config, { numClasses: 0 });
+}
+
+/** How a run trains: an adapter on the frozen backbone, the head alone, or everything. */
+export type TrainingMethod =
+  | { kind: "adapter"; spec: AdapterSpec }
+  | { kind: "head-only" }
+  | { kind: "full" };
+
+/**
+ * Seed of a task's fresh head for a run seed: its own stream, so the head does not draw the same numbers as the
+ * adapter or the data order of that seed.
+ */
+export function headSeed(seed: number): number {
+  return hashSeed(seed, "head");
+}
+
+/**
+ * Prepares a backbone for a run: the task's fresh head (seeded from `seed`, see {@link headSeed}), then the
+ * method — an adapter attached as {@link ADAPTER_NAME} (which freezes the backbone), a frozen backbone, or an
+ * unfrozen one. Returns the adapter handle, or `null` without an adapter.
+ */
+export function prepareModel(
+  vit: ViT,
+  task: Task,
+  method: TrainingMethod,
+  seed: number,
+): AdapterHandle | null {
+  vit.setHead(task.createHead(vit.config, headSeed(seed)));
+  switch (method.kind) {
+    case "adapter":
+      return applyAdapters(vit, method.spec, { name: ADAPTER_NAME, seed });
+    case "head-only":
+      vit.setBackboneTrainable(false);
+      return null;
+    case "full":
+      vit.setBackboneTrainable(true);
+      return null;
+  }
+}
+
+/**
+ * Every variable of an (adapted) model under a stable name: the ViT's Hugging Face names (backbone and head) and
+ * `adapter.<name>` for the active adapter's tensors. Checkpoints store variables under these names.
+ */
+export function modelVariables(vit: ViT): Map<string, tf.Variable> {
+  const out = new Map<string, tf.Variable>();
+  for (const parameter of vit.namedParameters()) out.set(parameter.name, parameter.variable);
+  const handle = getAdapterHandle(vit);
+  if (handle !== undefined && handle.activeAdapter !== null) {
+    for (const [name, variable] of handle.adapterVariables()) out.set(`adapter.${name}`, variable);
+  }
+  return out;
+}
+
+/** The variables that train: the trainable ones of {@link modelVariables} (adapter, head, and a thawed backbone). */
+export function trainableVariables(vit: ViT): Record<string, tf.Variable> {
+  const out: Record<string, tf.Variable> = {};
+  for (const [name, variable] of modelVariables(vit)) if (variable.trainable) out[name] = variable;
+  return out;
+}
+
+/**
+ * A checksum of the backbone's weights (Σ|w| over every backbone variable, accumulated in float64): stored beside a
+ * saved model so it is never evaluated or resumed on other weights than it was trained on.
+ */
+export function backboneChecksum(vit: ViT): number {
+  let sum = 0;
+  for (const variable of vit.backboneVariables()) {
+    const values = variable.dataSync();
+    for (let i = 0; i < values.length; i++) sum += Math.abs(values[i]!);
+  }
+  return sum;
+}
