@@ -1,0 +1,76 @@
+import { KoraError, parseAdapterSpec } from "@kora/spec";
+import { describe, expect, it } from "vitest";
+import { finetune, plannedSteps } from "./fit";
+import { backboneChecksum, modelVariables, prepareModel } from "./model";
+import { classificationTask } from "./tasks/classification";
+import { depthTask } from "./tasks/depth";
+import { tinyClassification, tinyDepth, tinyViT } from "./test-support/tiny";
+
+const lora = { kind: "adapter" as const, spec: parseAdapterSpec({ method: "lora", rank: 2, alpha: 4 }) };
+
+async function depthRun(
+  seed: number,
+): Promise<{ weights: Map<string, number[]>; backbone: number[]; loss: number[] }> {
+  const vit = tinyViT(1);
+  const task = depthTask({ range: [0.5, 10] });
+  prepareModel(vit, task, lora, seed);
+  const before = backboneChecksum(vit);
+  const loss: number[] = [];
+  const result = await finetune({
+    vit,
+    task,
+    dataset: tinyDepth(10),
+    batchSize: 4,
+    epochs: 2,
+    learningRate: 3e-3,
+    warmupSteps: 1,
+    seed,
+    onStep: (event) => {
+      loss.push(event.loss);
+    },
+  });
+  expect(result.totalSteps).toBe(6);
+  expect(result.step).toBe(6);
+  expect(backboneChecksum(vit)).toBe(before);
+  const weights = new Map([...modelVariables(vit)].map(([name, v]) => [name, Array.from(v.dataSync())]));
+  vit.dispose();
+  return { weights, backbone: [before], loss };
+}
+
+describe("finetune", () => {
+  it("gives the same weights for the same options and seed, other weights for another seed", async () => {
+    const a = await depthRun(5);
+    const b = await depthRun(5);
+    const c = await depthRun(6);
+    expect(a.loss.every(Number.isFinite)).toBe(true);
+    expect([...a.weights.keys()].some((name) => name.startsWith("adapter."))).toBe(true);
+    expect(a.weights).toEqual(b.weights);
+    expect(a.weights.get("depth_head.projection.weight")).not.toEqual(
+      c.weights.get("depth_head.projection.weight"),
+    );
+  });
+
+  it("counts steps as epochs × ⌈examples / batch⌉, or steps when fewer", () => {
+    expect(plannedSteps(10, { batchSize: 4, epochs: 3 })).toBe(9);
+    expect(plannedSteps(10, { batchSize: 4, epochs: 3, steps: 5 })).toBe(5);
+    expect(plannedSteps(10, { batchSize: 4, steps: 7 })).toBe(7);
+  });
+
+  it("rejects a dataset of another task (TASK_MISMATCH) and a run without length (INVALID_ARGUMENT)", async () => {
+    const vit = tinyViT(1);
+    const task = classificationTask({ classes: 10 });
+    prepareModel(vit, task, { kind: "head-only" }, 0);
+    const base = { vit, task, batchSize: 4, learningRate: 1e-3, seed: 0 };
+    const withCode = (code: string) => (error: unknown) => KoraError.isInstance(error) && error.code === code;
+    await expect(finetune({ ...base, dataset: tinyDepth(4), steps: 1 })).rejects.toSatisfy(
+      withCode("TASK_MISMATCH"),
+    );
+    await expect(finetune({ ...base, dataset: tinyClassification(8) })).rejects.toSatisfy(
+      withCode("INVALID_ARGUMENT"),
+    );
+    await expect(
+      finetune({ ...base, dataset: tinyClassification(8), steps: 1, clipGradientNorm: 0 }),
+    ).rejects.toSatisfy(withCode("INVALID_ARGUMENT"));
+    vit.dispose();
+  });
+});
