@@ -19,11 +19,11 @@ export function runDataset(
 /** Runs `kora eval`. */
 export async function runEval(options: EvalOptions, output: Output): Promise<void> {
   await useBackend(options, output);
-  const { run, vit } = await openRunModel(options.run);
+  const { run, vit, task } = await openRunModel(options.run);
   try {
     const choice = runDataset(run, options);
     const dataset = await openDatasetSplit(choice);
-    const report = await evaluateModel(vit, dataset, {
+    const report = await evaluateModel({ vit, task }, dataset, {
       batchSize: options.batchSize,
       limit: options.limit,
       output,

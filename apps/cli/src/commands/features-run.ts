@@ -1,9 +1,9 @@
+import { blockFeatures } from "@kora/finetune";
 import { writeSafetensors } from "@kora/spec";
 import { writeFileAtomic } from "@kora/spec/node";
-import * as tf from "@tensorflow/tfjs";
 import type { Output } from "../output/context";
 import { createProgress } from "../output/progress";
-import { batchOptionsFor, openDatasetSplit, tensorBatches } from "../run/data";
+import { openDatasetSplit } from "../run/data";
 import { firstIndices } from "../run/evaluation";
 import { openRunModel } from "../run/model";
 import { UsageError } from "../support/errors";
@@ -27,39 +27,26 @@ export async function runFeatures(options: FeaturesOptions, output: Output): Pro
     const indices = firstIndices(dataset, options.limit);
     const examples = indices?.length ?? dataset.size;
     const dim = vit.config.dim;
-    const buffers = layers.map(() => new Float32Array(examples * dim));
     const progress = createProgress(output, {
       label: "features",
       total: Math.ceil(examples / options.batchSize),
     });
-    let row = 0;
+    let matrices: Awaited<ReturnType<typeof blockFeatures>>;
     try {
-      for await (const batch of tensorBatches(dataset, {
-        ...batchOptionsFor(vit.config, options.batchSize),
-        ...(indices === undefined ? {} : { indices }),
-      })) {
-        try {
-          const states = vit.features(batch.images, { format: "NHWC", pool: options.pool });
-          try {
-            // states[0] is the embedding output; states[k + 1] is block k's output.
-            for (const [i, k] of layers.entries())
-              buffers[i]!.set(states[k + 1]!.dataSync() as Float32Array, row * dim);
-            row += batch.images.shape[0];
-          } finally {
-            tf.dispose(states);
-          }
-        } finally {
-          tf.dispose(Object.values(batch).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
-        }
-        progress.tick();
-      }
+      matrices = await blockFeatures(vit, dataset, {
+        batchSize: options.batchSize,
+        indices,
+        blocks: layers,
+        pool: options.pool,
+        onBatch: () => progress.tick(),
+      });
     } finally {
       progress.stop();
     }
     const tensors = Object.fromEntries(
       layers.map((k, i) => [
         `block.${k}`,
-        { dtype: "F32" as const, shape: [examples, dim], data: buffers[i]! },
+        { dtype: "F32" as const, shape: [examples, dim], data: matrices[i]!.data as Float32Array },
       ]),
     );
     await writeFileAtomic(

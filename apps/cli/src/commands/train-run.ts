@@ -2,6 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Dataset } from "@kora/datasets";
+import { backboneChecksum } from "@kora/finetune";
 import { type AdapterSpec, countParameters, KoraError } from "@kora/spec";
 import { selectBackend } from "@kora/tfjs";
 import type { ViT } from "@kora/vit";
@@ -12,14 +13,7 @@ import { formatInteger, formatPercent, renderFields } from "../output/table";
 import { openDatasetSplit } from "../run/data";
 import { type BackendInputs, mergeInputs, readExperiment, type TrainInputs } from "../run/experiment";
 import { type FitResult, fit } from "../run/fit";
-import {
-  attachAdapter,
-  backboneChecksum,
-  buildViT,
-  checkBackbone,
-  checkPreset,
-  saveRunAdapter,
-} from "../run/model";
+import { buildRunModel, checkBackbone, checkPreset, saveRunModel } from "../run/model";
 import {
   absoluteBackbone,
   type BackboneReference,
@@ -71,8 +65,8 @@ function backboneReference(inputs: TrainInputs, seed: number): BackboneReference
   if (inputs.backbone !== undefined) {
     if (inputs.weights !== undefined) throw new UsageError("give --backbone or --weights, not both");
     checkPreset(inputs.backbone);
-    // TODO(@kora/vit): createViT seeds its first tensor with `seed * 7919`, and tfjs draws a Math.random() seed
-    // for a seed of 0, so createViT(…, { seed: 0 }) is not reproducible. The run's seed + 1 is never 0.
+    // The preset's own seed is the run's seed + 1, as run folders have always recorded it: the same flags keep
+    // building the same backbone.
     return { preset: inputs.backbone, seed: seed + 1 };
   }
   if (inputs.weights !== undefined) {
@@ -174,10 +168,9 @@ export async function runTrain(options: TrainOptions, output: Output): Promise<v
   await useBackend(inputs, output);
   const dataset = await openDatasetSplit({ ...datasetChoice, split: "train" });
   const head = headFor(dataset);
-  const vit = await buildViT(backbone, head, settings.seed);
+  const { vit, task } = await buildRunModel(backbone, head, spec, settings.seed);
   try {
     if (previous !== null) checkBackbone(vit, previous, `--resume ${out}`);
-    const handle = attachAdapter(vit, spec, settings.seed);
     await mkdir(out, { recursive: true });
     const run: RunFile = {
       format: "kora-run",
@@ -210,7 +203,7 @@ export async function runTrain(options: TrainOptions, output: Output): Promise<v
     await writeRunFile(out, run);
     const outcome = await fit({
       vit,
-      handle,
+      task,
       dataset,
       settings,
       runDir: out,
@@ -250,7 +243,7 @@ export async function finishRun(
   const result = outcome.result!;
   run.step = result.step;
   run.loss = result.loss ?? run.loss;
-  await saveRunAdapter(vit, out, { run: out, dataset: run.dataset.name, seed: String(run.training.seed) });
+  await saveRunModel(vit, out, { run: out, dataset: run.dataset.name, seed: String(run.training.seed) });
   const more = await extra();
   run.status = "completed";
   if (more !== null) run.evaluation = more.json;

@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { stratifiedSubset } from "@kora/datasets";
+import { classificationTask, headSeed } from "@kora/finetune";
 import { KoraError } from "@kora/spec";
-import { ClassificationHead } from "@kora/vit";
 import type { Output } from "../output/context";
 import { formatInteger } from "../output/table";
 import { evaluationSplit, openDatasetSplit } from "../run/data";
@@ -34,7 +34,7 @@ export async function runTransfer(options: TransferOptions, output: Output): Pro
       `--dataset: transfer trains a classification head; ${target.name} is a ${target.task} dataset`,
     );
   }
-  const { run: source, vit, handle } = await openRunModel(options.from, "--from");
+  const { run: source, vit } = await openRunModel(options.from, "--from");
   try {
     if (source.task !== "classification") {
       throw new UsageError(
@@ -42,7 +42,8 @@ export async function runTransfer(options: TransferOptions, output: Output): Pro
       );
     }
     // A new head for the target classes; the source head is dropped, the adapter keeps its trained weights.
-    vit.setHead(new ClassificationHead(vit.config.dim, target.classes.length, { seed: settings.seed }));
+    const task = classificationTask({ classes: target.classes.length });
+    vit.setHead(task.createHead(vit.config, headSeed(settings.seed)));
     const subset = Int32Array.from(
       stratifiedSubset(target, {
         ...(options.perClass === undefined
@@ -85,7 +86,7 @@ export async function runTransfer(options: TransferOptions, output: Output): Pro
     await writeRunFile(options.out, run);
     const outcome = await fit({
       vit,
-      handle,
+      task,
       dataset: target,
       indices: subset,
       settings,
@@ -100,7 +101,7 @@ export async function runTransfer(options: TransferOptions, output: Output): Pro
         root: options.root,
         split: evaluationSplit(target.name),
       });
-      const report = await evaluateModel(vit, test, {
+      const report = await evaluateModel({ vit, task }, test, {
         batchSize: options.evalBatchSize,
         limit: options.evalLimit,
         output,

@@ -1,15 +1,4 @@
-import {
-  type BatchOptions,
-  type Dataset,
-  type DepthBatch,
-  getDataset,
-  type ImageBatch,
-  iterateBatches,
-  listDatasets,
-  openDataset,
-} from "@kora/datasets";
-import type { ViTConfig } from "@kora/vit";
-import * as tf from "@tensorflow/tfjs";
+import { type Dataset, getDataset, listDatasets, openDataset } from "@kora/datasets";
 import { UsageError } from "../support/errors";
 import { didYouMean } from "../support/suggest";
 
@@ -50,39 +39,4 @@ export async function openDatasetSplit(choice: DatasetChoice, flag = "--dataset"
 export function evaluationSplit(name: string): string {
   const splits = getDataset(name).splits as readonly string[];
   return splits.includes("test") ? "test" : splits.includes("val") ? "val" : splits[0]!;
-}
-
-/** A batch as tensors: NHWC images and labels, or depths `[B, H, W, 1]` with their validity mask. */
-export type TensorBatch =
-  | { kind: "classification"; images: tf.Tensor4D; labels: tf.Tensor1D }
-  | { kind: "depth"; images: tf.Tensor4D; depths: tf.Tensor4D; mask: tf.Tensor4D };
-
-/** Batch options that turn dataset images into what the ViT expects: its size, channels and mean/std. */
-export function batchOptionsFor(config: ViTConfig, batchSize: number): BatchOptions {
-  return {
-    batchSize,
-    size: [config.imageSize, config.imageSize],
-    channels: config.channels as 1 | 3,
-    normalize: { mean: config.imageMean, std: config.imageStd },
-  };
-}
-
-/** Converts a `@kora/datasets` batch to tensors (the caller disposes them). */
-export function toTensors(batch: ImageBatch | DepthBatch): TensorBatch {
-  const images = tf.tensor4d(batch.images, batch.shape);
-  if ("labels" in batch) {
-    return { kind: "classification", images, labels: tf.tensor1d(batch.labels, "int32") };
-  }
-  const [n, h, w] = batch.shape;
-  return {
-    kind: "depth",
-    images,
-    depths: tf.tensor4d(batch.depths, [n, h, w, 1]),
-    mask: tf.tensor4d(Float32Array.from(batch.mask), [n, h, w, 1]),
-  };
-}
-
-/** One pass over `indices` (or the whole dataset) as tensor batches. */
-export async function* tensorBatches(dataset: Dataset, options: BatchOptions): AsyncGenerator<TensorBatch> {
-  for await (const batch of iterateBatches(dataset, options)) yield toTensors(batch);
 }

@@ -1,21 +1,11 @@
 import type { Dataset } from "@kora/datasets";
-import { iterateBatches } from "@kora/datasets";
-import {
-  accuracy,
-  confusionMatrix,
-  type DepthMetrics,
-  depthMetrics,
-  f1Score,
-  type Matrix,
-} from "@kora/metrics";
+import { evaluateTask, type Task } from "@kora/finetune";
+import type { DepthMetrics } from "@kora/metrics";
 import { KoraError } from "@kora/spec";
-import { evaluate } from "@kora/tfjs";
 import type { ViT } from "@kora/vit";
 import type { Output } from "../output/context";
 import { createProgress } from "../output/progress";
 import { formatInteger, renderFields, renderTable } from "../output/table";
-import { batchOptionsFor, type TensorBatch, toTensors } from "./data";
-import { predict } from "./model";
 
 /** What an evaluation measured. */
 export type EvaluationReport =
@@ -47,16 +37,18 @@ export function firstIndices(dataset: Dataset, limit: number | undefined): Int32
 }
 
 /**
- * Runs the model over a dataset split (`@kora/tfjs`'s `evaluate`) and scores it with `@kora/metrics`: accuracy,
- * macro-F1 and the confusion matrix for a classification head; the depth metrics (per image, then averaged) for a
- * depth head.
+ * Scores a run's model on a dataset split with `@kora/finetune`'s `evaluateTask` (the task's own decoding, scored
+ * by `@kora/metrics`): accuracy, macro-F1 and the confusion matrix for a classification head; the depth metrics
+ * (per image, then averaged) for a depth head. A dataset that does not fit the head is a `SHAPE_MISMATCH` that
+ * says which command fits instead.
  */
 export async function evaluateModel(
-  vit: ViT,
+  model: { vit: ViT; task: Task },
   dataset: Dataset,
   options: EvaluateModelOptions,
 ): Promise<EvaluationReport> {
-  if (dataset.task === "classification" && vit.head?.kind === "classification") {
+  const { vit, task } = model;
+  if (dataset.task === "classification" && task.kind === "classification") {
     const classes = vit.config.numClasses;
     if (dataset.classes.length !== classes) {
       throw new KoraError({
@@ -64,69 +56,33 @@ export async function evaluateModel(
         message: `--dataset: ${dataset.name} has ${dataset.classes.length} classes but the run's head has ${classes}; 'kora transfer' trains a head for new classes`,
       });
     }
-  } else if (dataset.task !== (vit.head?.kind ?? "none")) {
+  } else if (dataset.task !== task.kind) {
     throw new KoraError({
       code: "SHAPE_MISMATCH",
-      message: `--dataset: ${dataset.name} is a ${dataset.task} dataset but the run trained a ${vit.head?.kind ?? "headless"} model`,
+      message: `--dataset: ${dataset.name} is a ${dataset.task} dataset but the run trained a ${task.kind} model`,
     });
   }
   const indices = firstIndices(dataset, options.limit);
   const examples = indices?.length ?? dataset.size;
-  const batchOptions = {
-    ...batchOptionsFor(vit.config, options.batchSize),
-    ...(indices === undefined ? {} : { indices }),
-  };
   const progress = createProgress(options.output, {
     label: "eval",
     total: Math.ceil(examples / options.batchSize),
   });
-  const depths: Matrix[] = [];
-  async function* batches(): AsyncGenerator<TensorBatch> {
-    for await (const batch of iterateBatches(dataset, batchOptions)) {
-      if ("depths" in batch) {
-        const [n, h, w] = batch.shape;
-        for (let i = 0; i < n; i++) {
-          depths.push({ rows: h, cols: w, data: batch.depths.subarray(i * h * w, (i + 1) * h * w) });
-        }
-      }
-      yield toTensors(batch);
-      progress.tick();
-    }
-  }
-  let result: Awaited<ReturnType<typeof evaluate<TensorBatch>>>;
   try {
-    result = await evaluate<TensorBatch>({
-      model: (batch) => predict(vit, batch.images, false),
-      data: batches(),
-      ...(dataset.task === "classification"
-        ? { labels: (batch: TensorBatch) => (batch.kind === "classification" ? batch.labels : []) }
-        : {}),
+    const scores = await evaluateTask(vit, task, dataset, {
+      batchSize: options.batchSize,
+      indices,
+      onBatch: () => progress.tick(),
     });
+    const base = { dataset: dataset.name, split: dataset.split };
+    if (scores.task === "classification" && dataset.task === "classification") {
+      return { ...scores, ...base, classes: [...dataset.classes] };
+    }
+    if (scores.task === "depth") return { ...scores, ...base };
+    throw new Error("unreachable: the task and the dataset were checked above");
   } finally {
     progress.stop();
   }
-  const base = { dataset: dataset.name, split: dataset.split, examples: result.examples };
-  if (dataset.task === "classification") {
-    const labels = result.labels!;
-    const predictions = result.predictions!;
-    const all = Array.from({ length: dataset.classes.length }, (_, k) => k);
-    return {
-      task: "classification",
-      ...base,
-      accuracy: accuracy(labels, predictions),
-      macroF1: f1Score(labels, predictions, { average: "macro" }),
-      confusionMatrix: confusionMatrix(labels, predictions, { labels: all }).matrix,
-      classes: [...dataset.classes],
-    };
-  }
-  const outputs = result.outputs!;
-  const [h, w] = [vit.config.imageSize, vit.config.imageSize];
-  const predicted: Matrix[] = depths.map((_, i) => ({
-    rows: h,
-    cols: w,
-    data: outputs.data.subarray(i * outputs.cols, (i + 1) * outputs.cols),
-  }));
-  return { task: "depth", ...base, ...depthMetrics(predicted, depths) };
 }
 
 /** Text for an evaluation: the scores, and the confusion matrix when it is small enough to read. */

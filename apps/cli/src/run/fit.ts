@@ -1,36 +1,22 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "@kora/datasets";
-import {
-  type AdapterHandle,
-  adamW,
-  crossEntropy,
-  isNoWeightDecayParameter,
-  type StepEvent,
-  scaleInvariantLogLoss,
-  type TrainResult,
-  train,
-  warmupCosineSchedule,
-} from "@kora/tfjs";
+import { type FinetuneResult, finetune, plannedSteps as finetuneSteps, type Task } from "@kora/finetune";
+import type { StepEvent } from "@kora/tfjs";
 import type { ViT } from "@kora/vit";
-import type * as tf from "@tensorflow/tfjs";
 import type { Output } from "../output/context";
 import { createProgress } from "../output/progress";
-import { batchOptionsFor, type TensorBatch, tensorBatches } from "./data";
-import { ADAPTER_NAME, predict } from "./model";
 import { RUN_FILES, type TrainSettings } from "./run-file";
 
 /** Steps a run makes: `steps`, or `epochs` passes of ⌈examples / batch size⌉ steps, whichever ends first. */
 export function plannedSteps(settings: TrainSettings, examples: number): number {
-  const perEpoch = Math.ceil(examples / settings.batchSize);
-  const byEpochs = settings.epochs === undefined ? Number.POSITIVE_INFINITY : settings.epochs * perEpoch;
-  return Math.min(settings.steps ?? Number.POSITIVE_INFINITY, byEpochs);
+  return finetuneSteps(examples, settings);
 }
 
 /** What {@link fit} needs. */
 export interface FitInput {
   vit: ViT;
-  handle: AdapterHandle;
+  task: Task;
   dataset: Dataset;
   /** Train on these dataset indices only (a fixed subset), else on every example. */
   indices?: Int32Array;
@@ -45,7 +31,7 @@ export interface FitInput {
 
 /** What {@link fit} returns. */
 export interface FitResult {
-  result: TrainResult | null;
+  result: FinetuneResult | null;
   /** Ctrl-C stopped the run after the checkpoint of `step` was written. */
   interrupted: { step: number; checkpoint: string | null } | null;
   totalSteps: number;
@@ -58,28 +44,17 @@ function formatSeconds(seconds: number | null): string {
 }
 
 /**
- * Trains the adapter and the head with `@kora/tfjs`'s `train`: AdamW (no decay on biases, norms and gates), warm-up
- * + cosine schedule, checkpoints in `runDir/checkpoints` (every `checkpointEvery` steps, at the end, and on
+ * Trains the adapter and the head with `@kora/finetune`'s `finetune` (AdamW without decay on biases, norms and
+ * gates, warm-up + cosine schedule, gradient clipping at 1, seeded epoch order — as the harness trains), with the
+ * CLI's reporting around it: checkpoints in `runDir/checkpoints` (every `checkpointEvery` steps, at the end, and on
  * Ctrl-C), one JSON line per step in `runDir/metrics.jsonl`, and a progress bar with loss, learning rate,
  * images/s and ETA. Ctrl-C (SIGINT) finishes the step in progress, saves a checkpoint and returns `interrupted`;
  * a second Ctrl-C quits at once.
  */
 export async function fit(input: FitInput): Promise<FitResult> {
-  const { vit, handle, dataset, settings, runDir, output } = input;
+  const { vit, task, dataset, settings, runDir, output } = input;
   const examples = input.indices?.length ?? dataset.size;
   const totalSteps = plannedSteps(settings, examples);
-  const variables: Record<string, tf.Variable> = {};
-  for (const [name, variable] of handle.adapterVariables(ADAPTER_NAME))
-    variables[`adapter/${name}`] = variable;
-  for (const parameter of vit.head?.namedParameters() ?? [])
-    variables[`head/${parameter.name}`] = parameter.variable;
-
-  const optimizer = adamW({
-    learningRate: settings.lr,
-    weightDecay: settings.weightDecay,
-    groups: [{ match: isNoWeightDecayParameter, weightDecay: 0 }],
-  });
-  const batchOptions = batchOptionsFor(vit.config, settings.batchSize);
   const metricsPath = join(runDir, RUN_FILES.metrics);
   // Ctrl-C aborts train(): the step in progress finishes, train() writes a checkpoint and resolves `stopped`.
   const stop = new AbortController();
@@ -136,25 +111,17 @@ export async function fit(input: FitInput): Promise<FitResult> {
 
   process.on("SIGINT", onSignal);
   try {
-    const result = await train<TensorBatch>({
-      model: (batch, context) => predict(vit, batch.images, context.training),
-      variables,
-      data: (context) =>
-        tensorBatches(dataset, {
-          ...batchOptions,
-          shuffle: true,
-          seed: context.seed,
-          epoch: context.epoch,
-          ...(input.indices === undefined ? {} : { indices: input.indices }),
-        }),
-      loss: (out, batch) =>
-        batch.kind === "classification"
-          ? crossEntropy(out, batch.labels)
-          : scaleInvariantLogLoss(out, batch.depths, { mask: batch.mask }),
-      optimizer,
-      schedule: warmupCosineSchedule({ warmupSteps: settings.warmup, totalSteps }),
-      ...(settings.epochs === undefined ? {} : { epochs: settings.epochs }),
-      ...(settings.steps === undefined ? {} : { steps: settings.steps }),
+    const result = await finetune({
+      vit,
+      task,
+      dataset,
+      indices: input.indices,
+      batchSize: settings.batchSize,
+      epochs: settings.epochs,
+      steps: settings.steps,
+      learningRate: settings.lr,
+      weightDecay: settings.weightDecay,
+      warmupSteps: settings.warmup,
       seed: settings.seed,
       checkpoint,
       signal: stop.signal,
@@ -167,6 +134,5 @@ export async function fit(input: FitInput): Promise<FitResult> {
   } finally {
     process.off("SIGINT", onSignal);
     (progress as ReturnType<typeof createProgress> | null)?.stop();
-    optimizer.dispose();
   }
 }

@@ -1,23 +1,28 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { KoraError, readSafetensors, writeSafetensors } from "@kora/spec";
-import { writeFileAtomic } from "@kora/spec/node";
-import { type AdapterHandle, applyAdapters, loadAdapter, saveAdapter } from "@kora/tfjs";
-import { createViT, DepthHead, loadViT, VIT_PRESETS, type ViT } from "@kora/vit";
-import * as tf from "@tensorflow/tfjs";
+import {
+  ADAPTER_NAME,
+  backboneChecksum,
+  classificationTask,
+  depthTask,
+  loadModel,
+  openBackbone,
+  prepareModel,
+  saveModel,
+  type Task,
+} from "@kora/finetune";
+import { type AdapterSpec, KoraError } from "@kora/spec";
+import type { AdapterHandle } from "@kora/tfjs";
+import { VIT_PRESETS, type ViT } from "@kora/vit";
 import { UsageError } from "../support/errors";
 import { didYouMean } from "../support/suggest";
 import {
   type BackboneReference,
   describeBackbone,
   type HeadDescription,
-  RUN_FILES,
   type RunFile,
   readRunFile,
 } from "./run-file";
 
-/** Name of the adapter a run trains. */
-export const ADAPTER_NAME = "default";
+export { ADAPTER_NAME };
 
 const PRESET_NAMES = Object.keys(VIT_PRESETS);
 
@@ -30,40 +35,34 @@ export function checkPreset(name: string, flag = "--backbone"): void {
   }
 }
 
-/**
- * The backbone a reference names, with a fresh head: a classification head for `head.classes` classes, or a depth
- * head. A preset is initialised from the reference's seed (the same weights on every run), a checkpoint is loaded.
- */
-export async function buildViT(
-  reference: BackboneReference,
-  head: HeadDescription,
-  seed: number,
-): Promise<ViT> {
-  const numClasses = head.kind === "classification" ? head.classes : 0;
-  const vit =
-    "preset" in reference
-      ? createViT(
-          { preset: reference.preset as keyof typeof VIT_PRESETS, numClasses },
-          { seed: reference.seed },
-        )
-      : await loadViT(reference.weights, reference.config, { numClasses, seed });
-  if (head.kind === "depth") {
-    const { dim, patchSize, imageSize } = vit.config;
-    vit.setHead(new DepthHead({ dim, patchSize, imageSize }, { seed }));
-  }
-  return vit;
+/** The `@kora/finetune` task of a run's head: its one loss and one decoding. */
+export function taskFor(head: HeadDescription): Task {
+  return head.kind === "classification" ? classificationTask({ classes: head.classes }) : depthTask();
 }
 
 /**
- * A checksum of the backbone's weights (Σ|w| over every backbone variable, accumulated in float64), stored in
- * `run.json` so a run is never evaluated or resumed on other weights than it was trained on.
+ * The model of a run: the backbone its reference names, the head of its task and its adapter, fresh, from `seed`
+ * (`@kora/finetune`'s `prepareModel`, as the reproduction harness builds its models).
  */
-export function backboneChecksum(vit: ViT): number {
-  let sum = 0;
-  for (const variable of vit.backboneVariables()) {
-    sum += tf.tidy(() => tf.sum(tf.abs(variable)).dataSync()[0]!);
+export async function buildRunModel(
+  reference: BackboneReference,
+  head: HeadDescription,
+  spec: AdapterSpec,
+  seed: number,
+): Promise<{ vit: ViT; handle: AdapterHandle; task: Task }> {
+  const vit = await openBackbone(
+    "preset" in reference
+      ? { preset: reference.preset as keyof typeof VIT_PRESETS, seed: reference.seed }
+      : reference,
+  );
+  const task = taskFor(head);
+  try {
+    const handle = prepareModel(vit, task, { kind: "adapter", spec }, seed)!;
+    return { vit, handle, task };
+  } catch (error) {
+    vit.dispose();
+    throw error;
   }
-  return sum;
 }
 
 /** Throws `BACKBONE_MISMATCH` when the rebuilt backbone is not the one the run recorded. */
@@ -78,33 +77,9 @@ export function checkBackbone(vit: ViT, run: RunFile, where: string): void {
   }
 }
 
-/** The forward pass a run trains and evaluates: logits, or depth in metres (`exp` of the head's output). */
-export function predict(vit: ViT, images: tf.Tensor4D, training: boolean): tf.Tensor {
-  const out = vit.forward(images, { format: "NHWC", training });
-  if (out.logits !== null) return out.logits;
-  // The depth head's output is read as log-depth (clipped to e^±6 m so a diverging step stays finite).
-  return tf.exp(tf.clipByValue(out.depth!, -6, 6));
-}
-
-/**
- * Writes the run's final adapter at the top of `dir` (`adapter.json` + `adapter.safetensors`, the classification
- * head included), and a depth head, which is not a linear head `@kora/spec` can store, as `head.safetensors`.
- */
-export async function saveRunAdapter(vit: ViT, dir: string, metadata: Record<string, string>): Promise<void> {
-  await saveAdapter(vit, dir, { name: ADAPTER_NAME, metadata });
-  if (vit.head?.kind === "depth") {
-    const tensors: Record<string, { dtype: "F32"; shape: number[]; data: Float32Array }> = {};
-    for (const parameter of vit.head.namedParameters()) {
-      tensors[parameter.name] = {
-        dtype: "F32",
-        shape: [...parameter.variable.shape],
-        data: parameter.variable.dataSync() as Float32Array,
-      };
-    }
-    // TODO(@kora/spec): the adapter format stores linear classification heads only; a depth head is kept beside it
-    // in the tfjs layout of its variables.
-    await writeFileAtomic(join(dir, RUN_FILES.head), writeSafetensors(tensors, { layout: "tfjs" }));
-  }
+/** Writes the run's final model at the top of `dir` (`@kora/finetune`'s model folder: adapter, head, manifest). */
+export async function saveRunModel(vit: ViT, dir: string, metadata: Record<string, string>): Promise<void> {
+  await saveModel(vit, dir, { metadata });
 }
 
 /** A run's model rebuilt: backbone, trained adapter and head. */
@@ -112,20 +87,17 @@ export interface RunModel {
   run: RunFile;
   vit: ViT;
   handle: AdapterHandle;
+  task: Task;
 }
 
-/**
- * Rebuilds the model of a run folder: the backbone from its reference, then the final adapter (and head) from
- * `adapter.json` / `adapter.safetensors` (and `head.safetensors` for a depth run).
- */
+/** Rebuilds the model of a run folder: the backbone from its reference, then the saved adapter and head. */
 export async function openRunModel(dir: string, flag = "--run"): Promise<RunModel> {
   const run = await readRunFile(dir, flag);
-  const vit = await buildViT(run.backbone, run.head, run.training.seed);
+  const { vit, handle, task } = await buildRunModel(run.backbone, run.head, run.spec, run.training.seed);
   try {
     checkBackbone(vit, run, `${flag} ${dir}`);
-    let handle: AdapterHandle;
     try {
-      handle = await loadAdapter(vit, dir, { name: ADAPTER_NAME });
+      await loadModel(vit, dir);
     } catch (error) {
       if (KoraError.isInstance(error) && error.code === "FILE_NOT_FOUND" && run.status !== "completed") {
         throw new KoraError({
@@ -136,28 +108,9 @@ export async function openRunModel(dir: string, flag = "--run"): Promise<RunMode
       }
       throw error;
     }
-    if (run.head.kind === "depth") {
-      const { tensors } = readSafetensors(new Uint8Array(await readFile(join(dir, RUN_FILES.head))));
-      for (const parameter of vit.head!.namedParameters()) {
-        const tensor = tensors[parameter.name];
-        if (tensor === undefined || tensor.shape.join() !== parameter.variable.shape.join()) {
-          throw new KoraError({
-            code: "INVALID_ADAPTER_FILE",
-            message: `${join(dir, RUN_FILES.head)}: ${parameter.name} is missing or has the wrong shape`,
-          });
-        }
-        const value = tensor.data as Float32Array;
-        tf.tidy(() => parameter.variable.assign(tf.tensor(value, tensor.shape)));
-      }
-    }
-    return { run, vit, handle };
+    return { run, vit, handle, task };
   } catch (error) {
     vit.dispose();
     throw error;
   }
-}
-
-/** Attaches a fresh adapter for training (the backbone frozen, the head trained). */
-export function attachAdapter(vit: ViT, spec: RunFile["spec"], seed: number): AdapterHandle {
-  return applyAdapters(vit, spec, { name: ADAPTER_NAME, seed });
 }

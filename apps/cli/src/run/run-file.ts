@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { MODEL_FILES } from "@kora/finetune";
 import { type AdapterSpec, KoraError } from "@kora/spec";
 import { writeFileAtomic } from "@kora/spec/node";
 import packageJson from "../../package.json";
@@ -64,12 +65,13 @@ export interface RunFile {
   evaluation?: Record<string, unknown>;
 }
 
-/** File names inside a run folder. */
+/** File names inside a run folder: `run.json`, the final model (a `@kora/finetune` model folder), checkpoints, log. */
 export const RUN_FILES = {
   run: "run.json",
-  adapter: "adapter.json",
-  adapterTensors: "adapter.safetensors",
-  head: "head.safetensors",
+  model: MODEL_FILES.manifest,
+  adapter: MODEL_FILES.adapter,
+  adapterTensors: MODEL_FILES.adapterTensors,
+  head: MODEL_FILES.head,
   checkpoints: "checkpoints",
   metrics: "metrics.jsonl",
 } as const;
