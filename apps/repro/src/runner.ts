@@ -9,7 +9,8 @@ import { type PlannedRun, planRuns, selectExperiments } from "./plan";
 import { PlanProgress } from "./progress";
 import { writeReport } from "./report/write";
 import { gitState, type RunResult, readResult, writeResult } from "./results";
-import { type BackboneInfo, ensureBackbone, type TaskContext } from "./tasks/context";
+import { type BackboneInfo, ensureBackbone } from "./tasks/backbone";
+import type { TaskContext } from "./tasks/context";
 import { plannedSteps, runCka, runDense, runSource, runTransfer, type TaskOutput } from "./tasks/tasks";
 
 /** Options of {@link runRepro} (the command line's flags). */

@@ -85,6 +85,8 @@ export interface Preset {
     testSize?: number;
     fraction: number;
     epochs: number;
+    /** Optimizer steps, when the run should stop before `epochs` passes (default: `epochs` passes). */
+    steps?: number;
     evalSize: number | null;
     learningRate: number;
     /** Valid depth range in metres. */

@@ -6,7 +6,7 @@ import type { Preset } from "../config/presets";
 import type { Experiment } from "../config/schema";
 import type { PlannedRun } from "../plan";
 import { gitState, readAllResults } from "../results";
-import type { BackboneInfo } from "../tasks/context";
+import type { BackboneInfo } from "../tasks/backbone";
 import { buildReport } from "./build";
 import { type Figure, type Provenance, renderHtml, renderMarkdown } from "./render";
 import { curvesSvg } from "./svg";

@@ -1,0 +1,144 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { openDataset } from "@kora/datasets";
+import {
+  type BackboneSource,
+  classificationTask,
+  evaluateTask,
+  finetune,
+  initialiseWeights,
+  openBackbone,
+  prepareModel,
+} from "@kora/finetune";
+import { KoraError } from "@kora/spec";
+import { saveViT } from "@kora/vit";
+import type { Preset } from "../config/presets";
+import { hashOf, type TaskContext, warmupSteps } from "./context";
+
+/** Result of {@link ensureBackbone}: where the weights are and what it took. */
+export interface BackboneInfo {
+  /** A Hugging Face checkpoint (`model.safetensors`, or a folder with it and `config.json`). */
+  path: string;
+  hash: string;
+  cached: boolean;
+  seconds: number;
+  /** Accuracy of the pretraining head on 500 held-out pretraining images (synthetic backbones only). */
+  pretrainAccuracy: number | null;
+  description: string;
+}
+
+/** What of the preset the pretrained backbone depends on (its cache key). Version 2: saved as a HF checkpoint. */
+function pretrainConfigKey(preset: Preset): unknown {
+  return { model: preset.model, backbone: preset.backbone, version: 2 };
+}
+
+/** The `@kora/finetune` backbone source of a run: the pretrained (or given) checkpoint. */
+export function backboneSource(backbone: BackboneInfo): BackboneSource {
+  return { weights: backbone.path };
+}
+
+/**
+ * The pretrained backbone of the preset: pretrained on synthetic-pretrain and cached under
+ * `cacheDir/backbone-<config hash>/` (a second run skips the pretraining), or the `--weights` file.
+ */
+export async function ensureBackbone(context: TaskContext): Promise<BackboneInfo> {
+  const { preset, cacheDir } = context;
+  const source = preset.backbone;
+  if (source.kind === "weights") {
+    return {
+      path: source.path,
+      hash: hashOf(source.path),
+      cached: true,
+      seconds: 0,
+      pretrainAccuracy: null,
+      description: `weights from ${source.path}`,
+    };
+  }
+  const hash = hashOf(pretrainConfigKey(preset));
+  const path = join(cacheDir, `backbone-${hash}`);
+  const infoPath = join(cacheDir, `backbone-${hash}.json`);
+  const labels = source.labels === "shape" ? ", 10 shape labels" : "";
+  const init = source.init === "lecun" ? ", LeCun init" : "";
+  const description = `pretrained here on ${source.dataset} (${source.steps} steps × ${source.batchSize}, lr ${source.learningRate}${labels}${init})`;
+  if (existsSync(join(path, "model.safetensors")) && existsSync(infoPath)) {
+    const info = JSON.parse(readFileSync(infoPath, "utf8")) as {
+      seconds: number;
+      pretrainAccuracy: number | null;
+    };
+    context.log(`backbone: cached ${path}`);
+    return {
+      path,
+      hash,
+      cached: true,
+      seconds: info.seconds,
+      pretrainAccuracy: info.pretrainAccuracy,
+      description,
+    };
+  }
+  context.log(`backbone: pretraining on ${source.dataset} (${source.steps} steps), cached as ${path}`);
+  const started = performance.now();
+  const accuracy = await pretrain(context, path);
+  const seconds = (performance.now() - started) / 1000;
+  mkdirSync(cacheDir, { recursive: true });
+  writeFileSync(
+    infoPath,
+    `${JSON.stringify({ seconds, pretrainAccuracy: accuracy, config: pretrainConfigKey(preset) }, null, 2)}\n`,
+  );
+  context.log(
+    `backbone: pretrained in ${seconds.toFixed(1)} s, held-out accuracy ${(accuracy * 100).toFixed(1)} %`,
+  );
+  return { path, hash, cached: false, seconds, pretrainAccuracy: accuracy, description };
+}
+
+/**
+ * Pretrains the preset's model from scratch on synthetic-pretrain (every weight trains) with `@kora/finetune`,
+ * saves it as a Hugging Face checkpoint folder at `path`, and returns its held-out accuracy.
+ */
+async function pretrain(context: TaskContext, path: string): Promise<number> {
+  const { preset } = context;
+  const source = preset.backbone;
+  if (source.kind !== "pretrain") throw new Error("unreachable: only a pretrain backbone is pretrained");
+  const vit = await openBackbone({ preset: preset.model, seed: 0 });
+  try {
+    const shapes = source.labels === "shape";
+    const classes = preset.model.numClasses ?? 0;
+    if (shapes && classes !== 10) {
+      throw new KoraError({
+        code: "INVALID_ARGUMENT",
+        message: `backbone.labels "shape" needs a 10-class pretraining head, got numClasses ${classes}`,
+      });
+    }
+    const task = classificationTask({ classes });
+    prepareModel(vit, task, { kind: "full" }, 0);
+    initialiseWeights(vit, source.init ?? "hf", 0);
+    const sizes = { trainSize: source.trainSize, testSize: 500 };
+    const trainSet = await openDataset("synthetic-pretrain", { split: "train", ...sizes });
+    const testSet = await openDataset("synthetic-pretrain", { split: "test", ...sizes });
+    // Pretraining labels are global class ids (shape × 10 + texture); "shape" keeps the shape.
+    const relabel = (dataset: typeof trainSet) =>
+      shapes
+        ? Int32Array.from({ length: dataset.size }, (_, i) => Math.floor(dataset.label(i) / 10))
+        : undefined;
+    await finetune({
+      vit,
+      task,
+      dataset: trainSet,
+      labels: relabel(trainSet),
+      batchSize: source.batchSize,
+      steps: source.steps,
+      learningRate: source.learningRate,
+      weightDecay: 0.05,
+      warmupSteps: warmupSteps(source.steps),
+      seed: 0,
+      onStep: (event) => context.onProgress(event.step, source.steps),
+    });
+    const scores = await evaluateTask(vit, task, testSet, {
+      batchSize: preset.batchSize,
+      labels: relabel(testSet),
+    });
+    await saveViT(vit, path);
+    return scores.accuracy;
+  } finally {
+    vit.dispose();
+  }
+}

@@ -1,0 +1,89 @@
+import { join } from "node:path";
+import {
+  loadModel,
+  type TrainingMethod as Method,
+  openBackbone,
+  prepareModel,
+  type Task,
+} from "@kora/finetune";
+import { countParameters, KoraError, parseAdapterSpec } from "@kora/spec";
+import type { AdapterHandle } from "@kora/tfjs";
+import type { ViT } from "@kora/vit";
+import type { TrainingMethod } from "../config/schema";
+import { type BackboneInfo, backboneSource } from "./backbone";
+
+/** A freshly built model for a run: the pretrained backbone, the method's adapter, and the task's head. */
+export interface RunModel {
+  vit: ViT;
+  handle: AdapterHandle | null;
+  method: TrainingMethod;
+}
+
+/** Where a run leaves its trained model (a `@kora/finetune` model folder), for transfer and CKA runs. */
+export function artifactDir(out: string, key: string): string {
+  return join(out, "artifacts", key);
+}
+
+/** A run's resumable checkpoint folder (removed when the run completes). */
+export function checkpointDir(out: string, key: string): string {
+  return join(out, "checkpoints", key);
+}
+
+/** The experiment file's method as `@kora/finetune` takes it (the adapter spec parsed, defaults filled in). */
+export function finetuneMethod(method: TrainingMethod): Method {
+  return method.kind === "adapter" ? { kind: "adapter", spec: parseAdapterSpec(method.adapter) } : method;
+}
+
+/** Builds a run's model: the pretrained backbone, the task's head and the method (`@kora/finetune`'s prepareModel). */
+export async function buildModel(
+  backbone: BackboneInfo,
+  method: TrainingMethod,
+  seed: number,
+  task: Task,
+): Promise<RunModel> {
+  const vit = await openBackbone(backboneSource(backbone));
+  try {
+    const handle = prepareModel(vit, task, finetuneMethod(method), seed);
+    return { vit, handle, method };
+  } catch (error) {
+    vit.dispose();
+    throw error;
+  }
+}
+
+/** Rebuilds the trained model a source run saved (same method and seed) onto the task's head. */
+export async function loadSourceModel(
+  out: string,
+  backbone: BackboneInfo,
+  request: { sourceKey: string | null; method: TrainingMethod; seed: number },
+  task: Task,
+): Promise<RunModel> {
+  if (request.sourceKey === null) {
+    throw new KoraError({ code: "INVALID_ARGUMENT", message: "this run needs a source run and has none" });
+  }
+  const model = await buildModel(backbone, request.method, request.seed, task);
+  try {
+    await loadModel(model.vit, artifactDir(out, request.sourceKey));
+  } catch (error) {
+    model.vit.dispose();
+    if (KoraError.isInstance(error) && error.code === "FILE_NOT_FOUND") {
+      throw new KoraError({
+        code: "FILE_NOT_FOUND",
+        message: `the source model ${artifactDir(out, request.sourceKey)} is missing (its run failed or was removed)`,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  return model;
+}
+
+/** Parameters tuned (%) as peft prints it: trainable ÷ all parameters of the adapted model. */
+export function paramsTunedPct(method: TrainingMethod, vit: ViT): number {
+  const spec = method.kind === "adapter" ? parseAdapterSpec(method.adapter) : null;
+  const count = countParameters(spec, vit.backboneShape, {
+    trainHead: true,
+    trainBackbone: method.kind === "full",
+  });
+  return count.trainableFraction * 100;
+}

@@ -1,0 +1,108 @@
+import { rmSync } from "node:fs";
+import type { ClassificationDataset } from "@kora/datasets";
+import { blockFeatures, classificationTask, evaluateTask, openBackbone, saveModel } from "@kora/finetune";
+import { linearCKA, type Matrix } from "@kora/metrics";
+import { type BackboneInfo, backboneSource } from "./backbone";
+import { evaluationIndices, fixedItems, openClassification, type TaskContext } from "./context";
+import { artifactDir, buildModel, checkpointDir, paramsTunedPct } from "./model";
+import { trainRun } from "./training";
+import type { RunRequest, TaskOutput } from "./types";
+
+/** Optimizer steps of a source run over `items` training items. */
+export function sourceSteps(context: TaskContext, items: number): number {
+  const { source, batchSize } = context.preset;
+  if (source.steps !== undefined) return source.steps;
+  return (source.epochs ?? 1) * Math.ceil(items / batchSize);
+}
+
+let referenceFeatures: { key: string; features: Matrix[] } | null = null;
+
+/** Block features of the frozen pretrained backbone on the CKA items (computed once per process). */
+async function pretrainedFeatures(
+  context: TaskContext,
+  backbone: BackboneInfo,
+  dataset: ClassificationDataset,
+  items: number[],
+): Promise<Matrix[]> {
+  const key = `${backbone.hash}:${dataset.name}:${items.length}:${items[0]}:${items.at(-1)}`;
+  if (referenceFeatures?.key === key) return referenceFeatures.features;
+  const vit = await openBackbone(backboneSource(backbone));
+  try {
+    const features = await blockFeatures(vit, dataset, {
+      batchSize: context.preset.batchSize,
+      indices: items,
+    });
+    referenceFeatures = { key, features };
+    return features;
+  } finally {
+    vit.dispose();
+  }
+}
+
+/** 4.1 (and ablations, controls): adapt on the source task; leaves the model for transfer and CKA runs. */
+export async function runSource(
+  context: TaskContext,
+  backbone: BackboneInfo,
+  request: RunRequest,
+): Promise<TaskOutput> {
+  const { preset, out } = context;
+  const trainSet = await openClassification(preset.source, "train");
+  const evalSet = await openClassification(preset.source, preset.source.evalSplit);
+  const items = fixedItems(trainSet.size, preset.source.trainItems, "source-items");
+  const evalItems = evaluationIndices(evalSet, preset.source.evalSize);
+  const task = classificationTask({ classes: trainSet.classes.length });
+  const model = await buildModel(backbone, request.method, request.seed, task);
+  try {
+    const steps = sourceSteps(context, items.length);
+    const learningRate =
+      request.method.kind === "full" ? preset.source.fullLearningRate : preset.source.learningRate;
+    const trained = await trainRun(context, request, model.vit, task, {
+      dataset: trainSet,
+      items,
+      steps,
+      learningRate,
+    });
+    const evalStarted = performance.now();
+    const evaluation = { batchSize: preset.batchSize, indices: evalItems };
+    const evaluated = await evaluateTask(model.vit, task, evalSet, evaluation);
+    let accuracyDisabled: number | null = null;
+    if (model.handle !== null) {
+      model.handle.disableAdapters();
+      accuracyDisabled = (await evaluateTask(model.vit, task, evalSet, evaluation)).accuracy * 100;
+      model.handle.enableAdapters();
+    }
+    const ckaItems = evalItems.slice(0, preset.ckaExamples);
+    const reference = await pretrainedFeatures(context, backbone, evalSet, ckaItems);
+    const adapted = await blockFeatures(model.vit, evalSet, {
+      batchSize: preset.batchSize,
+      indices: ckaItems,
+    });
+    const perBlock = adapted.map((features, block) => linearCKA(features, reference[block] as Matrix));
+    await saveModel(model.vit, artifactDir(out, request.key), { metadata: { run: request.key } });
+    rmSync(checkpointDir(out, request.key), { recursive: true, force: true });
+    return {
+      metrics: {
+        paramsTunedPct: paramsTunedPct(request.method, model.vit),
+        ckaSim: perBlock.reduce((a, b) => a + b, 0) / perBlock.length,
+        accuracy: evaluated.accuracy * 100,
+        macroF1: evaluated.macroF1,
+        accuracyDisabled,
+      },
+      curve: trained.curve,
+      extra: {
+        trainItems: items.length,
+        steps,
+        learningRate,
+        evalExamples: evaluated.examples,
+        ckaExamples: ckaItems.length,
+        ckaPerBlock: perBlock,
+        classes: trainSet.classes.length,
+        chance: 100 / trainSet.classes.length,
+      },
+      trainSeconds: trained.seconds,
+      evalSeconds: (performance.now() - evalStarted) / 1000,
+    };
+  } finally {
+    model.vit.dispose();
+  }
+}

@@ -1,0 +1,61 @@
+import type { Dataset } from "@kora/datasets";
+import { finetune, type Task } from "@kora/finetune";
+import type { ViT } from "@kora/vit";
+import { type TaskContext, warmupSteps } from "./context";
+import { checkpointDir } from "./model";
+import type { CurvePoint, RunRequest } from "./types";
+
+/** What a harness run trains: data, length and learning rate (the rest is the harness's fixed recipe). */
+export interface TrainingPlan {
+  dataset: Dataset;
+  items: number[];
+  /** Labels replacing the dataset's, one per item (the shuffled-labels control). */
+  labels?: Int32Array | undefined;
+  steps: number;
+  learningRate: number;
+}
+
+/** What a run's training left: its loss curve and how long it took. */
+export interface Trained {
+  curve: CurvePoint[];
+  seconds: number;
+}
+
+/**
+ * Trains a run's model with `@kora/finetune` on the harness's recipe: weight decay 0.01, 10 % warm-up, gradient
+ * clipping at 1 (the package default), the run's seed, and a resumable checkpoint folder per run
+ * (every quarter of the run).
+ */
+export async function trainRun(
+  context: TaskContext,
+  request: RunRequest,
+  vit: ViT,
+  task: Task,
+  plan: TrainingPlan,
+): Promise<Trained> {
+  const curve: CurvePoint[] = [];
+  const started = performance.now();
+  await finetune({
+    vit,
+    task,
+    dataset: plan.dataset,
+    indices: plan.items,
+    labels: plan.labels,
+    batchSize: context.preset.batchSize,
+    steps: plan.steps,
+    learningRate: plan.learningRate,
+    weightDecay: 0.01,
+    warmupSteps: warmupSteps(plan.steps),
+    seed: request.seed,
+    checkpoint: {
+      dir: checkpointDir(context.out, request.key),
+      everySteps: Math.max(5, Math.ceil(plan.steps / 4)),
+      keepLast: 1,
+    },
+    onStep: (event) => {
+      curve.push({ step: event.step, loss: event.loss });
+      context.onProgress(event.step, plan.steps);
+    },
+  });
+  return { curve, seconds: (performance.now() - started) / 1000 };
+}
