@@ -1,0 +1,36 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { KoraError } from "@kora/spec";
+import { afterAll, describe, expect, it } from "vitest";
+import { runRepro } from "./runner";
+
+const out = mkdtempSync(join(tmpdir(), "kora-repro-runner-"));
+afterAll(() => {
+  rmSync(out, { recursive: true, force: true });
+});
+
+const withCode = (code: string, pattern: RegExp) => (error: unknown) =>
+  KoraError.isInstance(error) && error.code === code && pattern.test(error.message);
+
+describe("runRepro's checks before anything runs", () => {
+  it("refuses an --only that matches no experiment, listing the known ids", async () => {
+    await expect(runRepro({ preset: "smoke", only: ["4.9"], out, write: () => {} })).rejects.toSatisfy(
+      withCode("INVALID_ARGUMENT", /--only 4\.9 matches no experiment \(known: 4\.1, 4\.2/),
+    );
+  });
+
+  it("refuses a seed count that is not a positive integer", async () => {
+    for (const seeds of [0, 1.5]) {
+      await expect(runRepro({ preset: "smoke", seeds, out, write: () => {} })).rejects.toSatisfy(
+        withCode("INVALID_ARGUMENT", /--seeds must be a positive integer/),
+      );
+    }
+  });
+
+  it("refuses an unknown preset", async () => {
+    await expect(runRepro({ preset: "huge" as "smoke", out, write: () => {} })).rejects.toSatisfy(
+      withCode("INVALID_ARGUMENT", /--preset must be one of smoke, default, paper/),
+    );
+  });
+});

@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { classificationTask } from "@kora/finetune";
+import { KoraError } from "@kora/spec";
+import { createViT, saveViT } from "@kora/vit";
+import { afterAll, describe, expect, it } from "vitest";
+import { resolvePreset } from "../config/presets";
+import { figureBlocks } from "./cka";
+import { fixedItems, type TaskContext, warmupSteps } from "./context";
+import { denseSteps } from "./dense";
+import { buildModel, finetuneMethod, loadSourceModel, paramsTunedPct } from "./model";
+import { sourceSteps } from "./source";
+import { plannedSteps } from "./tasks";
+import { shuffledLabels } from "./transfer";
+
+const preset = resolvePreset("smoke");
+const context: TaskContext = {
+  preset,
+  out: "/unused",
+  cacheDir: "/unused",
+  onProgress: () => {},
+  log: () => {},
+};
+const work = mkdtempSync(join(tmpdir(), "kora-repro-tasks-"));
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe("fixed subsets", () => {
+  it("choose the same sorted items for a salt, others for another salt, all when asked for as many", () => {
+    const a = fixedItems(100, 10, "depth-items");
+    expect(a).toEqual(fixedItems(100, 10, "depth-items"));
+    expect(a).toEqual([...a].sort((x, y) => x - y));
+    expect(new Set(a).size).toBe(10);
+    expect(fixedItems(100, 10, "depth-eval")).not.toEqual(a);
+    expect(fixedItems(5, null, "x")).toEqual([0, 1, 2, 3, 4]);
+    expect(fixedItems(5, 9, "x")).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe("the shuffled-labels control", () => {
+  it("permutes the labels (same multiset) by seed", () => {
+    const labels = Array.from({ length: 50 }, (_, i) => i % 7);
+    const a = shuffledLabels(labels, 0);
+    expect([...a].sort()).toEqual([...labels].sort());
+    expect(Array.from(a)).not.toEqual(labels);
+    expect(Array.from(shuffledLabels(labels, 0))).toEqual(Array.from(a));
+    expect(Array.from(shuffledLabels(labels, 1))).not.toEqual(Array.from(a));
+  });
+});
+
+describe("run lengths", () => {
+  it("warm up over 10 % of a run of at least 10 steps, not at all under 10", () => {
+    expect(warmupSteps(9)).toBe(0);
+    expect(warmupSteps(10)).toBe(1);
+    expect(warmupSteps(125)).toBe(13);
+  });
+
+  it("plan steps per task from the preset", () => {
+    expect(sourceSteps(context, 200)).toBe(preset.source.steps!);
+    const { steps: _steps, ...byEpochs } = preset.source;
+    expect(sourceSteps({ ...context, preset: { ...preset, source: { ...byEpochs, epochs: 2 } } }, 33)).toBe(
+      6,
+    );
+    expect(denseSteps(context, 16)).toBe(1);
+    expect(denseSteps({ ...context, preset: { ...preset, depth: { ...preset.depth, steps: 7 } } }, 16)).toBe(
+      7,
+    );
+    expect(plannedSteps(context, "dense")).toBe(1);
+    expect(plannedSteps(context, "transfer")).toBe(2);
+    expect(plannedSteps(context, "cka")).toBe(1);
+  });
+
+  it("draw Figure 2's first, middle and last blocks", () => {
+    expect(figureBlocks(12)).toEqual([0, 6, 11]);
+    expect(figureBlocks(2)).toEqual([0, 1]);
+  });
+});
+
+describe("run models", () => {
+  const path = join(work, "backbone");
+  const backbone = { path, hash: "h", cached: true, seconds: 0, pretrainAccuracy: null, description: "" };
+
+  it("parse the experiment's adapter into a full spec", () => {
+    const method = finetuneMethod({ kind: "adapter", adapter: { method: "lora", rank: 4 } });
+    expect(method).toMatchObject({ kind: "adapter", spec: { method: "lora", rank: 4, alpha: 8 } });
+    expect(finetuneMethod({ kind: "full" })).toEqual({ kind: "full" });
+  });
+
+  it("count tuned parameters as peft does: LoRA < head-only < full = 100 %", async () => {
+    const vit = createViT("vit-micro", { seed: 1 });
+    await saveViT(vit, path);
+    vit.dispose();
+    const task = classificationTask({ classes: 10 });
+    const pct = async (method: Parameters<typeof buildModel>[1]) => {
+      const model = await buildModel(backbone, method, 0, task);
+      const value = paramsTunedPct(method, model.vit);
+      model.vit.dispose();
+      return value;
+    };
+    const head = await pct({ kind: "head-only" });
+    const lora = await pct({ kind: "adapter", adapter: { method: "lora", rank: 8 } });
+    const full = await pct({ kind: "full" });
+    expect(head).toBeGreaterThan(0);
+    expect(lora).toBeGreaterThan(head);
+    expect(full).toBeCloseTo(100, 10);
+  });
+
+  it("say which source model is missing", async () => {
+    const request = { sourceKey: "source-x", method: { kind: "head-only" as const }, seed: 0 };
+    await expect(
+      loadSourceModel(work, backbone, request, classificationTask({ classes: 10 })),
+    ).rejects.toSatisfy(
+      (error: unknown) =>
+        KoraError.isInstance(error) &&
+        error.code === "FILE_NOT_FOUND" &&
+        /source-x.*is missing/.test(error.message),
+    );
+  });
+});
