@@ -56,6 +56,21 @@ const SMOKE = {
       if (out.logits.shape.join() !== "1,10") throw new Error("logits shape " + out.logits.shape);
     `,
   },
+  "@kora/finetune": {
+    subpaths: [],
+    check: `
+      const tf = await import("@tensorflow/tfjs");
+      await import("@tensorflow/tfjs-backend-wasm");
+      if (!(await tf.setBackend("wasm"))) throw new Error("the wasm backend did not initialise");
+      const { openDataset } = await import("@kora/datasets");
+      const test = await openDataset("synthetic-source", { split: "test", testSize: 20 });
+      const task = pkg.classificationTask({ classes: test.classes.length });
+      const vit = await pkg.openBackbone({ preset: "vit-micro", seed: 1 });
+      pkg.prepareModel(vit, task, { kind: "head-only" }, 0);
+      const scores = await pkg.evaluateTask(vit, task, test, { batchSize: 10 });
+      if (scores.examples !== 20 || !(scores.accuracy >= 0 && scores.accuracy <= 1)) throw new Error("evaluateTask gave " + JSON.stringify(scores));
+    `,
+  },
   "@kora/datasets": {
     subpaths: [],
     check: `

@@ -50,7 +50,7 @@ function headDescription(vit: ViT): ModelManifest["head"] {
   const head = vit.head;
   if (head === null) return null;
   if (head.kind === "depth") return { kind: "depth" };
-  return { kind: "classification", classes: vit.config.numClasses || head.variables()[1]!.shape[0]! };
+  return { kind: "classification", classes: vit.config.numClasses };
 }
 
 function tensorsOf(
