@@ -4,7 +4,6 @@ import { selectBackend, selectedWasmThreads } from "@kora/tfjs";
 import * as tf from "@tensorflow/tfjs";
 import type { Output } from "../output/context";
 import { renderFields, renderTable } from "../output/table";
-import type { BackendOptions } from "./backend";
 
 /** One backend and whether its package can be loaded here. */
 interface InstalledBackend {
@@ -86,6 +85,14 @@ function wasmThreadCount(flag: number | "auto" | undefined): WasmThreads {
   const count = selectedWasmThreads() ?? 1;
   const reason = fromEnv !== undefined ? "KORA_WASM_THREADS" : flag !== undefined ? "--threads" : "default";
   return { count, requested: requested ?? null, reason };
+}
+
+/** Options of `kora backend`, as commander parses them. */
+export interface BackendOptions {
+  prefer?: "tensorflow" | "wasm" | "cpu";
+  threads?: number | "auto";
+  seconds: number;
+  size: number;
 }
 
 /** Runs `kora backend`. */

@@ -2,14 +2,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import type { OutputStreams } from "../output/context";
 import { action } from "../support/command";
 import { oneOf, positiveInteger, wasmThreads } from "../support/options";
-
-/** Options of `kora backend`, as commander parses them. */
-export interface BackendOptions {
-  prefer?: "tensorflow" | "wasm" | "cpu";
-  threads?: number | "auto";
-  seconds: number;
-  size: number;
-}
+import type { BackendOptions } from "./backend-run";
 
 function seconds(value: string): number {
   const number = Number(value);

@@ -6,7 +6,6 @@ import { createProgress } from "../output/progress";
 import { renderTable } from "../output/table";
 import { UsageError } from "../support/errors";
 import { type Features, parseFeatureSource, readFeatures } from "../tensors/features";
-import type { CkaOptions } from "./cka";
 
 function checkFlags(options: CkaOptions): void {
   if (options.threshold !== undefined && options.kernel !== "rbf") {
@@ -55,6 +54,18 @@ function minibatchMatrix(a: Features[], b: Features[], size: number, symmetric: 
   const rest = n - batches * size;
   if (rest > 0) output.note(`kora cka: the last ${rest} examples (a partial batch) were left out`);
   return grid.result();
+}
+
+/** Options of `kora cka`, as commander parses them. */
+export interface CkaOptions {
+  x: string;
+  y: string;
+  kernel: "linear" | "rbf";
+  threshold?: number;
+  debiased?: boolean;
+  minibatch?: number;
+  svg?: string;
+  png?: string;
 }
 
 /** Runs `kora cka`. */

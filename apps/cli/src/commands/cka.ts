@@ -2,18 +2,7 @@ import { type Command, Option } from "commander";
 import type { OutputStreams } from "../output/context";
 import { action } from "../support/command";
 import { finiteNumber, oneOf, positiveInteger } from "../support/options";
-
-/** Options of `kora cka`, as commander parses them. */
-export interface CkaOptions {
-  x: string;
-  y: string;
-  kernel: "linear" | "rbf";
-  threshold?: number;
-  debiased?: boolean;
-  minibatch?: number;
-  svg?: string;
-  png?: string;
-}
+import type { CkaOptions } from "./cka-run";
 
 /** Registers `kora cka`. */
 export function registerCka(program: Command, streams: OutputStreams): void {

@@ -5,6 +5,12 @@ import { formatInteger, renderFields, renderTable } from "../output/table";
 import { UsageError } from "../support/errors";
 import { didYouMean } from "../support/suggest";
 
+/** Options of `kora datasets check`, as commander parses them. */
+export interface DatasetsCheckOptions {
+  root?: string;
+  split?: string;
+}
+
 /** Runs `kora datasets list`. */
 export function runDatasetsList(output: Output): void {
   const rows = listDatasets().map((name) => {

@@ -1,12 +1,7 @@
 import type { Command } from "commander";
 import type { OutputStreams } from "../output/context";
 import { action } from "../support/command";
-
-/** Options of `kora datasets check`, as commander parses them. */
-export interface DatasetsCheckOptions {
-  root?: string;
-  split?: string;
-}
+import type { DatasetsCheckOptions } from "./datasets-run";
 
 /** Registers `kora datasets list` and `kora datasets check`. */
 export function registerDatasets(program: Command, streams: OutputStreams): void {

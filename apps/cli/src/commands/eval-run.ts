@@ -1,19 +1,18 @@
 import type { Output } from "../output/context";
-import { evaluationSplit, openDatasetSplit } from "../run/data";
+import { openDatasetSplit, runDataset } from "../run/data";
 import { evaluateModel, renderEvaluation } from "../run/evaluation";
+import type { BackendInputs } from "../run/experiment";
 import { openRunModel } from "../run/model";
-import type { RunFile } from "../run/run-file";
-import type { EvalOptions } from "./eval";
-import { useBackend } from "./train-run";
+import { useBackend } from "../support/backend";
 
-/** The dataset split a command reads for a run: the flags, else the run's own dataset at its evaluation split. */
-export function runDataset(
-  run: RunFile,
-  options: { dataset?: string; root?: string; split?: string },
-): { name: string; root: string | undefined; split: string } {
-  const name = options.dataset ?? run.dataset.name;
-  const root = options.root ?? (options.dataset === undefined ? run.dataset.root : undefined);
-  return { name, root, split: options.split ?? evaluationSplit(name) };
+/** Options of `kora eval`, as commander parses them. */
+export interface EvalOptions extends BackendInputs {
+  run: string;
+  dataset?: string;
+  root?: string;
+  split?: string;
+  batchSize: number;
+  limit?: number;
 }
 
 /** Runs `kora eval`. */

@@ -1,9 +1,17 @@
 import { readdir } from "node:fs/promises";
 import { exportPeft } from "@kora/tfjs";
 import type { Output } from "../output/context";
+import type { BackendInputs } from "../run/experiment";
 import { ADAPTER_NAME, openRunModel } from "../run/model";
-import type { ExportOptions } from "./export";
-import { useBackend } from "./train-run";
+import { useBackend } from "../support/backend";
+
+/** Options of `kora export`, as commander parses them. */
+export interface ExportOptions extends BackendInputs {
+  format: "peft";
+  run: string;
+  out: string;
+  baseModel?: string;
+}
 
 /** Runs `kora export`. */
 export async function runExport(options: ExportOptions, output: Output): Promise<void> {

@@ -1,17 +1,9 @@
 import { type Command, Option } from "commander";
 import type { OutputStreams } from "../output/context";
-import type { BackendInputs } from "../run/experiment";
 import { action } from "../support/command";
+import { addBackendOption } from "../support/command-options";
 import { oneOf } from "../support/options";
-import { addBackendOption } from "./train";
-
-/** Options of `kora export`, as commander parses them. */
-export interface ExportOptions extends BackendInputs {
-  format: "peft";
-  run: string;
-  out: string;
-  baseModel?: string;
-}
+import type { ExportOptions } from "./export-run";
 
 /** Registers `kora export`. */
 export function registerExport(program: Command, streams: OutputStreams): void {

@@ -3,13 +3,26 @@ import { writeSafetensors } from "@kora/spec";
 import { writeFileAtomic } from "@kora/spec/node";
 import type { Output } from "../output/context";
 import { createProgress } from "../output/progress";
-import { openDatasetSplit } from "../run/data";
+import { openDatasetSplit, runDataset } from "../run/data";
 import { firstIndices } from "../run/evaluation";
+import type { BackendInputs } from "../run/experiment";
 import { openRunModel } from "../run/model";
+import { useBackend } from "../support/backend";
 import { UsageError } from "../support/errors";
-import { runDataset } from "./eval-run";
-import type { FeaturesOptions } from "./features";
-import { useBackend } from "./train-run";
+
+/** Options of `kora features`, as commander parses them. */
+export interface FeaturesOptions extends BackendInputs {
+  run: string;
+  dataset?: string;
+  root?: string;
+  split?: string;
+  batchSize: number;
+  limit?: number;
+  layers: number[] | "all";
+  pool: "cls" | "mean";
+  adapter: boolean;
+  out: string;
+}
 
 /** Runs `kora features`. */
 export async function runFeatures(options: FeaturesOptions, output: Output): Promise<void> {

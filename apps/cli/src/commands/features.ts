@@ -1,24 +1,9 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { OutputStreams } from "../output/context";
-import type { BackendInputs } from "../run/experiment";
 import { action } from "../support/command";
+import { addBackendOption, addEvaluationDataOptions } from "../support/command-options";
 import { integerList, oneOf } from "../support/options";
-import { addEvaluationDataOptions } from "./eval";
-import { addBackendOption } from "./train";
-
-/** Options of `kora features`, as commander parses them. */
-export interface FeaturesOptions extends BackendInputs {
-  run: string;
-  dataset?: string;
-  root?: string;
-  split?: string;
-  batchSize: number;
-  limit?: number;
-  layers: number[] | "all";
-  pool: "cls" | "mean";
-  adapter: boolean;
-  out: string;
-}
+import type { FeaturesOptions } from "./features-run";
 
 function layerList(value: string): number[] | "all" {
   if (value.trim() === "all") return "all";

@@ -1,12 +1,11 @@
 import { type AdapterSpec, type BackboneShape, countParameters } from "@kora/spec";
 import { parseCheckpointConfig, toBackboneShape, VIT_PRESETS, type ViTPresetName } from "@kora/vit";
-import { asFlagError, resolveSpec } from "../adapter-flags";
+import { asFlagError, type MethodOptions, resolveSpec } from "../adapter-flags";
 import type { Output } from "../output/context";
 import { formatInteger, formatPercent, renderFields, renderTable } from "../output/table";
 import { UsageError } from "../support/errors";
 import { readJson } from "../support/files";
 import { didYouMean } from "../support/suggest";
-import type { InspectOptions } from "./inspect";
 
 interface ResolvedBackbone {
   name: string;
@@ -67,6 +66,13 @@ function describeSpec(spec: AdapterSpec): string {
     case "adapter-fusion":
       return `adapter-fusion ${spec.adapters.length} adapters, ${spec.bottleneck === null ? `reduction ${spec.reduction}` : `bottleneck ${spec.bottleneck}`}, fusion ${spec.fusion.variant}, ${spec.training}, ${layers}`;
   }
+}
+
+/** Options of `kora inspect`, as commander parses them. */
+export interface InspectOptions extends MethodOptions {
+  backbone?: string;
+  config?: string;
+  classes?: number;
 }
 
 /** Runs `kora inspect` (loaded on demand, so `kora --help` starts fast). */

@@ -1,15 +1,9 @@
 import { type Command, Option } from "commander";
-import { addMethodOptions, type MethodOptions } from "../adapter-flags";
+import { addMethodOptions } from "../adapter-flags";
 import type { OutputStreams } from "../output/context";
 import { action } from "../support/command";
 import { nonNegativeInteger } from "../support/options";
-
-/** Options of `kora inspect`, as commander parses them. */
-export interface InspectOptions extends MethodOptions {
-  backbone?: string;
-  config?: string;
-  classes?: number;
-}
+import type { InspectOptions } from "./inspect-run";
 
 /** Registers `kora inspect`. */
 export function registerInspect(program: Command, streams: OutputStreams): void {

@@ -3,9 +3,15 @@ import { dirname, extname, join } from "node:path";
 import { writeFileAtomic } from "@kora/spec/node";
 import { encodeViT } from "@kora/vit";
 import type { Output } from "../output/context";
+import type { BackendInputs } from "../run/experiment";
 import { openRunModel } from "../run/model";
-import type { MergeOptions } from "./merge";
-import { useBackend } from "./train-run";
+import { useBackend } from "../support/backend";
+
+/** Options of `kora merge`, as commander parses them. */
+export interface MergeOptions extends BackendInputs {
+  run: string;
+  out: string;
+}
 
 /** Runs `kora merge`. */
 export async function runMerge(options: MergeOptions, output: Output): Promise<void> {

@@ -1,14 +1,8 @@
 import type { Command } from "commander";
 import type { OutputStreams } from "../output/context";
-import type { BackendInputs } from "../run/experiment";
 import { action } from "../support/command";
-import { addBackendOption } from "./train";
-
-/** Options of `kora merge`, as commander parses them. */
-export interface MergeOptions extends BackendInputs {
-  run: string;
-  out: string;
-}
+import { addBackendOption } from "../support/command-options";
+import type { MergeOptions } from "./merge-run";
 
 /** Registers `kora merge`. */
 export function registerMerge(program: Command, streams: OutputStreams): void {

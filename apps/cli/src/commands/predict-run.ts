@@ -2,15 +2,15 @@ import { stat } from "node:fs/promises";
 import { dirname, extname, join } from "node:path";
 import { KoraError, readSafetensors, type SafetensorsTensor, toFloat32 } from "@kora/spec";
 import { readFileBytes } from "@kora/spec/node";
-import { selectBackend } from "@kora/tfjs";
 import { loadViT, preprocessImages, type ViT } from "@kora/vit";
 import * as tf from "@tensorflow/tfjs";
 import type { Output } from "../output/context";
 import { renderTable } from "../output/table";
+import type { BackendInputs } from "../run/experiment";
 import { openRunModel } from "../run/model";
+import { useBackend } from "../support/backend";
 import { UsageError } from "../support/errors";
 import { readJson } from "../support/files";
-import type { PredictOptions } from "./predict";
 
 /** The config.json loadViT will use: --config, else the one beside the weights (file) or inside them (folder). */
 async function configPath(options: PredictOptions & { weights: string }): Promise<string> {
@@ -93,16 +93,18 @@ async function readInput(options: PredictOptions, vit: ViT): Promise<tf.Tensor4D
   }
 }
 
+/** Options of `kora predict`, as commander parses them. */
+export interface PredictOptions extends BackendInputs {
+  weights?: string;
+  run?: string;
+  config?: string;
+  input: string;
+  topK: number;
+}
+
 /** Runs `kora predict`. */
 export async function runPredict(options: PredictOptions, output: Output): Promise<void> {
-  await selectBackend({
-    ...(options.backend === undefined ? {} : { prefer: options.backend }),
-    ...(options.threads === undefined ? {} : { threads: options.threads }),
-    // The "using the … backend" line only with --verbose: stderr stays one line on errors.
-    log: (message) => {
-      if (output.verbose) output.note(message);
-    },
-  });
+  await useBackend(options, output);
   let vit: ViT;
   let labels: (count: number) => Promise<string[]>;
   if (options.run !== undefined) {

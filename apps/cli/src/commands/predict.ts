@@ -1,18 +1,9 @@
 import { type Command, Option } from "commander";
 import type { OutputStreams } from "../output/context";
-import type { BackendInputs } from "../run/experiment";
 import { action } from "../support/command";
+import { addBackendOption } from "../support/command-options";
 import { positiveInteger } from "../support/options";
-import { addBackendOption } from "./train";
-
-/** Options of `kora predict`, as commander parses them. */
-export interface PredictOptions extends BackendInputs {
-  weights?: string;
-  run?: string;
-  config?: string;
-  input: string;
-  topK: number;
-}
+import type { PredictOptions } from "./predict-run";
 
 /** Registers `kora predict`. */
 export function registerPredict(program: Command, streams: OutputStreams): void {

@@ -3,17 +3,16 @@ import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Dataset } from "@kora/datasets";
 import { backboneChecksum } from "@kora/finetune";
-import { type AdapterSpec, countParameters, KoraError } from "@kora/spec";
-import { selectBackend } from "@kora/tfjs";
-import type { ViT } from "@kora/vit";
+import { type AdapterSpec, KoraError } from "@kora/spec";
 import { resolveSpec } from "../adapter-flags";
 import { parseAdapterSpecWithHints } from "../adapter-spec-input";
 import type { Output } from "../output/context";
-import { formatInteger, formatPercent, renderFields } from "../output/table";
+import { formatInteger } from "../output/table";
 import { openDatasetSplit } from "../run/data";
-import { type BackendInputs, mergeInputs, readExperiment, type TrainInputs } from "../run/experiment";
-import { type FitResult, fit } from "../run/fit";
-import { buildRunModel, checkBackbone, checkPreset, saveRunModel } from "../run/model";
+import { mergeInputs, readExperiment, type TrainInputs } from "../run/experiment";
+import { finishRun, parameterLine } from "../run/finish-run";
+import { fit } from "../run/fit";
+import { buildRunModel, checkBackbone, checkPreset } from "../run/model";
 import {
   absoluteBackbone,
   type BackboneReference,
@@ -22,44 +21,11 @@ import {
   RUN_FILES,
   type RunFile,
   readRunFile,
-  type TrainSettings,
   writeRunFile,
 } from "../run/run-file";
-import { InterruptedError, UsageError } from "../support/errors";
-import type { TrainOptions } from "./train";
-
-/** Defaults of the optimisation flags. */
-export const TRAIN_DEFAULTS = { batchSize: 32, lr: 1e-3, weightDecay: 0.01, warmup: 0, seed: 0 } as const;
-
-/** Selects the tfjs backend (`--backend`, `--threads`); the "using …" line only with --verbose. */
-export async function useBackend({ backend, threads }: BackendInputs, output: Output): Promise<void> {
-  await selectBackend({
-    ...(backend === undefined ? {} : { prefer: backend }),
-    ...(threads === undefined ? {} : { threads }),
-    log: (message) => {
-      if (output.verbose) output.note(message);
-    },
-  });
-}
-
-/** The optimisation settings with defaults filled in. */
-export function trainSettings(inputs: TrainInputs, defaultEpochs: number): TrainSettings {
-  const settings: TrainSettings = {
-    batchSize: inputs.batchSize ?? TRAIN_DEFAULTS.batchSize,
-    lr: inputs.lr ?? TRAIN_DEFAULTS.lr,
-    weightDecay: inputs.weightDecay ?? TRAIN_DEFAULTS.weightDecay,
-    warmup: inputs.warmup ?? TRAIN_DEFAULTS.warmup,
-    seed: inputs.seed ?? TRAIN_DEFAULTS.seed,
-  };
-  if (!(settings.lr > 0)) throw new UsageError(`--lr must be positive, got ${settings.lr}`);
-  if (!(settings.weightDecay >= 0))
-    throw new UsageError(`--weight-decay must be ≥ 0, got ${settings.weightDecay}`);
-  if (inputs.epochs !== undefined) settings.epochs = inputs.epochs;
-  if (inputs.steps !== undefined) settings.steps = inputs.steps;
-  if (inputs.epochs === undefined && inputs.steps === undefined) settings.epochs = defaultEpochs;
-  if (inputs.checkpointEvery !== undefined) settings.checkpointEvery = inputs.checkpointEvery;
-  return settings;
-}
+import { trainSettings } from "../run/train-settings";
+import { useBackend } from "../support/backend";
+import { UsageError } from "../support/errors";
 
 function backboneReference(inputs: TrainInputs, seed: number): BackboneReference {
   if (inputs.backbone !== undefined) {
@@ -98,17 +64,13 @@ export function headFor(dataset: Dataset): HeadDescription {
     : { kind: "depth" };
 }
 
-/** One-line parameter summary of an adapted model (from `@kora/spec`'s exact counts). */
-export function parameterLine(spec: AdapterSpec, vit: ViT): string {
-  const count = countParameters(spec, vit.backboneShape);
-  // A depth head is not counted by countParameters (it counts a classification head): add it.
-  const depthHead = vit.head?.kind === "depth" ? vit.headVariables().reduce((n, v) => n + v.size, 0) : 0;
-  const trainable = count.trainable + depthHead;
-  const total = count.total + depthHead;
-  return `${formatInteger(trainable)} of ${formatInteger(total)} parameters train (${formatPercent(trainable / total)})`;
-}
-
 const RESUME_MAY_CHANGE = new Set(["epochs", "steps", "checkpointEvery", "backend", "threads", "out"]);
+
+/** Options of `kora train`, as commander parses them (no defaults here: an experiment file may supply them). */
+export interface TrainOptions extends TrainInputs {
+  experiment?: string;
+  resume?: boolean;
+}
 
 /** Runs `kora train`. */
 export async function runTrain(options: TrainOptions, output: Output): Promise<void> {
@@ -215,66 +177,4 @@ export async function runTrain(options: TrainOptions, output: Output): Promise<v
   } finally {
     vit.dispose();
   }
-}
-
-/**
- * Records the end of a fit in `run.json`: on Ctrl-C the status `interrupted` and an {@link InterruptedError}
- * (exit 130) saying how to continue; otherwise the final adapter at the top of the run folder and `completed`.
- */
-export async function finishRun(
-  run: RunFile,
-  outcome: FitResult,
-  out: string,
-  vit: ViT,
-  output: Output,
-  command: "train" | "transfer",
-  extra: () => Promise<{ json: Record<string, unknown>; fields: [string, string][] } | null> = async () =>
-    null,
-): Promise<void> {
-  run.totalSteps = outcome.totalSteps;
-  if (outcome.interrupted !== null) {
-    run.status = "interrupted";
-    run.step = outcome.interrupted.step;
-    await writeRunFile(out, run);
-    throw new InterruptedError(
-      `interrupted at step ${outcome.interrupted.step} of ${outcome.totalSteps}; checkpoint ${outcome.interrupted.checkpoint ?? "(none)"}; continue with 'kora ${command} --resume ${command === "train" ? `--out ${out}` : "… (the same flags)"}'`,
-    );
-  }
-  const result = outcome.result!;
-  run.step = result.step;
-  run.loss = result.loss ?? run.loss;
-  await saveRunModel(vit, out, { run: out, dataset: run.dataset.name, seed: String(run.training.seed) });
-  const more = await extra();
-  run.status = "completed";
-  if (more !== null) run.evaluation = more.json;
-  await writeRunFile(out, run);
-  output.result(
-    () => ({
-      run: out,
-      status: run.status,
-      step: run.step,
-      totalSteps: run.totalSteps,
-      loss: run.loss,
-      resumedFrom: result.resumedFrom,
-      adapter: join(out, RUN_FILES.adapter),
-      checkpoint: result.checkpoint,
-      ...(more === null ? {} : { evaluation: more.json }),
-    }),
-    () =>
-      renderFields(
-        [
-          ["run", out],
-          [
-            "steps",
-            `${run.step} of ${run.totalSteps}${result.resumedFrom === null ? "" : ` (resumed from ${result.resumedFrom})`}`,
-          ],
-          ["loss", run.loss === null ? "-" : run.loss.toFixed(4)],
-          ["adapter", `${join(out, RUN_FILES.adapter)} + ${RUN_FILES.adapterTensors}`],
-          ["checkpoint", result.checkpoint ?? "-"],
-          ["metrics", join(out, RUN_FILES.metrics)],
-          ...(more?.fields ?? []),
-        ],
-        (t) => output.style("bold", t),
-      ),
-  );
 }

@@ -1,70 +1,9 @@
 import { type Command, Option } from "commander";
 import { addMethodOptions } from "../adapter-flags";
 import type { OutputStreams } from "../output/context";
-import type { TrainInputs } from "../run/experiment";
 import { action } from "../support/command";
-import { finiteNumber, nonNegativeInteger, oneOf, positiveInteger, wasmThreads } from "../support/options";
-
-/** Options of `kora train`, as commander parses them (no defaults here: an experiment file may supply them). */
-export interface TrainOptions extends TrainInputs {
-  experiment?: string;
-  resume?: boolean;
-}
-
-/** Adds the backend flags (`--backend`, `--threads`) shared by the commands that run a model. */
-export function addBackendOption(command: Command): Command {
-  return command
-    .addOption(
-      new Option(
-        "--backend <name>",
-        "tfjs backend: tensorflow, wasm or cpu (default: the first available)",
-      ).argParser(oneOf(["tensorflow", "wasm", "cpu"] as const)),
-    )
-    .addOption(
-      new Option(
-        "--threads <n>",
-        "wasm backend threads: 1-8 or auto (default: tfjs's single thread; KORA_WASM_THREADS overrides)",
-      ).argParser(wasmThreads),
-    );
-}
-
-/** Adds the optimisation flags shared by `kora train` and `kora transfer`. */
-export function addOptimisationOptions(command: Command, defaults: { epochs: string }): Command {
-  return command
-    .option(
-      "--epochs <n>",
-      `passes over the training data (default ${defaults.epochs} when --steps is not given)`,
-      positiveInteger,
-    )
-    .option("--steps <n>", "optimizer steps in total (with --epochs: whichever ends first)", positiveInteger)
-    .option(
-      "--batch-size <n>",
-      "examples per step (default 32; the wasm heap limits large models)",
-      positiveInteger,
-    )
-    .option("--lr <rate>", "peak learning rate of AdamW (default 1e-3)", finiteNumber)
-    .option(
-      "--weight-decay <wd>",
-      "AdamW's decoupled weight decay; none on biases, norms, gates (default 0.01)",
-      finiteNumber,
-    )
-    .option(
-      "--warmup <steps>",
-      "linear warm-up steps before the cosine decay (default 0)",
-      nonNegativeInteger,
-    )
-    .option(
-      "--seed <n>",
-      "seed of the initialisation, data order and dropout (default 0)",
-      nonNegativeInteger,
-    )
-    .option(
-      "--checkpoint-every <n>",
-      "save a checkpoint every n steps (always at the end and on Ctrl-C)",
-      positiveInteger,
-    )
-    .option("--resume", "continue the run in --out from its latest checkpoint");
-}
+import { addBackendOption, addOptimisationOptions } from "../support/command-options";
+import type { TrainOptions } from "./train-run";
 
 /** Registers `kora train`. */
 export function registerTrain(program: Command, streams: OutputStreams): void {

@@ -8,12 +8,27 @@ import type { Output } from "../output/context";
 import { formatInteger } from "../output/table";
 import { evaluationSplit, openDatasetSplit } from "../run/data";
 import { evaluateModel } from "../run/evaluation";
+import type { BackendInputs, OptimisationInputs } from "../run/experiment";
+import { finishRun, parameterLine } from "../run/finish-run";
 import { fit } from "../run/fit";
 import { openRunModel } from "../run/model";
 import { RUN_FILES, type RunFile, writeRunFile } from "../run/run-file";
+import { trainSettings } from "../run/train-settings";
+import { useBackend } from "../support/backend";
 import { UsageError } from "../support/errors";
-import { finishRun, parameterLine, trainSettings, useBackend } from "./train-run";
-import type { TransferOptions } from "./transfer";
+
+/** Options of `kora transfer`, as commander parses them. */
+export interface TransferOptions extends BackendInputs, OptimisationInputs {
+  from: string;
+  dataset: string;
+  root?: string;
+  fraction?: number;
+  perClass?: number;
+  out: string;
+  resume?: boolean;
+  evalBatchSize: number;
+  evalLimit?: number;
+}
 
 /** Runs `kora transfer`. */
 export async function runTransfer(options: TransferOptions, output: Output): Promise<void> {

@@ -1,22 +1,9 @@
 import { type Command, InvalidArgumentError } from "commander";
 import type { OutputStreams } from "../output/context";
-import type { BackendInputs, OptimisationInputs } from "../run/experiment";
 import { action } from "../support/command";
+import { addBackendOption, addOptimisationOptions } from "../support/command-options";
 import { positiveInteger } from "../support/options";
-import { addBackendOption, addOptimisationOptions } from "./train";
-
-/** Options of `kora transfer`, as commander parses them. */
-export interface TransferOptions extends BackendInputs, OptimisationInputs {
-  from: string;
-  dataset: string;
-  root?: string;
-  fraction?: number;
-  perClass?: number;
-  out: string;
-  resume?: boolean;
-  evalBatchSize: number;
-  evalLimit?: number;
-}
+import type { TransferOptions } from "./transfer-run";
 
 function fraction(value: string): number {
   const number = Number(value);

@@ -1,6 +1,7 @@
 import { type Dataset, getDataset, listDatasets, openDataset } from "@kora/datasets";
 import { UsageError } from "../support/errors";
 import { didYouMean } from "../support/suggest";
+import type { RunFile } from "./run-file";
 
 /** A dataset split to open. */
 export interface DatasetChoice {
@@ -39,4 +40,14 @@ export async function openDatasetSplit(choice: DatasetChoice, flag = "--dataset"
 export function evaluationSplit(name: string): string {
   const splits = getDataset(name).splits as readonly string[];
   return splits.includes("test") ? "test" : splits.includes("val") ? "val" : splits[0]!;
+}
+
+/** The dataset split a command reads for a run: the flags, else the run's own dataset at its evaluation split. */
+export function runDataset(
+  run: RunFile,
+  options: { dataset?: string; root?: string; split?: string },
+): { name: string; root: string | undefined; split: string } {
+  const name = options.dataset ?? run.dataset.name;
+  const root = options.root ?? (options.dataset === undefined ? run.dataset.root : undefined);
+  return { name, root, split: options.split ?? evaluationSplit(name) };
 }
