@@ -1,7 +1,7 @@
 import { KoraError, parseAdapterSpec } from "@kora/spec";
 import { describe, expect, it } from "vitest";
 import { finetune, plannedSteps } from "./fit";
-import { backboneChecksum, modelVariables, prepareModel } from "./model";
+import { backboneChecksum, countTrainable, modelVariables, prepareModel } from "./model";
 import { classificationTask } from "./tasks/classification";
 import { depthTask } from "./tasks/depth";
 import { tinyClassification, tinyDepth, tinyViT } from "./test-support/tiny";
@@ -36,6 +36,23 @@ async function depthRun(
   vit.dispose();
   return { weights, backbone: [before], loss };
 }
+
+describe("countTrainable", () => {
+  it("counts the adapter and the head (a depth head too), the whole model for full fine-tuning", () => {
+    const vit = tinyViT(1);
+    const classes = prepareModel(vit, classificationTask({ classes: 10 }), { kind: "head-only" }, 0);
+    expect(classes).toBeNull();
+    const head = countTrainable(vit, { kind: "head-only" });
+    expect(head.trainable).toBe(24 * 10 + 10);
+    expect(countTrainable(vit, { kind: "full" }).fraction).toBe(1);
+    prepareModel(vit, depthTask(), { kind: "head-only" }, 0);
+    const depth = countTrainable(vit, { kind: "head-only" });
+    // The depth head maps each token to a 4 × 4 patch of depths: 24 × 16 weights and 16 biases.
+    expect(depth.trainable).toBe(24 * 16 + 16);
+    expect(depth.total).toBe(head.total - 250 + 400);
+    vit.dispose();
+  });
+});
 
 describe("finetune", () => {
   it("gives the same weights for the same options and seed, other weights for another seed", async () => {

@@ -25,10 +25,11 @@ export type { FinetuneOptions, FinetuneResult } from "./fit";
 export { finetune, plannedSteps } from "./fit";
 export type { InitScheme } from "./init";
 export { INIT_SCHEMES, initialiseWeights } from "./init";
-export type { BackboneSource, TrainingMethod } from "./model";
+export type { BackboneSource, TrainableCount, TrainingMethod } from "./model";
 export {
   ADAPTER_NAME,
   backboneChecksum,
+  countTrainable,
   headSeed,
   modelVariables,
   openBackbone,

@@ -1,4 +1,4 @@
-import { type AdapterSpec, hashSeed } from "@kora/spec";
+import { type AdapterSpec, countParameters, hashSeed } from "@kora/spec";
 import { type AdapterHandle, applyAdapters, getAdapterHandle } from "@kora/tfjs";
 import { createViT, loadViT, type ViT, type ViTConfigInput, type ViTPresetName } from "@kora/vit";
 import type * as tf from "@tensorflow/tfjs";
@@ -94,4 +94,28 @@ export function backboneChecksum(vit: ViT): number {
     for (let i = 0; i < values.length; i++) sum += Math.abs(values[i]!);
   }
   return sum;
+}
+
+/** What {@link countTrainable} returns. */
+export interface TrainableCount {
+  trainable: number;
+  total: number;
+  /** `trainable / total` (peft's "trainable%" ÷ 100). */
+  fraction: number;
+}
+
+/**
+ * Trainable and total parameters of a prepared model, as peft counts them (`@kora/spec`'s exact counts): the
+ * adapter and the head, plus the backbone for full fine-tuning. A depth head, which `countParameters` does not
+ * know, is added from its variables.
+ */
+export function countTrainable(vit: ViT, method: TrainingMethod): TrainableCount {
+  const count = countParameters(method.kind === "adapter" ? method.spec : null, vit.backboneShape, {
+    trainHead: true,
+    trainBackbone: method.kind === "full",
+  });
+  const depthHead = vit.head?.kind === "depth" ? vit.headVariables().reduce((n, v) => n + v.size, 0) : 0;
+  const trainable = count.trainable + depthHead;
+  const total = count.total + depthHead;
+  return { trainable, total, fraction: trainable / total };
 }

@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { type AdapterSpec, countParameters } from "@kora/spec";
+import { countTrainable } from "@kora/finetune";
+import type { AdapterSpec } from "@kora/spec";
 import type { ViT } from "@kora/vit";
 import type { Output } from "../output/context";
 import { formatInteger, formatPercent, renderFields } from "../output/table";
@@ -8,14 +9,10 @@ import type { FitResult } from "./fit";
 import { saveRunModel } from "./model";
 import { RUN_FILES, type RunFile, writeRunFile } from "./run-file";
 
-/** One-line parameter summary of an adapted model (from `@kora/spec`'s exact counts). */
+/** One-line parameter summary of an adapted model (`@kora/finetune`'s exact counts, a depth head included). */
 export function parameterLine(spec: AdapterSpec, vit: ViT): string {
-  const count = countParameters(spec, vit.backboneShape);
-  // A depth head is not counted by countParameters (it counts a classification head): add it.
-  const depthHead = vit.head?.kind === "depth" ? vit.headVariables().reduce((n, v) => n + v.size, 0) : 0;
-  const trainable = count.trainable + depthHead;
-  const total = count.total + depthHead;
-  return `${formatInteger(trainable)} of ${formatInteger(total)} parameters train (${formatPercent(trainable / total)})`;
+  const { trainable, total, fraction } = countTrainable(vit, { kind: "adapter", spec });
+  return `${formatInteger(trainable)} of ${formatInteger(total)} parameters train (${formatPercent(fraction)})`;
 }
 
 /**

@@ -1,12 +1,13 @@
 import { join } from "node:path";
 import {
+  countTrainable,
   loadModel,
   type TrainingMethod as Method,
   openBackbone,
   prepareModel,
   type Task,
 } from "@kora/finetune";
-import { countParameters, KoraError, parseAdapterSpec } from "@kora/spec";
+import { KoraError, parseAdapterSpec } from "@kora/spec";
 import type { AdapterHandle } from "@kora/tfjs";
 import type { ViT } from "@kora/vit";
 import type { TrainingMethod } from "../config/schema";
@@ -80,10 +81,5 @@ export async function loadSourceModel(
 
 /** Parameters tuned (%) as peft prints it: trainable ÷ all parameters of the adapted model. */
 export function paramsTunedPct(method: TrainingMethod, vit: ViT): number {
-  const spec = method.kind === "adapter" ? parseAdapterSpec(method.adapter) : null;
-  const count = countParameters(spec, vit.backboneShape, {
-    trainHead: true,
-    trainBackbone: method.kind === "full",
-  });
-  return count.trainableFraction * 100;
+  return countTrainable(vit, finetuneMethod(method)).fraction * 100;
 }
