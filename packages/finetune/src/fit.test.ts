@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { KoraError, parseAdapterSpec } from "@kora/spec";
 import { describe, expect, it } from "vitest";
 import { finetune, plannedSteps } from "./fit";
@@ -65,6 +68,41 @@ describe("finetune", () => {
     expect(a.weights.get("depth_head.projection.weight")).not.toEqual(
       c.weights.get("depth_head.projection.weight"),
     );
+  });
+
+  it("resumes from a checkpoint onto the very same weights as an uninterrupted run", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kora-finetune-resume-"));
+    const run = async (steps: number, checkpoint?: string, stopAfter?: number) => {
+      const stop = new AbortController();
+      const vit = tinyViT(1);
+      const task = classificationTask({ classes: 10 });
+      prepareModel(vit, task, lora, 2);
+      await finetune({
+        vit,
+        task,
+        dataset: tinyClassification(20),
+        batchSize: 6,
+        steps,
+        learningRate: 3e-3,
+        seed: 2,
+        ...(checkpoint === undefined ? {} : { checkpoint: { dir: checkpoint, everySteps: 1 } }),
+        signal: stop.signal,
+        onStep: (event) => {
+          if (event.step === stopAfter) stop.abort();
+        },
+      });
+      const weights = new Map([...modelVariables(vit)].map(([name, v]) => [name, Array.from(v.dataSync())]));
+      vit.dispose();
+      return weights;
+    };
+    try {
+      const straight = await run(5);
+      await run(5, dir, 3); // stopped after step 3 (the middle of the first epoch), checkpointed
+      const resumed = await run(5, dir);
+      expect(resumed).toEqual(straight);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("counts steps as epochs × ⌈examples / batch⌉, or steps when fewer", () => {

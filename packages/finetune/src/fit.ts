@@ -126,6 +126,7 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
         labels: options.labels,
         ...(task.depthRange === undefined ? {} : { depthRange: task.depthRange }),
       }),
+      // The dataset was checked to be of the task's kind above, so every batch is of the task's own kind.
       loss: (raw, batch) => task.loss(raw, batch as never),
       optimizer,
       // A schedule needs one step past its warm-up; the cosine part then ends at the run's last step.
