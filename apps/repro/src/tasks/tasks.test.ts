@@ -6,6 +6,7 @@ import { KoraError } from "@kora/spec";
 import { createViT, saveViT } from "@kora/vit";
 import { afterAll, describe, expect, it } from "vitest";
 import { resolvePreset } from "../config/presets";
+import { ensureBackbone } from "./backbone";
 import { figureBlocks } from "./cka";
 import { fixedItems, type TaskContext, warmupSteps } from "./context";
 import { denseSteps } from "./dense";
@@ -116,6 +117,68 @@ describe("run models", () => {
         KoraError.isInstance(error) &&
         error.code === "FILE_NOT_FOUND" &&
         /source-x.*is missing/.test(error.message),
+    );
+  });
+});
+
+describe("the pretrained backbone", () => {
+  it("pretrains with LeCun init on the 10 shape labels, saves a loadable checkpoint, and is cached after", async () => {
+    const pretrain = {
+      ...preset,
+      model: { ...preset.model, numClasses: 10 },
+      backbone: {
+        kind: "pretrain" as const,
+        dataset: "synthetic-pretrain" as const,
+        trainSize: 40,
+        steps: 2,
+        batchSize: 8,
+        learningRate: 1e-3,
+        labels: "shape" as const,
+        init: "lecun" as const,
+      },
+    };
+    const lines: string[] = [];
+    const progress: number[] = [];
+    const cacheContext: TaskContext = {
+      ...context,
+      preset: pretrain,
+      cacheDir: join(work, "cache"),
+      onProgress: (done) => progress.push(done),
+      log: (line) => lines.push(line),
+    };
+    const first = await ensureBackbone(cacheContext);
+    expect(first.cached).toBe(false);
+    expect(progress).toEqual([1, 2]);
+    expect(first.pretrainAccuracy).toBeGreaterThanOrEqual(0);
+    expect(first.pretrainAccuracy).toBeLessThanOrEqual(1);
+    expect(first.description).toMatch(/10 shape labels, LeCun init/);
+    const model = await buildModel(first, { kind: "head-only" }, 0, classificationTask({ classes: 3 }));
+    expect(model.vit.config.numClasses).toBe(3);
+    model.vit.dispose();
+    const second = await ensureBackbone(cacheContext);
+    expect(second).toMatchObject({
+      cached: true,
+      path: first.path,
+      pretrainAccuracy: first.pretrainAccuracy,
+    });
+    expect(lines.at(-1)).toMatch(/^backbone: cached /);
+  });
+
+  it("refuses shape labels without a 10-class pretraining head", async () => {
+    const bad = {
+      ...preset,
+      backbone: {
+        ...(preset.backbone as Extract<typeof preset.backbone, { kind: "pretrain" }>),
+        labels: "shape" as const,
+      },
+    };
+    await expect(
+      ensureBackbone({ ...context, preset: bad, cacheDir: join(work, "cache-bad") }),
+    ).rejects.toSatisfy(
+      (error: unknown) =>
+        KoraError.isInstance(error) &&
+        error.code === "INVALID_ARGUMENT" &&
+        /numClasses 100/.test(error.message),
     );
   });
 });
