@@ -10,6 +10,11 @@ async function nodeIo() {
   return import("@kora/spec/node");
 }
 
+/** A file inside a folder (both separators end a folder name; no `node:path` in this entry). */
+function join(dir: string, file: string): string {
+  return /[\\/]$/.test(dir) ? dir + file : `${dir}/${file}`;
+}
+
 /** The files of a model folder. */
 export const MODEL_FILES = {
   /** What the folder holds (JSON, see {@link ModelManifest}). */
@@ -87,7 +92,6 @@ export async function saveModel(
   options: SaveModelOptions = {},
 ): Promise<ModelManifest> {
   const { writeFileAtomic } = await nodeIo();
-  const { join } = await import("node:path");
   const metadata = options.metadata ?? {};
   const handle = getAdapterHandle(vit);
   const adapter = handle?.adapterNames.includes(ADAPTER_NAME) === true;
@@ -133,7 +137,6 @@ export async function saveModel(
 /** Reads and checks a model folder's `model.json`. */
 export async function readModelManifest(dir: string): Promise<ModelManifest> {
   const { readFileBytes } = await nodeIo();
-  const { join } = await import("node:path");
   const path = join(dir, MODEL_FILES.manifest);
   const bytes = await readFileBytes(path, "model manifest");
   let value: unknown;
@@ -189,7 +192,6 @@ async function assignFile(
 export async function loadModel(vit: ViT, dir: string): Promise<ModelManifest> {
   const manifest = await readModelManifest(dir);
   const { readFileBytes } = await nodeIo();
-  const { join } = await import("node:path");
   const expected = manifest.head;
   const head = vit.head;
   if ((expected?.kind ?? null) !== (head?.kind ?? null)) {
