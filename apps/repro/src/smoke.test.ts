@@ -41,6 +41,11 @@ describe("the smoke preset end to end", () => {
       timings: expect.any(Object),
     });
     expect(existsSync(join(out, "figures", "cka-kora-dcomp4-selected.png"))).toBe(true);
+    // Every run frees what it built, adapters included.
+    for (const file of readdirSync(join(out, "runs"))) {
+      const result = JSON.parse(readFileSync(join(out, "runs", file), "utf8"));
+      expect(result.extra.tensorsLeaked, file).toBe(0);
+    }
 
     const second = await runRepro({ preset: "smoke", out, write: () => {}, interactive: false });
     expect(second.runs).toMatchObject({ ran: 0, skipped: first.runs.total, failed: 0 });

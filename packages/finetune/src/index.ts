@@ -30,6 +30,7 @@ export {
   ADAPTER_NAME,
   backboneChecksum,
   countTrainable,
+  disposeModel,
   headSeed,
   modelVariables,
   openBackbone,

@@ -1,5 +1,5 @@
 import { type AdapterSpec, countParameters, hashSeed } from "@kora/spec";
-import { type AdapterHandle, applyAdapters, getAdapterHandle } from "@kora/tfjs";
+import { type AdapterHandle, applyAdapters, getAdapterHandle, removeAdapters } from "@kora/tfjs";
 import { createViT, loadViT, type ViT, type ViTConfigInput, type ViTPresetName } from "@kora/vit";
 import type * as tf from "@tensorflow/tfjs";
 import type { Task } from "./tasks/task";
@@ -118,4 +118,13 @@ export function countTrainable(vit: ViT, method: TrainingMethod): TrainableCount
   const trainable = count.trainable + depthHead;
   const total = count.total + depthHead;
   return { trainable, total, fraction: trainable / total };
+}
+
+/**
+ * Frees a model and everything attached to it: the adapters (whose variables `ViT.dispose` does not own) and then
+ * the backbone and head.
+ */
+export function disposeModel(vit: ViT): void {
+  removeAdapters(vit);
+  vit.dispose();
 }

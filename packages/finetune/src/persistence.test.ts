@@ -6,7 +6,7 @@ import { KoraError, parseAdapterSpec } from "@kora/spec";
 import type { ViT } from "@kora/vit";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, describe, expect, it } from "vitest";
-import { prepareModel, type TrainingMethod } from "./model";
+import { disposeModel, prepareModel, type TrainingMethod } from "./model";
 import { loadModel, MODEL_FILES, saveModel } from "./persistence";
 import { classificationTask } from "./tasks/classification";
 import { depthTask } from "./tasks/depth";
@@ -107,5 +107,16 @@ describe("saveModel / loadModel", () => {
     );
     vit.dispose();
     other.dispose();
+  });
+});
+
+describe("disposeModel", () => {
+  it("frees the adapter's variables as well as the backbone's and the head's", () => {
+    const before = tf.memory().numTensors;
+    const vit = tinyViT(1);
+    prepareModel(vit, depthTask(), lora, 0);
+    expect(tf.memory().numTensors).toBeGreaterThan(before);
+    disposeModel(vit);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

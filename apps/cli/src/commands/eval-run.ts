@@ -1,3 +1,4 @@
+import { disposeModel } from "@kora/finetune";
 import type { Output } from "../output/context";
 import { openDatasetSplit, runDataset } from "../run/data";
 import { evaluateModel, renderEvaluation } from "../run/evaluation";
@@ -32,6 +33,6 @@ export async function runEval(options: EvalOptions, output: Output): Promise<voi
       () => renderEvaluation(report, output),
     );
   } finally {
-    vit.dispose();
+    disposeModel(vit);
   }
 }

@@ -1,4 +1,5 @@
 import { readdir } from "node:fs/promises";
+import { disposeModel } from "@kora/finetune";
 import { exportPeft } from "@kora/tfjs";
 import type { Output } from "../output/context";
 import type { BackendInputs } from "../run/experiment";
@@ -28,6 +29,6 @@ export async function runExport(options: ExportOptions, output: Output): Promise
         `wrote ${options.out}: ${files.join(", ")} (peft LoRA${baseModel === null ? "" : ` for ${baseModel}`})`,
     );
   } finally {
-    vit.dispose();
+    disposeModel(vit);
   }
 }

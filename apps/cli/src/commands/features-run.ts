@@ -1,4 +1,4 @@
-import { blockFeatures } from "@kora/finetune";
+import { blockFeatures, disposeModel } from "@kora/finetune";
 import { writeSafetensors } from "@kora/spec";
 import { writeFileAtomic } from "@kora/spec/node";
 import type { Output } from "../output/context";
@@ -86,6 +86,6 @@ export async function runFeatures(options: FeaturesOptions, output: Output): Pro
         `wrote ${options.out}: ${layers.length} tensors (${layers.map((k) => `block.${k}`).join(", ")}), each [${examples}, ${dim}], ${options.pool} pooling, ${dataset.name} ${dataset.split}${options.adapter ? "" : ", without the adapter"}`,
     );
   } finally {
-    vit.dispose();
+    disposeModel(vit);
   }
 }

@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { dirname, extname, join } from "node:path";
+import { disposeModel } from "@kora/finetune";
 import { writeFileAtomic } from "@kora/spec/node";
 import { encodeViT } from "@kora/vit";
 import type { Output } from "../output/context";
@@ -38,6 +39,6 @@ export async function runMerge(options: MergeOptions, output: Output): Promise<v
         `wrote ${weights} and ${config} (${run.spec.method} merged into the backbone, ${vit.config.numClasses}-class head)`,
     );
   } finally {
-    vit.dispose();
+    disposeModel(vit);
   }
 }

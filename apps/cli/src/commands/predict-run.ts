@@ -1,5 +1,6 @@
 import { stat } from "node:fs/promises";
 import { dirname, extname, join } from "node:path";
+import { disposeModel } from "@kora/finetune";
 import { KoraError, readSafetensors, type SafetensorsTensor, toFloat32 } from "@kora/spec";
 import { readFileBytes } from "@kora/spec/node";
 import { loadViT, preprocessImages, type ViT } from "@kora/vit";
@@ -135,7 +136,7 @@ export async function runPredict(options: PredictOptions, output: Output): Promi
       pixels.dispose();
     }
   } finally {
-    vit.dispose();
+    disposeModel(vit);
   }
   const classes = logits[0]?.length ?? 0;
   const names = await labels(classes);

@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Dataset } from "@kora/datasets";
-import { backboneChecksum } from "@kora/finetune";
+import { backboneChecksum, disposeModel } from "@kora/finetune";
 import { type AdapterSpec, KoraError } from "@kora/spec";
 import { resolveSpec } from "../adapter-flags";
 import { parseAdapterSpecWithHints } from "../adapter-spec-input";
@@ -175,6 +175,6 @@ export async function runTrain(options: TrainOptions, output: Output): Promise<v
     });
     await finishRun(run, outcome, out, vit, output, "train");
   } finally {
-    vit.dispose();
+    disposeModel(vit);
   }
 }

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { stratifiedSubset } from "@kora/datasets";
-import { classificationTask, headSeed } from "@kora/finetune";
+import { classificationTask, disposeModel, headSeed } from "@kora/finetune";
 import { KoraError } from "@kora/spec";
 import type { Output } from "../output/context";
 import { formatInteger } from "../output/table";
@@ -132,6 +132,6 @@ export async function runTransfer(options: TransferOptions, output: Output): Pro
       };
     });
   } finally {
-    vit.dispose();
+    disposeModel(vit);
   }
 }

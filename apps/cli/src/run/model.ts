@@ -3,6 +3,7 @@ import {
   backboneChecksum,
   classificationTask,
   depthTask,
+  disposeModel,
   loadModel,
   openBackbone,
   prepareModel,
@@ -60,7 +61,7 @@ export async function buildRunModel(
     const handle = prepareModel(vit, task, { kind: "adapter", spec }, seed)!;
     return { vit, handle, task };
   } catch (error) {
-    vit.dispose();
+    disposeModel(vit);
     throw error;
   }
 }
@@ -110,7 +111,7 @@ export async function openRunModel(dir: string, flag = "--run"): Promise<RunMode
     }
     return { run, vit, handle, task };
   } catch (error) {
-    vit.dispose();
+    disposeModel(vit);
     throw error;
   }
 }

@@ -4,6 +4,7 @@ import { openDataset } from "@kora/datasets";
 import {
   type BackboneSource,
   classificationTask,
+  disposeModel,
   evaluateTask,
   finetune,
   initialiseWeights,
@@ -139,6 +140,6 @@ async function pretrain(context: TaskContext, path: string): Promise<number> {
     await saveViT(vit, path);
     return scores.accuracy;
   } finally {
-    vit.dispose();
+    disposeModel(vit);
   }
 }

@@ -1,4 +1,4 @@
-import { blockFeatures, classificationTask } from "@kora/finetune";
+import { blockFeatures, classificationTask, disposeModel } from "@kora/finetune";
 import { ckaMatrix } from "@kora/metrics";
 import type { BackboneInfo } from "./backbone";
 import { evaluationIndices, openClassification, type TaskContext } from "./context";
@@ -39,6 +39,6 @@ export async function runCka(
       evalSeconds: (performance.now() - started) / 1000,
     };
   } finally {
-    model.vit.dispose();
+    disposeModel(model.vit);
   }
 }

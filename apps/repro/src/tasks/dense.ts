@@ -1,5 +1,5 @@
 import { rmSync } from "node:fs";
-import { depthTask, evaluateTask, saveModel } from "@kora/finetune";
+import { depthTask, disposeModel, evaluateTask, saveModel } from "@kora/finetune";
 import type { BackboneInfo } from "./backbone";
 import { fixedItems, openDepth, type TaskContext } from "./context";
 import { artifactDir, buildModel, checkpointDir } from "./model";
@@ -66,6 +66,6 @@ export async function runDense(
       evalSeconds: (performance.now() - evalStarted) / 1000,
     };
   } finally {
-    model.vit.dispose();
+    disposeModel(model.vit);
   }
 }

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import {
   countTrainable,
+  disposeModel,
   loadModel,
   type TrainingMethod as Method,
   openBackbone,
@@ -47,7 +48,7 @@ export async function buildModel(
     const handle = prepareModel(vit, task, finetuneMethod(method), seed);
     return { vit, handle, method };
   } catch (error) {
-    vit.dispose();
+    disposeModel(vit);
     throw error;
   }
 }
@@ -66,7 +67,7 @@ export async function loadSourceModel(
   try {
     await loadModel(model.vit, artifactDir(out, request.sourceKey));
   } catch (error) {
-    model.vit.dispose();
+    disposeModel(model.vit);
     if (KoraError.isInstance(error) && error.code === "FILE_NOT_FOUND") {
       throw new KoraError({
         code: "FILE_NOT_FOUND",

@@ -1,6 +1,13 @@
 import { rmSync } from "node:fs";
 import type { ClassificationDataset } from "@kora/datasets";
-import { blockFeatures, classificationTask, evaluateTask, openBackbone, saveModel } from "@kora/finetune";
+import {
+  blockFeatures,
+  classificationTask,
+  disposeModel,
+  evaluateTask,
+  openBackbone,
+  saveModel,
+} from "@kora/finetune";
 import { linearCKA, type Matrix } from "@kora/metrics";
 import { type BackboneInfo, backboneSource } from "./backbone";
 import { evaluationIndices, fixedItems, openClassification, type TaskContext } from "./context";
@@ -35,7 +42,7 @@ async function pretrainedFeatures(
     referenceFeatures = { key, features };
     return features;
   } finally {
-    vit.dispose();
+    disposeModel(vit);
   }
 }
 
@@ -103,6 +110,6 @@ export async function runSource(
       evalSeconds: (performance.now() - evalStarted) / 1000,
     };
   } finally {
-    model.vit.dispose();
+    disposeModel(model.vit);
   }
 }

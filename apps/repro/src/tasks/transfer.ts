@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import { stratifiedSubset } from "@kora/datasets";
-import { classificationTask, evaluateTask, headSeed } from "@kora/finetune";
+import { classificationTask, disposeModel, evaluateTask, headSeed } from "@kora/finetune";
 import { hashSeed, SeededRandom } from "@kora/spec";
 import type { BackboneInfo } from "./backbone";
 import { evaluationIndices, openClassification, type TaskContext } from "./context";
@@ -76,6 +76,6 @@ export async function runTransfer(
       evalSeconds: (performance.now() - evalStarted) / 1000,
     };
   } finally {
-    model.vit.dispose();
+    disposeModel(model.vit);
   }
 }
