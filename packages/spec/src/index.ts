@@ -22,6 +22,15 @@ export {
 } from "./adapter-file";
 export type { KoraErrorCode, KoraErrorOptions } from "./errors";
 export { KoraError } from "./errors";
+export type { MethodDefinition, MethodRegistry, SpecOf } from "./methods";
+export {
+  ADAPTER_METHOD_REGISTRY,
+  ADAPTER_METHODS,
+  adaptedLayers,
+  fusionBottleneck,
+  isAdapterMethod,
+  methodDefinition,
+} from "./methods";
 export type { HfModulePathOptions } from "./naming";
 export { hfBlockModuleSuffix, hfModulePath, parseHfModulePath } from "./naming";
 export type { NpyArray } from "./npy";
@@ -35,11 +44,9 @@ export type {
   TensorGroup,
 } from "./params";
 export {
-  adaptedLayers,
   adapterTensorLayout,
   backboneParameterCount,
   countParameters,
-  fusionBottleneck,
   headParameterCount,
   headTensorLayout,
   numPatches,
@@ -79,4 +86,4 @@ export type {
   LoraSpec,
   TargetModule,
 } from "./spec";
-export { parseAdapterSpec, TARGET_MODULES } from "./spec";
+export { defaultAdapterSpec, parseAdapterSpec, TARGET_MODULES } from "./spec";

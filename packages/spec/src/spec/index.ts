@@ -1,4 +1,4 @@
-export { parseAdapterSpec } from "./parse-adapter-spec";
+export { defaultAdapterSpec, parseAdapterSpec } from "./parse-adapter-spec";
 export type {
   Activation,
   AdapterFusionSpec,
