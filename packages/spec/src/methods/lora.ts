@@ -23,7 +23,7 @@ void _exact;
 export const loraMethod: MethodDefinition<LoraSpec> = {
   method: "lora",
   title: "LoRA",
-  summary: "low-rank updates s·B·A of chosen projections (peft-compatible)",
+  summary: "low-rank updates s·B·A of chosen projections, peft-compatible",
   mergeable: true,
   schema: loraSchema,
   layout(spec, backbone) {
