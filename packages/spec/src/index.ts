@@ -81,6 +81,7 @@ export type {
   AdapterSpec,
   CompositionSpec,
   FusionSpec,
+  GatedBottleneckSpec,
   GateSpec,
   KoraSpec,
   LoraSpec,

@@ -1,5 +1,6 @@
 import type { AdapterMethod, AdapterSpec } from "../spec/types";
 import { adapterFusionMethod } from "./adapter-fusion";
+import { gatedBottleneckMethod } from "./gated-bottleneck";
 import { koraMethod } from "./kora";
 import { loraMethod } from "./lora";
 import type { MethodDefinition, SpecOf } from "./method-definition";
@@ -16,6 +17,7 @@ export const ADAPTER_METHOD_REGISTRY: MethodRegistry = {
   lora: loraMethod,
   kora: koraMethod,
   "adapter-fusion": adapterFusionMethod,
+  "gated-bottleneck": gatedBottleneckMethod,
 };
 
 /** Every adapter method, in registry order (`["lora", "kora", ...]`), e.g. for CLI choices and config enums. */

@@ -6,6 +6,7 @@ export type {
   AdapterSpec,
   CompositionSpec,
   FusionSpec,
+  GatedBottleneckSpec,
   GateSpec,
   KoraSpec,
   LoraSpec,

@@ -4,6 +4,7 @@ import type { AdaptableModel } from "../../sites/adaptable-model";
 import type { TensorInitialiser } from "../core/init";
 import type { AdapterModule } from "./adapter-module";
 import { FusionModule, initFusionTensor } from "./fusion-module";
+import { GatedBottleneckModule, initGatedBottleneckTensor } from "./gated-bottleneck-module";
 import { initKoraTensor, KoraModule } from "./kora-module";
 import { initLoraTensor, LoraModule } from "./lora-module";
 
@@ -23,6 +24,10 @@ export const METHOD_MODULES: { readonly [M in AdapterMethod]: MethodModule<SpecO
   lora: { create: (...args) => new LoraModule(...args), init: initLoraTensor },
   kora: { create: (...args) => new KoraModule(...args), init: initKoraTensor },
   "adapter-fusion": { create: (...args) => new FusionModule(...args), init: initFusionTensor },
+  "gated-bottleneck": {
+    create: (...args) => new GatedBottleneckModule(...args),
+    init: initGatedBottleneckTensor,
+  },
 };
 
 /** The module table entry of a spec's method, typed for that spec. @internal */
