@@ -22,11 +22,12 @@ export {
 } from "./adapter-file";
 export type { KoraErrorCode, KoraErrorOptions } from "./errors";
 export { KoraError } from "./errors";
-export type { MethodDefinition, MethodRegistry, SpecOf } from "./methods";
+export type { FoldedBottleneck, MethodDefinition, MethodRegistry, SpecOf } from "./methods";
 export {
   ADAPTER_METHOD_REGISTRY,
   ADAPTER_METHODS,
   adaptedLayers,
+  foldKoraIntoBottleneck,
   fusionBottleneck,
   isAdapterMethod,
   methodDefinition,

@@ -1,7 +1,15 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { adapterTensorLayout, countParameters, KoraError, parseAdapterSpec, shapeSize } from "@kora/spec";
+import {
+  adapterTensorLayout,
+  countParameters,
+  foldKoraIntoBottleneck,
+  KoraError,
+  type KoraSpec,
+  parseAdapterSpec,
+  shapeSize,
+} from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -131,4 +139,56 @@ describe("gated bottleneck adapter", () => {
     expect(KoraError.isInstance(error) && error.code).toBe("NOT_MERGEABLE");
     expect((error as Error).message).toMatch(/gelu activation, so it is not a linear function/);
   });
+});
+
+describe("foldKoraIntoBottleneck: KoRA-mlp on V is a gated bottleneck adapter", () => {
+  const variants: Record<string, AdapterSpecInput> = {
+    "defaults (r 8, h 4, gelu, scalar gate)": { method: "kora" },
+    "r 2, h 16 > 3r, relu, channel gate, rsLoRA, block 0 only": {
+      method: "kora",
+      rank: 2,
+      alpha: 5,
+      rslora: true,
+      layers: [0],
+      composition: { hidden: 16, activation: "relu" },
+      gate: { per: "channel" },
+    },
+    "no biases, tanh, fixed gate": {
+      method: "kora",
+      rank: 3,
+      composition: { hidden: 2, activation: "tanh", bias: false },
+      gate: { mode: "fixed", init: 0.7 },
+    },
+  };
+  for (const [label, input] of Object.entries(variants)) {
+    it(`${label}: outputs equal to float32 (max |Δ| ≤ 2e-6 on logits up to ~4)`, () => {
+      const kora = tiny(3);
+      const handle = applyAdapters(kora, input, { seed: 1 });
+      // Random non-zero weights everywhere (gate included), so every term of the fold matters.
+      randomizeAdapter(handle, 21, 0.3);
+      const folded = foldKoraIntoBottleneck(
+        handle.spec() as KoraSpec,
+        TINY_SHAPE,
+        handle.getAdapterTensors({ includeHead: false }),
+      );
+      const twin = tiny(3);
+      const twinHandle = applyAdapters(twin, folded.spec);
+      twinHandle.setAdapterTensors(folded.tensors);
+      const x = tinyBatch(TINY_SHAPE, 16, 40);
+      const a = kora.predict(x);
+      const b = twin.predict(x);
+      const scale = tf.tidy(() => tf.max(tf.abs(a)).dataSync()[0] as number);
+      expect(scale).toBeGreaterThan(0.1);
+      // The adapters change the output (so the comparison is not between two base models).
+      twinHandle.disableAdapters();
+      const plain = twin.predict(x);
+      expect(maxAbsDiff(plain, a)).toBeGreaterThan(1e-2);
+      // Tolerance: the two models sum the same terms in a different order in float32. The logits reach |3.5–3.9|,
+      // where one ulp is 2.4e-7 to 4.8e-7; measured max |Δ| 4.8e-7 to 8.3e-7 over the three variants (≤ 2 ulp at 4).
+      // 2e-6 (about 4 ulp) leaves room for other backends' summation order and still fails a wrong fold, which is
+      // off by the size of an adapter term (≥ 1e-2 here, checked above).
+      expect(maxAbsDiff(a, b)).toBeLessThanOrEqual(2e-6);
+      tf.dispose([x, a, b, plain]);
+    });
+  }
 });
