@@ -1,6 +1,7 @@
 /**
- * `@kora/spec`: tensor-agnostic adapter specs, exact parameter counts, target-module naming, the safetensors
- * codec, the adapter file format and the peft mapping. No tfjs and no `node:` imports (see `@kora/spec/node`).
+ * `@kora/spec`: the registry of adapter methods, tensor-agnostic adapter specs, exact parameter counts,
+ * target-module naming, the safetensors codec, the adapter file format and the peft mapping. No tfjs and no
+ * `node:` imports (see `@kora/spec/node`).
  * @packageDocumentation
  */
 
