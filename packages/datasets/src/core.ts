@@ -17,7 +17,7 @@ export type { StratifiedSubsetOptions } from "./pipeline/stratified-subset";
 export { stratifiedSubset } from "./pipeline/stratified-subset";
 export { subsetDataset } from "./pipeline/subset-dataset";
 export type { Random } from "./random/rng";
-export { createRandom, hashSeed } from "./random/rng";
+export { createRandom } from "./random/rng";
 export type {
   DepthScene,
   SceneBox,

@@ -1,4 +1,4 @@
-import { KoraError } from "@kora/spec";
+import { hashSeed, KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import {
   listCheckpoints,
@@ -12,7 +12,7 @@ import { type EvaluateOptions, type EvaluationResult, evaluate } from "./evaluat
 import { defaultBatchSize, disposeBatch, forwardContext, forwardOf, type TrainableModel } from "./model";
 import { nodeIo } from "./node-io";
 import type { Optimizer } from "./optimizer";
-import { hashSeed, SeededRandom } from "./random";
+import { SeededRandom } from "./random";
 import { constantSchedule, type LearningRateSchedule } from "./schedules";
 import { namedVariables, type TrainingVariables } from "./variables";
 
