@@ -85,10 +85,11 @@ export const adapterFusionSchema = z.strictObject({
 });
 
 // Compile-time proof that the schemas produce exactly the documented types.
+// Types only, so the module runs nothing at import beyond building its schemas.
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const _lora: Exact<z.output<typeof loraSchema>, LoraSpec> = true;
-const _kora: Exact<z.output<typeof koraSchema>, KoraSpec> = true;
-const _fusion: Exact<z.output<typeof adapterFusionSchema>, AdapterFusionSpec> = true;
-void _lora;
-void _kora;
-void _fusion;
+type Expect<T extends true> = T;
+export type _SchemasMatchTypes = [
+  Expect<Exact<z.output<typeof loraSchema>, LoraSpec>>,
+  Expect<Exact<z.output<typeof koraSchema>, KoraSpec>>,
+  Expect<Exact<z.output<typeof adapterFusionSchema>, AdapterFusionSpec>>,
+];

@@ -1,0 +1,3 @@
+// Checks of the conventions every @kora package follows, run by each package's `package-conventions.test.ts`.
+export { importTimeEffects, sideEffectsViolations } from "./side-effects";
+export { exportEntries, importsOf, packageSources, reachableFiles } from "./source-graph";
