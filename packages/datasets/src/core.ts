@@ -1,5 +1,6 @@
 // Browser-safe entry: nothing here imports node: modules.
 export type { DatasetErrorCode } from "./errors";
+export { DATASET_ERROR_CODES } from "./errors";
 export type { IdxArray, IdxDataType } from "./idx/parse-idx";
 export { parseIdx } from "./idx/parse-idx";
 export type { AugmentOptions, BatchOptions, DepthBatch, ImageBatch } from "./pipeline/batches";

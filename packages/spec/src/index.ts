@@ -20,8 +20,8 @@ export {
   encodeAdapter,
   validateAdapterTensors,
 } from "./adapter-file";
-export type { KoraErrorCode, KoraErrorOptions } from "./errors";
-export { KoraError } from "./errors";
+export type { KoraErrorCode, KoraErrorOptions, SpecErrorCode } from "./errors";
+export { KoraError, SPEC_ERROR_CODES } from "./errors";
 export type { HfModulePathOptions } from "./naming";
 export { hfBlockModuleSuffix, hfModulePath, parseHfModulePath } from "./naming";
 export type { NpyArray } from "./npy";

@@ -8,6 +8,8 @@ export type { ViTPresetName } from "./config/presets";
 export { VIT_PRESETS } from "./config/presets";
 export type { ViTConfig, ViTConfigInput } from "./config/vit-config";
 export { resolveViTConfig, toBackboneShape } from "./config/vit-config";
+export type { VitErrorCode } from "./errors";
+export { VIT_ERROR_CODES } from "./errors";
 export type {
   CreateViTOptions,
   DepthHeadConfig,

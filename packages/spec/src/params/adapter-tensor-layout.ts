@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { SpecErrorCode } from "../errors/kora-error";
 import type { AdapterFusionSpec, AdapterSpec, KoraSpec, LoraSpec, TargetModule } from "../spec/types";
 import { type BackboneShape, targetModuleShape, validateBackboneShape } from "./backbone-shape";
 
@@ -30,7 +31,7 @@ export function adaptedLayers(spec: AdapterSpec, backbone: BackboneShape): numbe
   if (spec.layers === null) return Array.from({ length: backbone.depth }, (_, i) => i);
   spec.layers.forEach((layer, i) => {
     if (layer >= backbone.depth) {
-      throw new KoraError({
+      throw new KoraError<SpecErrorCode>({
         code: "INVALID_SPEC",
         message: `adapter spec field layers[${i}]: block ${layer} does not exist in a backbone of depth ${backbone.depth}`,
         path: `layers[${i}]`,

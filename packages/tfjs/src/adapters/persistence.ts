@@ -1,4 +1,5 @@
 import { type AdapterManifest, type AdapterTensor, KoraError, type LoraSpec } from "@kora/spec";
+import type { TfjsErrorCode } from "../errors";
 import type { AdaptableModel } from "../sites/adaptable-model";
 import { type AdapterHandle, applyAdapters, getAdapterHandle, requireAdapterHandle } from "./adapter-handle";
 
@@ -66,7 +67,7 @@ function attach(
   } else {
     const existing = JSON.stringify(handle.spec(name));
     if (existing !== JSON.stringify(spec)) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "SPEC_MISMATCH",
         message: `adapter "${name}" is already attached with spec ${existing}; the loaded one has ${JSON.stringify(spec)}. Load it under another name.`,
         path: "name",
@@ -128,7 +129,7 @@ export async function exportPeft(
   const name = options.name ?? handle.activeAdapter ?? undefined;
   const spec = handle.spec(name);
   if (spec.method !== "lora") {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_SPEC",
       message: `cannot export adapter "${name}" to peft: it is a ${spec.method} adapter, and peft has no equivalent of ${spec.method === "kora" ? "KoRA's composition block and gate" : "AdapterFusion"}; use saveAdapter`,
       path: "method",
@@ -189,7 +190,7 @@ export async function loadFusionAdapter(
   const handle = requireAdapterHandle(model);
   const spec = handle.spec(options.name);
   if (spec.method !== "adapter-fusion" || !spec.adapters.includes(options.into)) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `loadFusionAdapter: the target must be an AdapterFusion adapter with a bottleneck adapter "${options.into}"`,
       path: "into",
@@ -199,7 +200,7 @@ export async function loadFusionAdapter(
   const file = await readAdapterDir(dir, { backbone: model.backboneShape });
   const source = file.manifest.spec;
   if (source.method !== "adapter-fusion") {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `${dir}: holds a ${source.method} adapter, not AdapterFusion bottleneck adapters`,
       path: "from",
@@ -217,14 +218,14 @@ export async function loadFusionAdapter(
     const value = file.tensors[sourceName];
     const target = tensors[key] as AdapterTensor;
     if (value === undefined) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `${dir}: has no tensor ${sourceName} (adapters: ${source.adapters.join(", ")}; layers: ${source.layers === null ? "all" : source.layers.join(", ")})`,
         path: "from",
       });
     }
     if (value.shape.join() !== target.shape.join()) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "SHAPE_MISMATCH",
         message: `${dir}: ${sourceName} has shape [${value.shape.join(", ")}] but ${key} needs [${target.shape.join(", ")}] (different bottleneck)`,
         path: key,

@@ -1,4 +1,5 @@
 import { KoraError } from "@kora/spec";
+import type { VitErrorCode } from "../errors";
 import type { ViT } from "../model/vit";
 import { decodeViT, type LoadViTOptions } from "./load";
 import { encodeViT } from "./save";
@@ -32,7 +33,7 @@ async function readBytes(path: string, what: string): Promise<Uint8Array> {
     return new Uint8Array(await (await fs()).readFile(path));
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new KoraError({
+    throw new KoraError<VitErrorCode>({
       code: code === "ENOENT" ? "FILE_NOT_FOUND" : "IO_ERROR",
       message: `${path}: cannot read the ${what} (${code ?? (error as Error).message})`,
       cause: error,
@@ -45,7 +46,11 @@ async function readJson(path: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new KoraError({ code: "INVALID_CONFIG", message: `${path}: not valid JSON`, cause: error });
+    throw new KoraError<VitErrorCode>({
+      code: "INVALID_CONFIG",
+      message: `${path}: not valid JSON`,
+      cause: error,
+    });
   }
 }
 
@@ -89,7 +94,7 @@ export async function loadViT(
   } else {
     bytes = weights;
     if (configValue === undefined) {
-      throw new KoraError({
+      throw new KoraError<VitErrorCode>({
         code: "INVALID_ARGUMENT",
         message: "loadViT(bytes, config): a config is required when the weights are given as bytes",
         path: "config",
