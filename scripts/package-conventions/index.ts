@@ -1,4 +1,6 @@
-// Checks of the conventions every @kora package follows, run by each package's `package-conventions.test.ts`.
+// Checks of the conventions every @kora package follows, run by each package's `package-conventions.test.ts`:
+// a browser-safe root entry (Node behind `./node`), typed and documented error codes, a truthful sideEffects.
+export { type BrowserEntryOptions, browserEntryViolations, isNodeOnlySpecifier } from "./browser-entry";
 export {
   type ErrorCodeScanOptions,
   readmeErrorCodes,

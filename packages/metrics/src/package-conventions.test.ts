@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
+  browserEntryViolations,
   readmeErrorCodes,
   sideEffectsViolations,
   thrownErrorCodes,
@@ -12,6 +13,10 @@ const packageDir = fileURLToPath(new URL("..", import.meta.url));
 const declared: readonly string[] = METRICS_ERROR_CODES;
 
 describe("@kora/metrics package conventions", () => {
+  it("the root entry reaches no Node module (Node-only code is behind ./node), so it bundles for browsers", () => {
+    expect(browserEntryViolations(packageDir)).toEqual([]);
+  });
+
   it("sideEffects in package.json tells the truth about code that runs on import", () => {
     expect(sideEffectsViolations(packageDir)).toEqual([]);
   });

@@ -34,10 +34,10 @@ export type { ResamplePositionEmbeddingsOptions, ResizeBicubicOptions } from "./
 export { resamplePositionEmbeddings, resizeBicubic } from "./weights/bicubic";
 export type { CheckpointConfig, CheckpointSource } from "./weights/checkpoint-config";
 export { parseCheckpointConfig, toHfConfig } from "./weights/checkpoint-config";
-export { loadViT, saveViT, VIT_FILES } from "./weights/files";
 export type { LoadViTOptions } from "./weights/load";
 export { decodeViT } from "./weights/load";
 export type { EncodedViT } from "./weights/save";
 export { encodeViT } from "./weights/save";
 export type { Float32Tensor, RenameProblem } from "./weights/tensor-names";
 export { hasTimmNames, normaliseHfNames, timmToHfTensors } from "./weights/tensor-names";
+export { VIT_FILES } from "./weights/vit-files";

@@ -1,6 +1,7 @@
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import type { TfjsErrorCode } from "../errors";
+import { importAtRunTime } from "./lazy-modules";
 import { shareWasmIdentity } from "./wasm-kernels";
 import { parseThreadsEnv, resolveWasmThreads, setWasmBackendWithThreads } from "./wasm-threads";
 
@@ -52,8 +53,8 @@ export function selectedWasmThreads(): number | null {
 }
 
 function defaultImport(specifier: string): Promise<unknown> {
-  // A non-literal specifier: bundlers and TypeScript leave the optional peers alone.
-  return import(/* @vite-ignore */ specifier);
+  // Through the package's one run-time importer: bundlers and TypeScript leave the optional peers alone.
+  return importAtRunTime(specifier);
 }
 
 function unavailable(backend: BackendName, why: string, cause?: unknown): KoraError {

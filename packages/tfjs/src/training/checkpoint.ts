@@ -7,7 +7,7 @@ import {
 } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import type { TfjsErrorCode } from "../errors";
-import { nodeIo } from "./node-io";
+import { nodeIo } from "./lazy-modules";
 import type { Optimizer, OptimizerStateJson } from "./optimizer";
 import { type RandomState, SeededRandom } from "./random";
 import { namedVariables, type TrainingVariables } from "./variables";

@@ -10,8 +10,8 @@ import {
 } from "./checkpoint";
 import { clipScale, globalNorm } from "./clip";
 import { type EvaluateOptions, type EvaluationResult, evaluate } from "./evaluate";
+import { nodeIo } from "./lazy-modules";
 import { defaultBatchSize, disposeBatch, forwardContext, forwardOf, type TrainableModel } from "./model";
-import { nodeIo } from "./node-io";
 import type { Optimizer } from "./optimizer";
 import { SeededRandom } from "./random";
 import { constantSchedule, type LearningRateSchedule } from "./schedules";

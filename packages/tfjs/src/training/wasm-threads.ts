@@ -18,6 +18,7 @@
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import type { TfjsErrorCode } from "../errors";
+import { nodeThreading } from "./lazy-modules";
 
 /** The most threads the threaded tfjs-backend-wasm build can use (it pre-starts 8 pthread workers). */
 export const MAX_WASM_THREADS = 8;
@@ -119,7 +120,7 @@ export async function resolveWasmThreads(threads: number | "auto"): Promise<numb
         ?.hardwareConcurrency;
       return Math.min(MAX_WASM_THREADS, Math.max(1, cores ?? 1));
     }
-    const { default: os } = await import("node:os");
+    const { os } = await nodeThreading();
     const cores =
       typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
     return Math.min(MAX_WASM_THREADS, Math.max(1, cores));
@@ -179,10 +180,7 @@ export async function setWasmBackendWithThreads(wasm: WasmModule, threads: numbe
         `@kora/tfjs depends on), found ${wasm.version_wasm}; use threads: 1`,
     });
   }
-  const [{ default: os }, workerThreads] = await Promise.all([
-    import("node:os"),
-    import("node:worker_threads"),
-  ]);
+  const { os, workerThreads } = await nodeThreading();
   const NodeWorker = workerThreads.Worker;
   const texts = new Map<string, string>();
   const started: import("node:worker_threads").Worker[] = [];
