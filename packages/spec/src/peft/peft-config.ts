@@ -1,7 +1,7 @@
 import { KoraError } from "../errors";
 import type { SpecErrorCode } from "../errors/kora-error";
+import { adaptedLayers } from "../methods/layout-helpers";
 import { hfBlockModuleSuffix, hfModulePath } from "../naming/hf-vit";
-import { adaptedLayers } from "../params/adapter-tensor-layout";
 import type { BackboneShape } from "../params/backbone-shape";
 import { parseAdapterSpec } from "../spec/parse-adapter-spec";
 import { type LoraSpec, TARGET_MODULES, type TargetModule } from "../spec/types";

@@ -1,4 +1,10 @@
-import { type AdapterManifest, type AdapterTensor, KoraError, type LoraSpec } from "@kora/spec";
+import {
+  type AdapterManifest,
+  type AdapterTensor,
+  KoraError,
+  type LoraSpec,
+  methodDefinition,
+} from "@kora/spec";
 import { readAdapterDir, readPeftDir, writeAdapterDir, writePeftDir } from "@kora/spec/node";
 import {
   type AdapterHandle,
@@ -130,7 +136,7 @@ export async function exportPeft(
   if (spec.method !== "lora") {
     throw new KoraError<TfjsErrorCode>({
       code: "INVALID_SPEC",
-      message: `cannot export adapter "${name}" to peft: it is a ${spec.method} adapter, and peft has no equivalent of ${spec.method === "kora" ? "KoRA's composition block and gate" : "AdapterFusion"}; use saveAdapter`,
+      message: `cannot export adapter "${name}" to peft: it is a ${spec.method} adapter, and peft has no equivalent of ${methodDefinition(spec).title}; use saveAdapter`,
       path: "method",
     });
   }
