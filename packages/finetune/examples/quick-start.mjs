@@ -3,15 +3,8 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSyntheticDepthDataset } from "@kora/datasets";
-import {
-  depthTask,
-  evaluateTask,
-  finetune,
-  loadModel,
-  openBackbone,
-  prepareModel,
-  saveModel,
-} from "@kora/finetune";
+import { depthTask, evaluateTask, finetune, prepareModel } from "@kora/finetune";
+import { loadModel, openBackbone, saveModel } from "@kora/finetune/node";
 import { parseAdapterSpec } from "@kora/spec";
 
 const train = openSyntheticDepthDataset({ split: "train", trainSize: 32 });

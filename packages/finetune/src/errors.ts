@@ -1,20 +1,28 @@
 import { KoraError } from "@kora/spec";
 
 /**
- * Every code a `KoraError` thrown by `@kora/finetune` itself carries (errors of the packages it calls pass through
- * with their own codes).
+ * The error codes `@kora/finetune` itself throws (always inside a `KoraError` from `@kora/spec`); the packages it
+ * calls pass their errors through with their own codes. The README's "Error codes" table says when each is
+ * thrown, and a test keeps the sources, this list and the table in step.
  */
-export type FinetuneErrorCode =
-  /** An option is out of range or of the wrong kind; `path` names it. */
-  | "INVALID_ARGUMENT"
-  /** The dataset's task, classes or the model's head do not fit the task. */
-  | "TASK_MISMATCH"
-  /** A model folder lacks a file its contents need, or a tensor is missing or has the wrong shape. */
-  | "INVALID_MODEL_FILE";
+export const FINETUNE_ERROR_CODES = ["INVALID_ARGUMENT", "TASK_MISMATCH", "INVALID_MODEL_FILE"] as const;
+
+/** A code `@kora/finetune` throws (see {@link FINETUNE_ERROR_CODES}). */
+export type FinetuneErrorCode = (typeof FINETUNE_ERROR_CODES)[number];
 
 /** A `KoraError` with one of this package's codes; `path` names the option or file at fault. */
-export function finetuneError(code: FinetuneErrorCode, message: string, path?: string): KoraError {
-  return new KoraError({ code, message, ...(path === undefined ? {} : { path }) });
+export function finetuneError(
+  code: FinetuneErrorCode,
+  message: string,
+  path?: string,
+  cause?: unknown,
+): KoraError<FinetuneErrorCode> {
+  return new KoraError<FinetuneErrorCode>({
+    code,
+    message,
+    ...(path === undefined ? {} : { path }),
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 /** Throws `INVALID_ARGUMENT` unless `value` is an integer in `[min, max]`. */

@@ -12,6 +12,7 @@ export type {
 } from "./batches";
 export { batchOptionsFor, epochData, exampleCount, tensorBatches, toTensorBatch } from "./batches";
 export type { FinetuneErrorCode } from "./errors";
+export { FINETUNE_ERROR_CODES } from "./errors";
 export type {
   ClassificationEvaluation,
   DepthEvaluation,
@@ -25,7 +26,7 @@ export type { FinetuneOptions, FinetuneResult } from "./fit";
 export { finetune, plannedSteps } from "./fit";
 export type { InitScheme } from "./init";
 export { INIT_SCHEMES, initialiseWeights } from "./init";
-export type { BackboneSource, TrainableCount, TrainingMethod } from "./model";
+export type { TrainableCount, TrainingMethod } from "./model";
 export {
   ADAPTER_NAME,
   backboneChecksum,
@@ -33,12 +34,11 @@ export {
   disposeModel,
   headSeed,
   modelVariables,
-  openBackbone,
   prepareModel,
   trainableVariables,
 } from "./model";
-export type { ModelManifest, SaveModelOptions } from "./persistence";
-export { loadModel, MODEL_FILES, readModelManifest, saveModel } from "./persistence";
+export type { ModelManifest } from "./model-files";
+export { MODEL_FILES } from "./model-files";
 export type { ClassificationTask, ClassificationTaskOptions } from "./tasks/classification";
 export { classificationTask } from "./tasks/classification";
 export type { DepthTask, DepthTaskOptions } from "./tasks/depth";

@@ -1,28 +1,11 @@
 import { type AdapterSpec, countParameters, hashSeed } from "@kora/spec";
 import { type AdapterHandle, applyAdapters, getAdapterHandle, removeAdapters } from "@kora/tfjs";
-import { createViT, loadViT, type ViT, type ViTConfigInput, type ViTPresetName } from "@kora/vit";
+import type { ViT } from "@kora/vit";
 import type * as tf from "@tensorflow/tfjs";
 import type { Task } from "./tasks/task";
 
 /** Name under which the workflow attaches, saves and loads its adapter. */
 export const ADAPTER_NAME = "default";
-
-/**
- * Where a backbone comes from: a `@kora/vit` preset (or config) randomly initialised from `seed`, or a checkpoint
- * on disk (Hugging Face / timm `model.safetensors`, or a folder holding it and `config.json`).
- */
-export type BackboneSource =
-  | { preset: ViTPresetName | ViTConfigInput; seed: number }
-  | { weights: string; config?: string | undefined };
-
-/** Builds the backbone a source names, without a head (the task adds its own). */
-export async function openBackbone(source: BackboneSource): Promise<ViT> {
-  if ("preset" in source) {
-    const config = typeof source.preset === "string" ? { preset: source.preset } : source.preset;
-    return createViT({ ...config, numClasses: 0 } as ViTConfigInput, { seed: source.seed });
-  }
-  return loadViT(source.weights, source.config, { numClasses: 0 });
-}
 
 /** How a run trains: an adapter on the frozen backbone, the head alone, or everything. */
 export type TrainingMethod =

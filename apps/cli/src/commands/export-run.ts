@@ -1,6 +1,6 @@
 import { readdir } from "node:fs/promises";
 import { disposeModel } from "@kora/finetune";
-import { exportPeft } from "@kora/tfjs";
+import { exportPeft } from "@kora/tfjs/node";
 import type { Output } from "../output/context";
 import type { BackendInputs } from "../run/experiment";
 import { ADAPTER_NAME, openRunModel } from "../run/model";

@@ -1,4 +1,5 @@
-import { type Dataset, getDataset, listDatasets, openDataset } from "@kora/datasets";
+import type { Dataset } from "@kora/datasets";
+import { getDataset, listDatasets, openDataset } from "@kora/datasets/node";
 import { UsageError } from "../support/errors";
 import { didYouMean } from "../support/suggest";
 import type { RunFile } from "./run-file";

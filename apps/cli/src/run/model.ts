@@ -4,12 +4,10 @@ import {
   classificationTask,
   depthTask,
   disposeModel,
-  loadModel,
-  openBackbone,
   prepareModel,
-  saveModel,
   type Task,
 } from "@kora/finetune";
+import { loadModel, openBackbone, saveModel } from "@kora/finetune/node";
 import { type AdapterSpec, KoraError } from "@kora/spec";
 import type { AdapterHandle } from "@kora/tfjs";
 import { VIT_PRESETS, type ViT } from "@kora/vit";

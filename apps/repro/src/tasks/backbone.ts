@@ -1,18 +1,17 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { openDataset } from "@kora/datasets";
+import { openDataset } from "@kora/datasets/node";
 import {
-  type BackboneSource,
   classificationTask,
   disposeModel,
   evaluateTask,
   finetune,
   initialiseWeights,
-  openBackbone,
   prepareModel,
 } from "@kora/finetune";
+import { type BackboneSource, openBackbone } from "@kora/finetune/node";
 import { KoraError } from "@kora/spec";
-import { saveViT } from "@kora/vit";
+import { saveViT } from "@kora/vit/node";
 import type { Preset } from "../config/presets";
 import { hashOf, type TaskContext, warmupSteps } from "./context";
 

@@ -2,10 +2,10 @@ import { createHash } from "node:crypto";
 import {
   type ClassificationDataset,
   type DepthDataset,
-  openDataset,
   shuffledIndices,
   stratifiedSubset,
 } from "@kora/datasets";
+import { openDataset } from "@kora/datasets/node";
 import { hashSeed } from "@kora/spec";
 import type { ClassificationData, Preset } from "../config/presets";
 

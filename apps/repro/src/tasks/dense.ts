@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
-import { depthTask, disposeModel, evaluateTask, saveModel } from "@kora/finetune";
+import { depthTask, disposeModel, evaluateTask } from "@kora/finetune";
+import { saveModel } from "@kora/finetune/node";
 import type { BackboneInfo } from "./backbone";
 import { fixedItems, openDepth, type TaskContext } from "./context";
 import { artifactDir, buildModel, checkpointDir } from "./model";

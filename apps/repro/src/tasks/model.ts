@@ -2,12 +2,11 @@ import { join } from "node:path";
 import {
   countTrainable,
   disposeModel,
-  loadModel,
   type TrainingMethod as Method,
-  openBackbone,
   prepareModel,
   type Task,
 } from "@kora/finetune";
+import { loadModel, openBackbone } from "@kora/finetune/node";
 import { KoraError, parseAdapterSpec } from "@kora/spec";
 import type { AdapterHandle } from "@kora/tfjs";
 import type { ViT } from "@kora/vit";

@@ -1,13 +1,7 @@
 import { rmSync } from "node:fs";
 import type { ClassificationDataset } from "@kora/datasets";
-import {
-  blockFeatures,
-  classificationTask,
-  disposeModel,
-  evaluateTask,
-  openBackbone,
-  saveModel,
-} from "@kora/finetune";
+import { blockFeatures, classificationTask, disposeModel, evaluateTask } from "@kora/finetune";
+import { openBackbone, saveModel } from "@kora/finetune/node";
 import { linearCKA, type Matrix } from "@kora/metrics";
 import { type BackboneInfo, backboneSource } from "./backbone";
 import { evaluationIndices, fixedItems, openClassification, type TaskContext } from "./context";

@@ -1,47 +1,13 @@
-import { KoraError, readSafetensors, type SafetensorsTensorInput, writeSafetensors } from "@kora/spec";
-import { getAdapterHandle, loadAdapter, saveAdapter } from "@kora/tfjs";
+import { join } from "node:path";
+import { readSafetensors, type SafetensorsTensorInput, writeSafetensors } from "@kora/spec";
+import { readFileBytes, writeFileAtomic } from "@kora/spec/node";
+import { getAdapterHandle } from "@kora/tfjs";
+import { loadAdapter, saveAdapter } from "@kora/tfjs/node";
 import type { ViT } from "@kora/vit";
 import * as tf from "@tensorflow/tfjs";
-import { finetuneError } from "./errors";
-import { ADAPTER_NAME } from "./model";
-
-/** `@kora/spec/node`, loaded on first use so this entry has no `node:` import of its own. */
-async function nodeIo() {
-  return import("@kora/spec/node");
-}
-
-/** A file inside a folder (both separators end a folder name; no `node:path` in this entry). */
-function join(dir: string, file: string): string {
-  return /[\\/]$/.test(dir) ? dir + file : `${dir}/${file}`;
-}
-
-/** The files of a model folder. */
-export const MODEL_FILES = {
-  /** What the folder holds (JSON, see {@link ModelManifest}). */
-  manifest: "model.json",
-  /** The adapter in `@kora/spec`'s adapter format, with a linear classification head when there is one. */
-  adapter: "adapter.json",
-  adapterTensors: "adapter.safetensors",
-  /** Companion: the head, when the adapter file cannot hold it (a depth head, or no adapter). */
-  head: "head.safetensors",
-  /** Companion: the backbone, when it was trained (full fine-tuning). */
-  backbone: "backbone.safetensors",
-} as const;
-
-/** `model.json`: which files a model folder holds and which head they fit. */
-export interface ModelManifest {
-  format: "kora-model";
-  version: 1;
-  head: { kind: "classification"; classes: number } | { kind: "depth" } | null;
-  /** The adapter file is present (and holds the classification head when `headInAdapter`). */
-  adapter: boolean;
-  headInAdapter: boolean;
-  /** `head.safetensors` is present. */
-  headFile: boolean;
-  /** `backbone.safetensors` is present. */
-  backboneFile: boolean;
-  metadata: Record<string, string>;
-}
+import { finetuneError } from "../errors";
+import { ADAPTER_NAME } from "../model";
+import { MODEL_FILES, type ModelManifest } from "../model-files";
 
 /** Options of {@link saveModel}. */
 export interface SaveModelOptions {
@@ -91,7 +57,6 @@ export async function saveModel(
   dir: string,
   options: SaveModelOptions = {},
 ): Promise<ModelManifest> {
-  const { writeFileAtomic } = await nodeIo();
   const metadata = options.metadata ?? {};
   const handle = getAdapterHandle(vit);
   const adapter = handle?.adapterNames.includes(ADAPTER_NAME) === true;
@@ -136,18 +101,18 @@ export async function saveModel(
 
 /** Reads and checks a model folder's `model.json`. */
 export async function readModelManifest(dir: string): Promise<ModelManifest> {
-  const { readFileBytes } = await nodeIo();
   const path = join(dir, MODEL_FILES.manifest);
   const bytes = await readFileBytes(path, "model manifest");
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder().decode(bytes));
   } catch (error) {
-    throw new KoraError({
-      code: "INVALID_MODEL_FILE",
-      message: `${path} is not valid JSON (${(error as Error).message})`,
-      cause: error,
-    });
+    throw finetuneError(
+      "INVALID_MODEL_FILE",
+      `${path} is not valid JSON (${(error as Error).message})`,
+      path,
+      error,
+    );
   }
   const manifest = value as Partial<ModelManifest> | null;
   if (manifest === null || typeof manifest !== "object" || manifest.format !== "kora-model") {
@@ -166,7 +131,6 @@ export async function readModelManifest(dir: string): Promise<ModelManifest> {
 async function assignFile(
   path: string,
   parameters: { name: string; variable: tf.Variable }[],
-  readFileBytes: (path: string, what: string) => Promise<Uint8Array>,
 ): Promise<void> {
   const { tensors } = readSafetensors(await readFileBytes(path, "model file"), { asFloat32: true });
   for (const { name, variable } of parameters) {
@@ -191,7 +155,6 @@ async function assignFile(
  */
 export async function loadModel(vit: ViT, dir: string): Promise<ModelManifest> {
   const manifest = await readModelManifest(dir);
-  const { readFileBytes } = await nodeIo();
   const expected = manifest.head;
   const head = vit.head;
   if ((expected?.kind ?? null) !== (head?.kind ?? null)) {
@@ -206,12 +169,11 @@ export async function loadModel(vit: ViT, dir: string): Promise<ModelManifest> {
     await assignFile(
       join(dir, MODEL_FILES.backbone),
       vit.namedParameters().filter((p) => backbone.has(p.variable)),
-      readFileBytes,
     );
   }
   if (manifest.adapter) await loadAdapter(vit, dir, { name: ADAPTER_NAME });
   if (manifest.headFile && head !== null) {
-    await assignFile(join(dir, MODEL_FILES.head), head.namedParameters(), readFileBytes);
+    await assignFile(join(dir, MODEL_FILES.head), head.namedParameters());
   }
   return manifest;
 }

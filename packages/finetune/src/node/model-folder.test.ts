@@ -6,12 +6,13 @@ import { KoraError, parseAdapterSpec } from "@kora/spec";
 import type { ViT } from "@kora/vit";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, describe, expect, it } from "vitest";
-import { disposeModel, prepareModel, type TrainingMethod } from "./model";
-import { loadModel, MODEL_FILES, saveModel } from "./persistence";
-import { classificationTask } from "./tasks/classification";
-import { depthTask } from "./tasks/depth";
-import type { Task } from "./tasks/task";
-import { tinyViT } from "./test-support/tiny";
+import { disposeModel, prepareModel, type TrainingMethod } from "../model";
+import { MODEL_FILES } from "../model-files";
+import { classificationTask } from "../tasks/classification";
+import { depthTask } from "../tasks/depth";
+import type { Task } from "../tasks/task";
+import { tinyViT } from "../test-support/tiny";
+import { loadModel, saveModel } from "./model-folder";
 
 const dirs: string[] = [];
 afterAll(async () => {
