@@ -1,9 +1,10 @@
-import type { z } from "zod";
+import type { core } from "zod/mini";
 import { KoraError } from "../errors";
 import type { SpecErrorCode } from "../errors/kora-error";
 import type { SpecOf } from "../methods/method-definition";
 import { ADAPTER_METHODS, isAdapterMethod, methodDefinition } from "../methods/registry";
 import type { AdapterMethod, AdapterSpec } from "./types";
+import { englishMessages } from "./zod-messages";
 
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
@@ -50,7 +51,7 @@ function rejectForbiddenKeys(value: unknown, path: PropertyKey[]): void {
   }
 }
 
-function toKoraError(error: z.ZodError, input: unknown): KoraError {
+function toKoraError(error: core.$ZodError, input: unknown): KoraError {
   const issue = error.issues[0];
   if (issue === undefined)
     return new KoraError<SpecErrorCode>({ code: "INVALID_SPEC", message: "adapter spec is invalid" });
@@ -101,7 +102,7 @@ export function parseAdapterSpec(input: unknown): AdapterSpec {
       path: "method",
     });
   }
-  const result = methodDefinition(method).schema.safeParse(input);
+  const result = methodDefinition(method).schema.safeParse(input, { error: englishMessages() });
   if (!result.success) throw toKoraError(result.error, input);
   return result.data;
 }
