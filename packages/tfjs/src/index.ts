@@ -5,7 +5,8 @@
  */
 
 export * from "./adapters";
-export { linear } from "./ops";
+export type { DropoutScope } from "./ops";
+export { linear, withDropoutScope } from "./ops";
 export type {
   AdaptableModel,
   FeedForwardHook,

@@ -1,5 +1,6 @@
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
+import { withDropoutScope } from "../ops/dropout-scope";
 import {
   listCheckpoints,
   loadCheckpoint,
@@ -371,17 +372,21 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
       });
     }
     const context = forwardContext(true, step, epoch, random);
-    const { value, grads } = tf.tidy(() =>
-      tf.variableGrads(() => {
-        const loss = options.loss(forward(batch, context), batch);
-        if (loss.rank !== 0) {
-          throw new KoraError({
-            code: "SHAPE_MISMATCH",
-            message: `loss must be a scalar, got [${loss.shape}]`,
-          });
-        }
-        return loss;
-      }, trainable),
+    // Adapter dropout masks derive from (seed, step, micro-batch, site) rather than from call counters that a
+    // checkpoint would not hold, so a resumed process draws the masks of the uninterrupted run.
+    const { value, grads } = withDropoutScope({ seed, step, microBatch: microLosses.length }, () =>
+      tf.tidy(() =>
+        tf.variableGrads(() => {
+          const loss = options.loss(forward(batch, context), batch);
+          if (loss.rank !== 0) {
+            throw new KoraError({
+              code: "SHAPE_MISMATCH",
+              message: `loss must be a scalar, got [${loss.shape}]`,
+            });
+          }
+          return loss;
+        }, trainable),
+      ),
     );
     microLosses.push(value);
     for (const [engineName, gradient] of Object.entries(grads)) {
