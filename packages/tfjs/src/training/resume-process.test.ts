@@ -131,15 +131,15 @@ describe("exact resume of adapters WITH dropout across SIGKILLs (child processes
     it(`${method}, dropout 0.2: killed twice (after steps 4 and 9), resumed each time = uninterrupted, byte for byte`, async () => {
       const extra = ["--method", method];
       const whole = start(`${method}-whole`, 0, adapterChild, extra, steps);
-      const interrupted = start(`${method}-killed`, 150, adapterChild, extra, steps);
+      // Kill before awaiting the uninterrupted run: waiting for it first could let this one finish unkilled.
+      const interrupted = start(`${method}-killed`, 200, adapterChild, extra, steps);
+      const first = await killAfter(interrupted, `${method}-killed`, 4);
+      const second = start(`${method}-killed`, 200, adapterChild, extra, steps);
+      await waitForLine(second, `step ${first + 1}`, 30_000);
+      const killedAgain = await killAfter(second, `${method}-killed`, 9);
       const wholeExit = await whole.exit;
       expect(wholeExit.code, wholeExit.stderr).toBe(0);
       expect(whole.lines).toContain("resumed none");
-
-      const first = await killAfter(interrupted, `${method}-killed`, 4);
-      const second = start(`${method}-killed`, 150, adapterChild, extra, steps);
-      await waitForLine(second, `step ${first + 1}`, 30_000);
-      const killedAgain = await killAfter(second, `${method}-killed`, 9);
       const last = start(`${method}-killed`, 0, adapterChild, extra, steps);
       const lastExit = await last.exit;
       expect(lastExit.code, lastExit.stderr).toBe(0);
