@@ -1,7 +1,10 @@
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import { withDropoutScope } from "../ops/dropout-scope";
+import { canonicalJson } from "./canonical-json";
 import {
+  CHECKPOINT_MANIFEST_SUFFIX,
+  type CheckpointFingerprint,
   listCheckpoints,
   loadCheckpoint,
   restoreCheckpoint,
@@ -112,10 +115,33 @@ export interface TrainCheckpointOptions {
   /** Keep only the newest this-many checkpoints (default 3). */
   keepLast?: number;
   /**
-   * Resume from the folder's latest checkpoint when there is one (default true). With `false`, a folder that
-   * already holds checkpoints is an error (`CHECKPOINT_EXISTS`) rather than a mix of two runs.
+   * Resume from the folder's newest checkpoint that verifies when there is one (default true). With `false`, a
+   * folder that already holds checkpoints is an error (`CHECKPOINT_EXISTS`) rather than a mix of two runs.
    */
   resume?: boolean;
+  /**
+   * A JSON-serialisable description of everything that defines the run besides what `train` sees itself: the
+   * training configuration, the adapter spec, the backbone's identity (e.g. its file's SHA-256), the data. Its
+   * SHA-256 joins the engine's own settings (seed, optimizer kind and each variable's learning rate and weight
+   * decay, accumulation, clipping, variable names, shapes and dtypes) in every checkpoint's fingerprint; a resume
+   * from a checkpoint with another fingerprint is refused with `CHECKPOINT_MISMATCH`. Leave out what may change
+   * on resume (the step or epoch limit, the checkpoint interval, the backend).
+   */
+  fingerprint?: unknown;
+}
+
+/** Something {@link train} noticed and worked around ({@link TrainOptions.onWarning}). */
+export interface TrainWarning {
+  /**
+   * `CHECKPOINT_SKIPPED`: a newer checkpoint failed verification and the run resumed from an older one (the
+   * damaged files are renamed with a `.damaged` suffix and kept for inspection). `CHECKPOINT_UNVERIFIED`: the
+   * folder was written without manifests (an older version of this package) and was resumed unverified.
+   */
+  code: "CHECKPOINT_SKIPPED" | "CHECKPOINT_UNVERIFIED";
+  /** What happened, naming the file and, for a fallback, the checkpoint resumed from. */
+  message: string;
+  /** The checkpoint file concerned. */
+  path: string;
 }
 
 /** Options of {@link train}. */
@@ -158,6 +184,11 @@ export interface TrainOptions<B> {
   onEpoch?: (event: EpochEvent) => void | Promise<void>;
   /** Called after every evaluation. */
   onEval?: (event: EvalEvent) => void | Promise<void>;
+  /**
+   * Called for each {@link TrainWarning} (e.g. a resume that fell back past a damaged checkpoint). Default: Node's
+   * `process.emitWarning`, so a fallback is never silent.
+   */
+  onWarning?: (warning: TrainWarning) => void | Promise<void>;
   /** Periodic evaluation (optional). */
   evaluation?: TrainEvaluationOptions<B>;
   /** Checkpointing and resume (optional). */
@@ -207,8 +238,17 @@ async function removeTemporaryFiles(dir: string): Promise<void> {
     return;
   }
   for (const name of names) {
-    if (/^\.(checkpoint-\d+\.safetensors|latest\.json)\.tmp-/.test(name))
+    if (/^\.(checkpoint-\d+\.(safetensors|manifest\.json)|latest\.json)\.tmp-/.test(name))
       await fs.rm(path.join(dir, name), { force: true });
+  }
+}
+
+/** Renames a damaged checkpoint's data file and manifest to `*.damaged`: kept for inspection, never resumed from. */
+async function setAside(dataPath: string): Promise<void> {
+  const { fs } = await nodeIo();
+  const manifest = dataPath.replace(/\.safetensors$/, CHECKPOINT_MANIFEST_SUFFIX);
+  for (const path of [dataPath, manifest]) {
+    await fs.rename(path, `${path}.damaged`).catch(() => undefined);
   }
 }
 
@@ -259,6 +299,31 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
   const checkpointOptions = options.checkpoint;
   const keepLast = checkpointOptions?.keepLast ?? 3;
 
+  const warn = async (warning: TrainWarning): Promise<void> => {
+    if (options.onWarning !== undefined) await options.onWarning(warning);
+    else globalThis.process?.emitWarning?.(warning.message, { code: warning.code, type: "KoraWarning" });
+  };
+  let fingerprintCache: CheckpointFingerprint | undefined;
+  const fingerprint = async (): Promise<CheckpointFingerprint> => {
+    if (fingerprintCache !== undefined) return fingerprintCache;
+    const { sha256 } = await nodeIo();
+    const caller = checkpointOptions?.fingerprint;
+    fingerprintCache = {
+      engine: {
+        seed,
+        accumulationSteps: accumulation,
+        clipGradientNorm: clip ?? null,
+        optimizer: optimizer.kind,
+        variables: [...named].map(([name, v]) => {
+          const { learningRate, weightDecay } = optimizer.resolve(name, v);
+          return [name, v.shape, v.dtype, learningRate, weightDecay];
+        }),
+      },
+      caller: caller === undefined ? null : sha256(canonicalJson(caller)),
+    };
+    return fingerprintCache;
+  };
+
   let step = 0;
   let epoch = 0;
   let batchInEpoch = 0;
@@ -280,8 +345,25 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
       });
     }
     if (checkpointOptions.resume ?? true) {
-      const checkpoint = await loadCheckpoint(checkpointOptions.dir);
+      const checkpoint = await loadCheckpoint(checkpointOptions.dir, { fingerprint: await fingerprint() });
       if (checkpoint !== null) {
+        for (const skipped of checkpoint.skipped) {
+          await warn({
+            code: "CHECKPOINT_SKIPPED",
+            message:
+              `${skipped.path}: ${skipped.reason}; resuming from the older ${checkpoint.path} (step ` +
+              `${checkpoint.position.step}) instead, and keeping the damaged files as *.damaged`,
+            path: skipped.path,
+          });
+          await setAside(skipped.path);
+        }
+        if (checkpoint.manifest === null) {
+          await warn({
+            code: "CHECKPOINT_UNVERIFIED",
+            message: `${checkpoint.path}: written without a manifest (an older @kora/tfjs), resumed unverified`,
+            path: checkpoint.path,
+          });
+        }
         if (String(checkpoint.position.seed) !== String(seed)) {
           throw new KoraError({
             code: "CHECKPOINT_MISMATCH",
@@ -315,6 +397,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
       optimizer,
       position: position(),
       keepLast,
+      fingerprint: await fingerprint(),
     });
     lastCheckpointStep = step;
   };
