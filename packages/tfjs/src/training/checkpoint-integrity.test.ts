@@ -167,6 +167,17 @@ describe("checkpoint integrity", () => {
     const huge = await copy("huge");
     await writeFile(manifest(huge, 7), Buffer.alloc(5 * 1024 * 1024, 0x20));
     await expectFallback(huge, /more than a manifest can be/);
+
+    // A manifest nested 200 000 deep (1.2 MB): damage, not a stack overflow.
+    const deep = await copy("deep");
+    const m = JSON.parse(await readFile(manifest(deep, 7), "utf8")) as CheckpointManifest;
+    const nested = `${"[".repeat(200_000)}${"]".repeat(200_000)}`;
+    const text = JSON.stringify({ ...m, config: { engine: { x: 0 }, caller: null } }).replace(
+      "0}",
+      `${nested}}`,
+    );
+    await writeFile(manifest(deep, 7), text);
+    await expectFallback(deep, /nested too deeply/);
   });
 
   it("nothing left that verifies: CHECKPOINT_CORRUPT naming the newest damaged file and why", async () => {
@@ -214,6 +225,15 @@ describe("checkpoint integrity", () => {
     });
     expect(same.result.resumedFrom).toBe(3);
     expect(same.weights.equals(whole)).toBe(true);
+    const cyclic: Record<string, unknown> = {};
+    cyclic["self"] = cyclic;
+    for (const bad of [cyclic, () => 0, { n: 1n }]) {
+      const error = await rejection(
+        run({ checkpoint: { dir: join(root, "bad-fingerprint"), fingerprint: bad } }),
+      );
+      expect(error.code).toBe("INVALID_ARGUMENT");
+      expect(error.path).toBe("checkpoint.fingerprint");
+    }
   });
 
   it("a folder written before manifests existed resumes unverified, with a warning", async () => {

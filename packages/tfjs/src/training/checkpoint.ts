@@ -409,8 +409,23 @@ async function readManifest(path: string): Promise<CheckpointManifest | Damaged>
         Number.isInteger(f?.bytes) && f.bytes >= 0 && typeof f.sha256 === "string" && HEX64.test(f.sha256),
     );
   if (!valid) return new Damaged(`its manifest is not a ${MANIFEST_FORMAT} version ${MANIFEST_VERSION}`);
-  const { checksum, ...body } = m as CheckpointManifest;
-  if (sha256(canonicalJson(body)) !== checksum) {
+  const { checksum, config, ...rest } = m as CheckpointManifest;
+  const configValid =
+    config === null ||
+    (typeof config === "object" &&
+      config.engine !== null &&
+      typeof config.engine === "object" &&
+      !Array.isArray(config.engine) &&
+      (config.caller === null || (typeof config.caller === "string" && HEX64.test(config.caller))));
+  if (!configValid) return new Damaged("its manifest's config is not an engine object and a caller hash");
+  let canonical: string;
+  try {
+    canonical = canonicalJson({ ...rest, config });
+  } catch {
+    // Only a hostile or damaged manifest nests deeply enough to exhaust the stack of a recursive walk.
+    return new Damaged("its manifest is nested too deeply to be one");
+  }
+  if (sha256(canonical) !== checksum) {
     return new Damaged("its manifest does not match its own checksum (the manifest is damaged)");
   }
   return m as CheckpointManifest;

@@ -243,6 +243,29 @@ async function removeTemporaryFiles(dir: string): Promise<void> {
   }
 }
 
+/** The canonical JSON of {@link TrainCheckpointOptions.fingerprint}, or `INVALID_ARGUMENT` when it has none. */
+function callerJson(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = canonicalJson(value);
+  } catch (error) {
+    throw new KoraError({
+      code: "INVALID_ARGUMENT",
+      message: `checkpoint.fingerprint must be JSON-serialisable (plain data, not cyclic): ${(error as Error).message}`,
+      path: "checkpoint.fingerprint",
+      cause: error,
+    });
+  }
+  if (text === undefined) {
+    throw new KoraError({
+      code: "INVALID_ARGUMENT",
+      message: `checkpoint.fingerprint must be JSON-serialisable, got ${typeof value}`,
+      path: "checkpoint.fingerprint",
+    });
+  }
+  return text;
+}
+
 /** Renames a damaged checkpoint's data file and manifest to `*.damaged`: kept for inspection, never resumed from. */
 async function setAside(dataPath: string): Promise<void> {
   const { fs } = await nodeIo();
@@ -319,7 +342,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
           return [name, v.shape, v.dtype, learningRate, weightDecay];
         }),
       },
-      caller: caller === undefined ? null : sha256(canonicalJson(caller)),
+      caller: caller === undefined ? null : sha256(callerJson(caller)),
     };
     return fingerprintCache;
   };
