@@ -280,8 +280,12 @@ async function setAside(dataPath: string): Promise<void> {
  * accumulation, a finiteness check (a NaN/Inf loss or gradient stops the run with `KoraError` code `NON_FINITE`
  * naming the step, before any variable or checkpoint changes), global-norm clipping, the optimizer update with the
  * scheduled learning rate, atomic checkpoints (variables, optimizer state, schedule and data-order position, RNG
- * state) and exact resume, progress callbacks and periodic evaluation. No tensor outlives a step except the
- * optimizer's state.
+ * state, each with a manifest of checksums and the run's fingerprint) and exact resume (adapter dropout included,
+ * see {@link withDropoutScope}) from the newest checkpoint that verifies, progress callbacks and periodic
+ * evaluation. No tensor outlives a step except the optimizer's state.
+ *
+ * @throws KoraError `CHECKPOINT_MISMATCH` when the folder's checkpoint was written by another configuration,
+ * `CHECKPOINT_CORRUPT` when checkpoints exist but none verifies (see {@link loadCheckpoint}).
  *
  * @example
  * ```ts
