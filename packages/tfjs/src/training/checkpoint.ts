@@ -229,10 +229,12 @@ export async function listCheckpoints(dir: string): Promise<CheckpointEntry[]> {
  * per folder.
  *
  * @returns the path of the new checkpoint's data file.
+ * @throws KoraError `DISK_FULL` (ENOSPC, EDQUOT) or `IO_ERROR` naming the file that could not be written; the
+ * folder's previous checkpoints are untouched and a data file whose manifest could not be written is removed.
  */
 export async function saveCheckpoint(input: SaveCheckpointInput): Promise<string> {
   const { dir, optimizer, position, keepLast } = input;
-  const { fs, path: paths, writeFileAtomic, sha256 } = await nodeIo();
+  const { fs, path: paths, sha256 } = await nodeIo();
   if (keepLast !== undefined && !(Number.isInteger(keepLast) && keepLast >= 1)) {
     throw new KoraError({
       code: "INVALID_ARGUMENT",
@@ -261,12 +263,16 @@ export async function saveCheckpoint(input: SaveCheckpointInput): Promise<string
     files: { [name]: { bytes: bytes.byteLength, sha256: sha256(bytes) } },
   };
   const manifest: CheckpointManifest = { ...body, checksum: sha256(canonicalJson(body)) };
-  await writeFileAtomic(path, bytes);
-  await writeFileAtomic(
-    paths.join(dir, manifestName(position.step)),
-    `${JSON.stringify(manifest, null, 2)}\n`,
-  );
-  await writeFileAtomic(
+  const manifestPath = paths.join(dir, manifestName(position.step));
+  await writeOrExplain(path, bytes);
+  try {
+    await writeOrExplain(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  } catch (error) {
+    // Without its manifest the data file is never resumed from; remove it so a full disk gets its space back.
+    await fs.rm(path, { force: true }).catch(() => undefined);
+    throw error;
+  }
+  await writeOrExplain(
     paths.join(dir, LATEST_CHECKPOINT_FILE),
     `${JSON.stringify({ file: name, step: position.step })}\n`,
   );
@@ -279,6 +285,28 @@ export async function saveCheckpoint(input: SaveCheckpointInput): Promise<string
     }
   }
   return path;
+}
+
+/**
+ * `writeFileAtomic`, with a failure turned into a `KoraError` naming the file: `DISK_FULL` for ENOSPC / EDQUOT,
+ * `IO_ERROR` otherwise. The atomic writer has already removed its temporary file.
+ */
+async function writeOrExplain(path: string, data: string | Uint8Array): Promise<void> {
+  const { writeFileAtomic } = await nodeIo();
+  try {
+    await writeFileAtomic(path, data);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const full = code === "ENOSPC" || code === "EDQUOT";
+    throw new KoraError({
+      code: full ? "DISK_FULL" : "IO_ERROR",
+      message: full
+        ? `${path}: cannot write the checkpoint, the disk is full (${code})`
+        : `${path}: cannot write the checkpoint (${code ?? (error as Error).message})`,
+      path,
+      cause: error,
+    });
+  }
 }
 
 function corrupt(path: string, message: string, cause?: unknown): KoraError {

@@ -285,7 +285,8 @@ async function setAside(dataPath: string): Promise<void> {
  * evaluation. No tensor outlives a step except the optimizer's state.
  *
  * @throws KoraError `CHECKPOINT_MISMATCH` when the folder's checkpoint was written by another configuration,
- * `CHECKPOINT_CORRUPT` when checkpoints exist but none verifies (see {@link loadCheckpoint}).
+ * `CHECKPOINT_CORRUPT` when checkpoints exist but none verifies (see {@link loadCheckpoint}); `DISK_FULL` /
+ * `IO_ERROR` when a checkpoint cannot be written, naming the file and the last complete checkpoint.
  *
  * @example
  * ```ts
@@ -418,14 +419,30 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
   });
   const save = async (): Promise<void> => {
     if (checkpointOptions === undefined || lastCheckpointStep === step) return;
-    lastCheckpoint = await saveCheckpoint({
-      dir: checkpointOptions.dir,
-      variables: Object.fromEntries(named),
-      optimizer,
-      position: position(),
-      keepLast,
-      fingerprint: await fingerprint(),
-    });
+    try {
+      lastCheckpoint = await saveCheckpoint({
+        dir: checkpointOptions.dir,
+        variables: Object.fromEntries(named),
+        optimizer,
+        position: position(),
+        keepLast,
+        fingerprint: await fingerprint(),
+      });
+    } catch (error) {
+      if (!(KoraError.isInstance(error) && (error.code === "DISK_FULL" || error.code === "IO_ERROR")))
+        throw error;
+      // Say what a rerun will resume from: the failed write left the previous checkpoint as it was.
+      throw new KoraError({
+        code: error.code,
+        message:
+          `step ${step}: ${error.message}; ` +
+          (lastCheckpoint === null
+            ? "no checkpoint of this run was completed before it"
+            : `the last complete checkpoint ${lastCheckpoint} (step ${lastCheckpointStep}) is intact and a rerun resumes from it`),
+        ...(error.path === undefined ? {} : { path: error.path }),
+        cause: error,
+      });
+    }
     lastCheckpointStep = step;
   };
 
