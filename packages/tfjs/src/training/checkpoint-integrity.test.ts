@@ -236,6 +236,17 @@ describe("checkpoint integrity", () => {
     }
   });
 
+  it("killed during the first checkpoint (its data file written, no manifest, no latest.json): starts afresh", async () => {
+    const dir = join(root, "first-write");
+    await run({ steps: 1, checkpoint: { dir, everySteps: 1 } });
+    await rm(manifest(dir, 1));
+    await rm(join(dir, "latest.json"));
+    expect(await loadCheckpoint(dir)).toBeNull();
+    const fresh = await run({ checkpoint: { dir, everySteps: 1, keepLast: 2 } });
+    expect(fresh.result.resumedFrom).toBeNull();
+    expect(fresh.weights.equals(whole)).toBe(true);
+  });
+
   it("a folder written before manifests existed resumes unverified, with a warning", async () => {
     const dir = await copy("legacy");
     for (const step of [6, 7]) await rm(manifest(dir, step));

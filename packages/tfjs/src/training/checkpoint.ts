@@ -533,10 +533,7 @@ async function verifiedCheckpoint(
   return { ...checkpoint, manifest };
 }
 
-/**
- * The legacy way, for folders written before checkpoints had manifests: the checkpoint `latest.json` names (or
- * the newest file without a pointer), unverified.
- */
+/** The legacy way, for folders written before checkpoints had manifests: the checkpoint `latest.json` names, unverified. */
 async function unverifiedLatest(dir: string): Promise<Checkpoint | null> {
   const { fs, path } = await nodeIo();
   const join = path.join;
@@ -569,8 +566,9 @@ async function unverifiedLatest(dir: string): Promise<Checkpoint | null> {
  * {@link Checkpoint.skipped}, for the caller to warn about) and the next older one is tried. Hashing reads each
  * file once, in time linear in its size; a manifest larger than 4 MiB is damage and is not read.
  *
- * A folder written before manifests existed (no manifest at all) is read the old way, from `latest.json`,
- * unverified (`manifest: null`).
+ * A folder with no manifest at all is either written before manifests existed (it has a `latest.json`: read
+ * the old way, from the checkpoint that names, unverified, `manifest: null`) or holds only data files whose
+ * manifest was never written (a crash during the first checkpoint: `null`, nothing to resume).
  *
  * @throws KoraError `CHECKPOINT_MISMATCH` when the newest verified checkpoint was written with another
  * {@link LoadCheckpointOptions.fingerprint} (a foreign checkpoint is refused, not skipped);
@@ -580,10 +578,15 @@ export async function loadCheckpoint(
   dir: string,
   options: LoadCheckpointOptions = {},
 ): Promise<Checkpoint | null> {
-  const { path } = await nodeIo();
+  const { fs, path } = await nodeIo();
   const found = await scan(dir);
   if (found.length === 0) return null;
-  if (found.every((e) => !e.manifest)) return unverifiedLatest(dir);
+  if (found.every((e) => !e.manifest)) {
+    // Written before manifests existed (they always wrote latest.json after the data), or only data files whose
+    // manifest never came (a crash during the run's first checkpoint): then there is no checkpoint to resume.
+    const pointer = await fs.stat(path.join(dir, LATEST_CHECKPOINT_FILE)).catch(() => null);
+    return pointer === null ? null : unverifiedLatest(dir);
+  }
   const skipped: SkippedCheckpoint[] = [];
   for (const entry of [...found].reverse()) {
     const result = await verifiedCheckpoint(dir, entry.step, entry.manifest, options.fingerprint);
