@@ -134,4 +134,14 @@ describe("exact resume with adapter dropout (in process, fresh model on resume)"
       expect(differing(whole.bytes, finished.bytes)).toEqual([]);
     });
   }
+
+  it("adapter-fusion (no dropout in the method): stopped at step 9 and resumed = uninterrupted, byte for byte", async () => {
+    const spec: AdapterSpecInput = { method: "adapter-fusion", reduction: 4 };
+    const whole = await run({ spec });
+    const dir9 = join(dir, "fusion-kill");
+    await run({ spec, steps: 9, checkpoint: { dir: dir9, everySteps: 1, keepLast: 2 } });
+    const finished = await run({ spec, checkpoint: { dir: dir9, everySteps: 1, keepLast: 2 } });
+    expect(finished.resumedFrom).toBe(9);
+    expect(differing(whole.bytes, finished.bytes)).toEqual([]);
+  });
 });
