@@ -5,6 +5,8 @@
  */
 
 export * from "./adapters";
+export type { TfjsErrorCode } from "./errors";
+export { TFJS_ERROR_CODES } from "./errors";
 export type { DropoutScope } from "./ops";
 export { linear, withDropoutScope } from "./ops";
 export type {

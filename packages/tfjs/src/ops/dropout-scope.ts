@@ -1,4 +1,5 @@
 import { hashSeed, KoraError } from "@kora/spec";
+import type { TfjsErrorCode } from "../errors";
 
 /** Where a training forward pass stands: everything an adapter's dropout mask is derived from. */
 export interface DropoutScope {
@@ -31,7 +32,7 @@ let active: ActiveScope | null = null;
 export function withDropoutScope<T>(scope: DropoutScope, fn: () => T): T {
   for (const field of ["step", "microBatch"] as const) {
     if (!(Number.isInteger(scope[field]) && scope[field] >= 0)) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `dropout scope ${field} must be a non-negative integer, got ${scope[field]}`,
         path: field,
@@ -43,7 +44,7 @@ export function withDropoutScope<T>(scope: DropoutScope, fn: () => T): T {
   try {
     const result = fn();
     if (typeof (result as { then?: unknown } | null)?.then === "function") {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "INVALID_ARGUMENT",
         message:
           "withDropoutScope takes a synchronous function (a forward pass), got one returning a promise",

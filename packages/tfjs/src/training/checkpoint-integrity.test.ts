@@ -88,7 +88,7 @@ const manifest = (dir: string, step: number) =>
 async function expectFallback(dir: string, reason: RegExp): Promise<void> {
   const resumed = await run({ checkpoint: { dir, everySteps: 1, keepLast: 2 } });
   expect(resumed.result.resumedFrom).toBe(6);
-  expect(resumed.warnings.map((w) => w.code)).toEqual(["CHECKPOINT_SKIPPED"]);
+  expect(resumed.warnings.map((w) => w.kind)).toEqual(["checkpoint-skipped"]);
   const warning = resumed.warnings[0] as TrainWarning;
   expect(warning.path).toBe(data(dir, 7));
   expect(warning.message).toMatch(reason);
@@ -252,7 +252,7 @@ describe("checkpoint integrity", () => {
     for (const step of [6, 7]) await rm(manifest(dir, step));
     const resumed = await run({ checkpoint: { dir, everySteps: 1, keepLast: 2 } });
     expect(resumed.result.resumedFrom).toBe(7);
-    expect(resumed.warnings.map((w) => w.code)).toEqual(["CHECKPOINT_UNVERIFIED"]);
+    expect(resumed.warnings.map((w) => w.kind)).toEqual(["checkpoint-unverified"]);
     expect(resumed.weights.equals(whole)).toBe(true);
     expect((await loadCheckpoint(dir))?.manifest).not.toBeNull();
   });

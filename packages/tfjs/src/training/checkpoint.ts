@@ -6,8 +6,9 @@ import {
   writeSafetensors,
 } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
+import type { TfjsErrorCode } from "../errors";
 import { canonicalJson } from "./canonical-json";
-import { nodeIo } from "./node-io";
+import { nodeIo } from "./lazy-modules";
 import type { Optimizer, OptimizerStateJson } from "./optimizer";
 import { type RandomState, SeededRandom } from "./random";
 import { namedVariables, type TrainingVariables } from "./variables";
@@ -172,7 +173,7 @@ async function tensorInput(tensor: tf.Tensor): Promise<SafetensorsTensorInput> {
   if (tensor.dtype === "int32") {
     return { dtype: "I32", shape: tensor.shape, data: new Int32Array(await tensor.data<"int32">()) };
   }
-  throw new KoraError({
+  throw new KoraError<TfjsErrorCode>({
     code: "INVALID_ARGUMENT",
     message: `checkpoints hold float32 and int32 tensors, got ${tensor.dtype}`,
   });
@@ -236,7 +237,7 @@ export async function saveCheckpoint(input: SaveCheckpointInput): Promise<string
   const { dir, optimizer, position, keepLast } = input;
   const { fs, path: paths, sha256 } = await nodeIo();
   if (keepLast !== undefined && !(Number.isInteger(keepLast) && keepLast >= 1)) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `checkpoint.keepLast must be a positive integer, got ${keepLast}`,
       path: "keepLast",
@@ -298,7 +299,7 @@ async function writeOrExplain(path: string, data: string | Uint8Array): Promise<
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const full = code === "ENOSPC" || code === "EDQUOT";
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: full ? "DISK_FULL" : "IO_ERROR",
       message: full
         ? `${path}: cannot write the checkpoint, the disk is full (${code})`
@@ -310,7 +311,7 @@ async function writeOrExplain(path: string, data: string | Uint8Array): Promise<
 }
 
 function corrupt(path: string, message: string, cause?: unknown): KoraError {
-  return new KoraError({
+  return new KoraError<TfjsErrorCode>({
     code: "INVALID_CHECKPOINT",
     message: `${path}: ${message}`,
     ...(cause === undefined ? {} : { cause }),
@@ -374,7 +375,7 @@ async function readBytes(path: string): Promise<Uint8Array> {
     return new Uint8Array(await fs.readFile(path));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: code === "ENOENT" ? "FILE_NOT_FOUND" : "IO_ERROR",
       message: `${path}: cannot read the checkpoint (${code ?? (error as Error).message})`,
       cause: error,
@@ -476,7 +477,7 @@ function mismatch(
     field !== undefined
       ? `${field}: the checkpoint's run has ${short(saved?.engine[field])}, this run ${short(expected.engine[field])}`
       : "the run description given as checkpoint.fingerprint (training configuration, adapter spec, backbone) differs";
-  return new KoraError({
+  return new KoraError<TfjsErrorCode>({
     code: "CHECKPOINT_MISMATCH",
     message: `${path} was written by another training configuration (${message}); resume it with the configuration that wrote it, or start a new run in another folder`,
     path: field ?? "checkpoint.fingerprint",
@@ -594,7 +595,7 @@ export async function loadCheckpoint(
     skipped.push({ step: entry.step, path: path.join(dir, fileName(entry.step)), reason: result.reason });
   }
   const newest = skipped[0] as SkippedCheckpoint;
-  throw new KoraError({
+  throw new KoraError<TfjsErrorCode>({
     code: "CHECKPOINT_CORRUPT",
     message:
       `${newest.path}: ${newest.reason}, and no older checkpoint of ${dir} verifies either, so the run cannot ` +
@@ -616,7 +617,10 @@ function toTensor(tensor: SafetensorsTensor, label: string): tf.Tensor {
       tensor.dtype === "F32" ? "float32" : "int32",
     );
   }
-  throw new KoraError({ code: "INVALID_CHECKPOINT", message: `${label}: unexpected dtype ${tensor.dtype}` });
+  throw new KoraError<TfjsErrorCode>({
+    code: "INVALID_CHECKPOINT",
+    message: `${label}: unexpected dtype ${tensor.dtype}`,
+  });
 }
 
 /**
@@ -634,7 +638,7 @@ export function restoreCheckpoint(
   for (const [name, variable] of named) {
     const saved = checkpoint.variables[name];
     if (saved === undefined || saved.shape.join(",") !== variable.shape.join(",")) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "CHECKPOINT_MISMATCH",
         message:
           saved === undefined
@@ -646,7 +650,7 @@ export function restoreCheckpoint(
   }
   const extra = Object.keys(checkpoint.variables).filter((name) => !named.has(name));
   if (extra.length > 0) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "CHECKPOINT_MISMATCH",
       message: `${checkpoint.path}: holds variables the run does not train: ${extra.slice(0, 5).join(", ")}`,
     });

@@ -330,11 +330,11 @@ describe("train", () => {
     const resumed = await run({
       steps: 5,
       checkpoint: { dir: checkpointDir, everySteps: 1, keepLast: 5 },
-      onWarning: (w) => void warnings.push(`${w.code} ${w.path}`),
+      onWarning: (w) => void warnings.push(`${w.kind} ${w.path}`),
     });
     expect(resumed.result.resumedFrom).toBe(3);
     expect(warnings).toEqual([
-      `CHECKPOINT_SKIPPED ${join(checkpointDir, "checkpoint-000000004.safetensors")}`,
+      `checkpoint-skipped ${join(checkpointDir, "checkpoint-000000004.safetensors")}`,
     ]);
     const names = await readdir(checkpointDir);
     expect(names.some((n) => n.includes(".tmp-"))).toBe(false);

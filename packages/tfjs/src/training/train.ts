@@ -1,5 +1,6 @@
-import { KoraError } from "@kora/spec";
+import { hashSeed, KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
+import type { TfjsErrorCode } from "../errors";
 import { withDropoutScope } from "../ops/dropout-scope";
 import { canonicalJson } from "./canonical-json";
 import {
@@ -13,10 +14,10 @@ import {
 } from "./checkpoint";
 import { clipScale, globalNorm } from "./clip";
 import { type EvaluateOptions, type EvaluationResult, evaluate } from "./evaluate";
+import { nodeIo } from "./lazy-modules";
 import { defaultBatchSize, disposeBatch, forwardContext, forwardOf, type TrainableModel } from "./model";
-import { nodeIo } from "./node-io";
 import type { Optimizer } from "./optimizer";
-import { hashSeed, SeededRandom } from "./random";
+import { SeededRandom } from "./random";
 import { constantSchedule, type LearningRateSchedule } from "./schedules";
 import { namedVariables, type TrainingVariables } from "./variables";
 
@@ -133,11 +134,11 @@ export interface TrainCheckpointOptions {
 /** Something {@link train} noticed and worked around ({@link TrainOptions.onWarning}). */
 export interface TrainWarning {
   /**
-   * `CHECKPOINT_SKIPPED`: a newer checkpoint failed verification and the run resumed from an older one (the
-   * damaged files are renamed with a `.damaged` suffix and kept for inspection). `CHECKPOINT_UNVERIFIED`: the
+   * `"checkpoint-skipped"`: a newer checkpoint failed verification and the run resumed from an older one (the
+   * damaged files are renamed with a `.damaged` suffix and kept for inspection). `"checkpoint-unverified"`: the
    * folder was written without manifests (an older version of this package) and was resumed unverified.
    */
-  code: "CHECKPOINT_SKIPPED" | "CHECKPOINT_UNVERIFIED";
+  kind: "checkpoint-skipped" | "checkpoint-unverified";
   /** What happened, naming the file and, for a fallback, the checkpoint resumed from. */
   message: string;
   /** The checkpoint file concerned. */
@@ -220,7 +221,11 @@ export interface TrainResult {
 }
 
 function invalid(field: string, message: string): KoraError {
-  return new KoraError({ code: "INVALID_ARGUMENT", message: `${field} ${message}`, path: field });
+  return new KoraError<TfjsErrorCode>({
+    code: "INVALID_ARGUMENT",
+    message: `${field} ${message}`,
+    path: field,
+  });
 }
 
 function positiveInteger(value: number | undefined, field: string): void {
@@ -249,7 +254,7 @@ function callerJson(value: unknown): string {
   try {
     text = canonicalJson(value);
   } catch (error) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `checkpoint.fingerprint must be JSON-serialisable (plain data, not cyclic): ${(error as Error).message}`,
       path: "checkpoint.fingerprint",
@@ -257,7 +262,7 @@ function callerJson(value: unknown): string {
     });
   }
   if (text === undefined) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `checkpoint.fingerprint must be JSON-serialisable, got ${typeof value}`,
       path: "checkpoint.fingerprint",
@@ -329,7 +334,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
 
   const warn = async (warning: TrainWarning): Promise<void> => {
     if (options.onWarning !== undefined) await options.onWarning(warning);
-    else globalThis.process?.emitWarning?.(warning.message, { code: warning.code, type: "KoraWarning" });
+    else globalThis.process?.emitWarning?.(warning.message, { code: warning.kind, type: "KoraWarning" });
   };
   let fingerprintCache: CheckpointFingerprint | undefined;
   const fingerprint = async (): Promise<CheckpointFingerprint> => {
@@ -364,7 +369,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
   if (checkpointOptions !== undefined) {
     await removeTemporaryFiles(checkpointOptions.dir);
     if (checkpointOptions.resume === false && (await listCheckpoints(checkpointOptions.dir)).length > 0) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "CHECKPOINT_EXISTS",
         message:
           `${checkpointOptions.dir} already holds checkpoints and checkpoint.resume is false: ` +
@@ -377,7 +382,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
       if (checkpoint !== null) {
         for (const skipped of checkpoint.skipped) {
           await warn({
-            code: "CHECKPOINT_SKIPPED",
+            kind: "checkpoint-skipped",
             message:
               `${skipped.path}: ${skipped.reason}; resuming from the older ${checkpoint.path} (step ` +
               `${checkpoint.position.step}) instead, and keeping the damaged files as *.damaged`,
@@ -387,13 +392,13 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
         }
         if (checkpoint.manifest === null) {
           await warn({
-            code: "CHECKPOINT_UNVERIFIED",
+            kind: "checkpoint-unverified",
             message: `${checkpoint.path}: written without a manifest (an older @kora/tfjs), resumed unverified`,
             path: checkpoint.path,
           });
         }
         if (String(checkpoint.position.seed) !== String(seed)) {
-          throw new KoraError({
+          throw new KoraError<TfjsErrorCode>({
             code: "CHECKPOINT_MISMATCH",
             message: `${checkpoint.path} was written by a run with seed ${checkpoint.position.seed}, this run has seed ${seed}`,
             path: "seed",
@@ -432,8 +437,8 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
       if (!(KoraError.isInstance(error) && (error.code === "DISK_FULL" || error.code === "IO_ERROR")))
         throw error;
       // Say what a rerun will resume from: the failed write left the previous checkpoint as it was.
-      throw new KoraError({
-        code: error.code,
+      throw new KoraError<TfjsErrorCode>({
+        code: error.code === "DISK_FULL" ? "DISK_FULL" : "IO_ERROR",
         message:
           `step ${step}: ${error.message}; ` +
           (lastCheckpoint === null
@@ -492,7 +497,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
   const microStep = (batch: B): void => {
     const trainable = [...named.values()].filter((v) => v.trainable);
     if (trainable.length === 0) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "NO_TRAINABLE_VARIABLES",
         message: "none of the variables passed to train() is trainable",
         path: "variables",
@@ -506,7 +511,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
         tf.variableGrads(() => {
           const loss = options.loss(forward(batch, context), batch);
           if (loss.rank !== 0) {
-            throw new KoraError({
+            throw new KoraError<TfjsErrorCode>({
               code: "SHAPE_MISMATCH",
               message: `loss must be a scalar, got [${loss.shape}]`,
             });
@@ -547,7 +552,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
       stats.dispose();
       if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
         const what = !Number.isFinite(loss) ? `the loss is ${loss}` : `the gradient norm is ${norm}`;
-        throw new KoraError({
+        throw new KoraError<TfjsErrorCode>({
           code: "NON_FINITE",
           message:
             `step ${step + 1} (epoch ${epoch}): ${what}; training stopped before updating any variable` +
@@ -633,7 +638,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
       }
       if (exhausted && microLosses.length > 0) await optimizerStep();
       if (seen === 0) {
-        throw new KoraError({
+        throw new KoraError<TfjsErrorCode>({
           code: "EMPTY_DATA",
           message:
             `epoch ${epoch} of the training data yielded no batches; pass a re-iterable (an array, a dataset) ` +
@@ -643,7 +648,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
       }
       if (!exhausted) break;
       if (batchInEpoch > seen) {
-        throw new KoraError({
+        throw new KoraError<TfjsErrorCode>({
           code: "CHECKPOINT_MISMATCH",
           message: `epoch ${epoch} has ${seen} batches but the checkpoint had consumed ${batchInEpoch}`,
           path: "data",
