@@ -107,6 +107,11 @@ describe("parseAdapterSpec on hostile input", () => {
   it("names the value it could not print instead of failing on it", () => {
     const error = errorOf({ method: "lora", rank: 10n });
     expect(error.code).toBe("INVALID_SPEC");
-    expect(error.message).toMatch(/^adapter spec field rank: .*got bigint$/);
+    expect(error.message).toMatch(/^adapter spec field rank: .*got 10n$/);
+    const cyclic: Record<string, unknown> = {};
+    cyclic["self"] = cyclic;
+    expect(errorOf({ method: "lora", targets: cyclic }).message).toMatch(
+      /^adapter spec field targets: .*got an object$/,
+    );
   });
 });

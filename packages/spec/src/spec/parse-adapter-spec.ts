@@ -29,7 +29,8 @@ function describe(value: unknown): string {
     const text = JSON.stringify(value);
     return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
   } catch {
-    // Cycles, BigInts and nesting too deep for JSON.stringify: say what kind of value it was.
+    // BigInts, cycles and nesting too deep for JSON.stringify (String() of the latter is "[object Object]").
+    if (typeof value === "bigint") return `${value}n`;
     return Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : typeof value;
   }
 }
