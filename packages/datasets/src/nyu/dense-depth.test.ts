@@ -1,112 +1,16 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { deflateRawSync } from "node:zlib";
 import { encode as encodePng } from "fast-png";
 import jpeg from "jpeg-js";
 import { describe, expect, it } from "vitest";
 import { ZipArchive } from "../internal/zip-archive";
 import { openDataset } from "../registry/registry";
+import { zipBytes } from "../test-support/formats";
 import { openDenseDepthNyu } from "./dense-depth-dataset";
 
 const H = 12;
 const W = 16;
-
-/** CRC-32 (IEEE), as the ZIP format requires. */
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-/** Writes a ZIP archive in the PKWARE format: deflate or stored entries, optionally with ZIP64 records. */
-function zipBytes(files: Record<string, Uint8Array>, zip64: boolean): Uint8Array {
-  const parts: Uint8Array[] = [];
-  const central: Uint8Array[] = [];
-  let offset = 0;
-  let index = 0;
-  for (const [name, data] of Object.entries(files)) {
-    const deflate = index++ % 2 === 0;
-    const body = deflate ? new Uint8Array(deflateRawSync(data)) : data;
-    const nameBytes = new TextEncoder().encode(name);
-    const extra = zip64 ? new Uint8Array(4 + 24) : new Uint8Array(0);
-    if (zip64) {
-      const view = new DataView(extra.buffer);
-      view.setUint16(0, 0x0001, true);
-      view.setUint16(2, 24, true);
-      view.setBigUint64(4, BigInt(data.length), true);
-      view.setBigUint64(12, BigInt(body.length), true);
-      view.setBigUint64(20, BigInt(offset), true);
-    }
-    const local = new Uint8Array(30 + nameBytes.length);
-    const lv = new DataView(local.buffer);
-    lv.setUint32(0, 0x04034b50, true);
-    lv.setUint16(4, 20, true);
-    lv.setUint16(8, deflate ? 8 : 0, true);
-    lv.setUint32(14, crc32(data), true);
-    lv.setUint32(18, body.length, true);
-    lv.setUint32(22, data.length, true);
-    lv.setUint16(26, nameBytes.length, true);
-    local.set(nameBytes, 30);
-    const entry = new Uint8Array(46 + nameBytes.length + extra.length);
-    const cv = new DataView(entry.buffer);
-    cv.setUint32(0, 0x02014b50, true);
-    cv.setUint16(4, 45, true);
-    cv.setUint16(6, zip64 ? 45 : 20, true);
-    cv.setUint16(10, deflate ? 8 : 0, true);
-    cv.setUint32(16, crc32(data), true);
-    cv.setUint32(20, zip64 ? 0xffffffff : body.length, true);
-    cv.setUint32(24, zip64 ? 0xffffffff : data.length, true);
-    cv.setUint16(28, nameBytes.length, true);
-    cv.setUint16(30, extra.length, true);
-    cv.setUint32(42, zip64 ? 0xffffffff : offset, true);
-    entry.set(nameBytes, 46);
-    entry.set(extra, 46 + nameBytes.length);
-    parts.push(local, body);
-    central.push(entry);
-    offset += local.length + body.length;
-  }
-  const directoryOffset = offset;
-  const directorySize = central.reduce((sum, e) => sum + e.length, 0);
-  parts.push(...central);
-  const count = central.length;
-  if (zip64) {
-    const record = new Uint8Array(56);
-    const rv = new DataView(record.buffer);
-    rv.setUint32(0, 0x06064b50, true);
-    rv.setBigUint64(4, 44n, true);
-    rv.setUint16(12, 45, true);
-    rv.setUint16(14, 45, true);
-    rv.setBigUint64(24, BigInt(count), true);
-    rv.setBigUint64(32, BigInt(count), true);
-    rv.setBigUint64(40, BigInt(directorySize), true);
-    rv.setBigUint64(48, BigInt(directoryOffset), true);
-    const locator = new Uint8Array(20);
-    const loc = new DataView(locator.buffer);
-    loc.setUint32(0, 0x07064b50, true);
-    loc.setBigUint64(8, BigInt(directoryOffset + directorySize), true);
-    loc.setUint32(16, 1, true);
-    parts.push(record, locator);
-  }
-  const end = new Uint8Array(22);
-  const ev = new DataView(end.buffer);
-  ev.setUint32(0, 0x06054b50, true);
-  ev.setUint16(8, zip64 ? 0xffff : count, true);
-  ev.setUint16(10, zip64 ? 0xffff : count, true);
-  ev.setUint32(12, zip64 ? 0xffffffff : directorySize, true);
-  ev.setUint32(16, zip64 ? 0xffffffff : directoryOffset, true);
-  parts.push(end);
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
 
 /** DenseDepth's layout in miniature: train JPEG + 8-bit PNG (×10/255 m), test PNG + 16-bit PNG (mm). */
 function denseDepthFiles(): Record<string, Uint8Array> {
