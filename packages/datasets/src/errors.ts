@@ -9,12 +9,15 @@ import { KoraError } from "@kora/spec";
  *   official ones; the message names the file.
  * - `UNKNOWN_DATASET`: a name not in the registry.
  * - `INVALID_ARGUMENT`: a bad option or index.
+ * - `LIMIT_EXCEEDED`: a file declares (or decompresses to) more than a `DatasetLimits` cap allows; checked
+ *   before the memory is allocated. The message names the file and the limit to raise if the file is genuine.
  */
 export const DATASET_ERROR_CODES = [
   "DATASET_NOT_FOUND",
   "INVALID_DATASET_FILE",
   "UNKNOWN_DATASET",
   "INVALID_ARGUMENT",
+  "LIMIT_EXCEEDED",
 ] as const;
 
 /** A code `@kora/datasets` throws (see {@link DATASET_ERROR_CODES}). */

@@ -1,4 +1,4 @@
-import { deflateRawSync, deflateSync } from "node:zlib";
+import { constants, deflateRawSync, deflateSync } from "node:zlib";
 
 // Writers of small files in the exact formats the readers take, shared by the readers' tests and fuzz suites.
 
@@ -13,21 +13,34 @@ export function crc32(bytes: Uint8Array): number {
 }
 
 /** Writes a ZIP archive in the PKWARE format: deflate or stored entries, optionally with ZIP64 records. */
-export function zipBytes(files: Record<string, Uint8Array>, zip64: boolean): Uint8Array {
+/**
+ * An entry given already deflated, with the sizes its headers declare (which may lie): how the tests build zip
+ * bombs without compressing gigabytes.
+ */
+export interface PreparedEntry {
+  deflated: Uint8Array;
+  /** Uncompressed size written in the headers. */
+  size: number;
+}
+
+export function zipBytes(files: Record<string, Uint8Array | PreparedEntry>, zip64: boolean): Uint8Array {
   const parts: Uint8Array[] = [];
   const central: Uint8Array[] = [];
   let offset = 0;
   let index = 0;
-  for (const [name, data] of Object.entries(files)) {
-    const deflate = index++ % 2 === 0;
-    const body = deflate ? new Uint8Array(deflateRawSync(data)) : data;
+  for (const [name, file] of Object.entries(files)) {
+    const prepared = file instanceof Uint8Array ? undefined : file;
+    const data = file instanceof Uint8Array ? file : new Uint8Array(0);
+    const deflate = prepared !== undefined || index++ % 2 === 0;
+    const body = prepared?.deflated ?? (deflate ? new Uint8Array(deflateRawSync(data)) : data);
+    const size = prepared?.size ?? data.length;
     const nameBytes = new TextEncoder().encode(name);
     const extra = zip64 ? new Uint8Array(4 + 24) : new Uint8Array(0);
     if (zip64) {
       const view = new DataView(extra.buffer);
       view.setUint16(0, 0x0001, true);
       view.setUint16(2, 24, true);
-      view.setBigUint64(4, BigInt(data.length), true);
+      view.setBigUint64(4, BigInt(size), true);
       view.setBigUint64(12, BigInt(body.length), true);
       view.setBigUint64(20, BigInt(offset), true);
     }
@@ -38,7 +51,7 @@ export function zipBytes(files: Record<string, Uint8Array>, zip64: boolean): Uin
     lv.setUint16(8, deflate ? 8 : 0, true);
     lv.setUint32(14, crc32(data), true);
     lv.setUint32(18, body.length, true);
-    lv.setUint32(22, data.length, true);
+    lv.setUint32(22, size, true);
     lv.setUint16(26, nameBytes.length, true);
     local.set(nameBytes, 30);
     const entry = new Uint8Array(46 + nameBytes.length + extra.length);
@@ -49,7 +62,7 @@ export function zipBytes(files: Record<string, Uint8Array>, zip64: boolean): Uin
     cv.setUint16(10, deflate ? 8 : 0, true);
     cv.setUint32(16, crc32(data), true);
     cv.setUint32(20, zip64 ? 0xffffffff : body.length, true);
-    cv.setUint32(24, zip64 ? 0xffffffff : data.length, true);
+    cv.setUint32(24, zip64 ? 0xffffffff : size, true);
     cv.setUint16(28, nameBytes.length, true);
     cv.setUint16(30, extra.length, true);
     cv.setUint32(42, zip64 ? 0xffffffff : offset, true);
@@ -168,5 +181,75 @@ export function idxBytes(typeCode: number, shape: number[], body: Uint8Array): U
   const out = new Uint8Array(header.length + body.length);
   out.set(header);
   out.set(body, header.length);
+  return out;
+}
+
+/**
+ * A raw deflate stream that inflates to `prefix` followed by `zeroMiB` MiB of zero bytes, about 1 KB per MiB: the
+ * same sync-flushed block of a compressed MiB of zeros repeated (its back-references have distance 1, so it is
+ * valid after any byte 0), then an empty final block. Builds decompression bombs in milliseconds.
+ */
+export function zeroBombRaw(zeroMiB: number, prefix: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const head = deflateRawSync(Uint8Array.from([...prefix, 0]), { finishFlush: constants.Z_SYNC_FLUSH });
+  const block = deflateRawSync(new Uint8Array(1 << 20), { finishFlush: constants.Z_SYNC_FLUSH });
+  const out = new Uint8Array(head.length + block.length * zeroMiB + 2);
+  out.set(head);
+  for (let k = 0; k < zeroMiB; k++) out.set(block, head.length + k * block.length);
+  out.set([0x03, 0x00], out.length - 2); // BFINAL=1, fixed Huffman, end-of-block
+  return out;
+}
+
+/** {@link zeroBombRaw} in a gzip member (the CRC-32 is left 0: the readers must stop long before checking it). */
+export function zeroBombGzip(zeroMiB: number, prefix?: Uint8Array): Uint8Array {
+  const raw = zeroBombRaw(zeroMiB, prefix);
+  const out = new Uint8Array(10 + raw.length + 8);
+  out.set([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
+  out.set(raw, 10);
+  return out;
+}
+
+/** {@link zeroBombRaw} in a zlib stream (as MAT v5 `miCOMPRESSED` elements hold; Adler-32 left 0, see above). */
+export function zeroBombZlib(zeroMiB: number, prefix?: Uint8Array): Uint8Array {
+  const raw = zeroBombRaw(zeroMiB, prefix);
+  const out = new Uint8Array(2 + raw.length + 4);
+  out.set([0x78, 0x9c]);
+  out.set(raw, 2);
+  return out;
+}
+
+/** A PNG from its IHDR fields and the bytes of one IDAT chunk (which need not match the header: hostile files). */
+export function pngBytes(
+  width: number,
+  height: number,
+  bitDepth: number,
+  colorType: number,
+  idat: Uint8Array,
+): Uint8Array {
+  const chunk = (type: string, body: Uint8Array) => {
+    const out = new Uint8Array(12 + body.length);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, body.length);
+    out.set(new TextEncoder().encode(type), 4);
+    out.set(body, 8);
+    view.setUint32(8 + body.length, crc32(out.subarray(4, 8 + body.length)));
+    return out;
+  };
+  const ihdr = new Uint8Array(13);
+  const view = new DataView(ihdr.buffer);
+  view.setUint32(0, width);
+  view.setUint32(4, height);
+  ihdr.set([bitDepth, colorType, 0, 0, 0], 8);
+  const parts = [
+    Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", idat),
+    chunk("IEND", new Uint8Array(0)),
+  ];
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
   return out;
 }
