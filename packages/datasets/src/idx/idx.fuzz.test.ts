@@ -2,6 +2,7 @@ import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { expectTypedOrSuccess, fuzzRuns, fuzzSeed, fuzzTimeoutMs } from "../../../../scripts/fuzz";
+import { idxFields } from "../test-support/format-fields";
 import { idxBytes } from "../test-support/formats";
 import {
   describeTree,
@@ -40,9 +41,12 @@ describe("IDX reader fuzz (mutated raw and gzip files)", () => {
       const { parent, remove } = fuzzWorkspace("idx");
       const valid = seeds();
       const tree = Object.fromEntries(valid.map((bytes, i) => [`f${i}-idx-ubyte`, bytes]));
+      const fields = Object.fromEntries(
+        valid.slice(0, 4).map((bytes, i) => [`f${i}-idx-ubyte`, idxFields(bytes)]),
+      );
       const outcomes = new Set<string>();
       fc.assert(
-        fc.property(mutatedTree(tree), (input) => {
+        fc.property(mutatedTree(tree, Object.keys(tree), fields), (input) => {
           const dir = writeTree(parent, { [input.target]: input.bytes });
           try {
             outcomes.add(
@@ -70,8 +74,9 @@ describe("IDX reader fuzz (mutated raw and gzip files)", () => {
     () => {
       const valid = seeds().slice(0, 4);
       const tree = Object.fromEntries(valid.map((bytes, i) => [String(i), bytes]));
+      const fields = Object.fromEntries(valid.map((bytes, i) => [String(i), idxFields(bytes)]));
       fc.assert(
-        fc.property(mutatedTree(tree), (input) => {
+        fc.property(mutatedTree(tree, Object.keys(tree), fields), (input) => {
           expectTypedOrSuccess(() => parseIdx(input.bytes, "fuzz.idx"), {
             codes: FILE_ERROR_CODES,
             maxMs: FUZZ_MAX_MS,

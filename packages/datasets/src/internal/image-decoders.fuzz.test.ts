@@ -3,6 +3,7 @@ import * as fastPng from "fast-png";
 import jpeg from "jpeg-js";
 import { describe, expect, it } from "vitest";
 import { expectTypedOrSuccess, fuzzRuns, fuzzSeed, fuzzTimeoutMs } from "../../../../scripts/fuzz";
+import { pngFields } from "../test-support/format-fields";
 import { describeTree, FILE_ERROR_CODES, FUZZ_MAX_MS, mutatedTree } from "../test-support/fuzz-files";
 import { decodeJpegRgb } from "./jpeg";
 import { decodePng, pngToRgb } from "./png";
@@ -58,8 +59,9 @@ describe("PNG and JPEG decoding fuzz (fast-png, jpeg-js behind the readers' chec
     () => {
       const outcomes = new Set<string>();
       const targets = Object.keys(tree).filter((name) => name.endsWith(".png"));
+      const fields = Object.fromEntries(targets.map((name) => [name, pngFields(tree[name]!)]));
       fc.assert(
-        fc.property(mutatedTree(tree, targets), (input) => {
+        fc.property(mutatedTree(tree, targets, fields), (input) => {
           outcomes.add(
             expectTypedOrSuccess(() => pngToRgb(decodePng(fastPng, input.bytes, input.target)), {
               codes: FILE_ERROR_CODES,

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { expectTypedOrSuccessAsync, fuzzRuns, fuzzSeed, fuzzTimeoutMs } from "../../../../scripts/fuzz";
 import { denseDepthFiles } from "../test-support/dense-depth-files";
+import { pngFields, zipFields } from "../test-support/format-fields";
 import { zipBytes } from "../test-support/formats";
 import {
   describeTree,
@@ -45,9 +46,10 @@ describe("DenseDepth reader fuzz (zip + CSV + JPEG/PNG)", () => {
       const { parent, remove } = fuzzWorkspace("densedepth-zip");
       const files = denseDepthFiles();
       const tree = { "nyu_data.zip": zipBytes(files, false), "zip64.zip": zipBytes(files, true) };
+      const fields = { "nyu_data.zip": zipFields(tree["nyu_data.zip"]) };
       const outcomes = new Set<string>();
       await fc.assert(
-        fc.asyncProperty(mutatedTree(tree), async (input) => {
+        fc.asyncProperty(mutatedTree(tree, Object.keys(tree), fields), async (input) => {
           const dir = writeTree(parent, { "nyu_data.zip": input.bytes });
           try {
             await property(dir, input, outcomes);
@@ -76,9 +78,12 @@ describe("DenseDepth reader fuzz (zip + CSV + JPEG/PNG)", () => {
         "data/nyu2_test/00000_colors.png",
         "data/nyu2_test/00000_depth.png",
       ];
+      const fields = Object.fromEntries(
+        targets.filter((name) => name.endsWith(".png")).map((name) => [name, pngFields(tree[name]!)]),
+      );
       const outcomes = new Set<string>();
       await fc.assert(
-        fc.asyncProperty(mutatedTree(tree, targets), async (input) => {
+        fc.asyncProperty(mutatedTree(tree, targets, fields), async (input) => {
           const dir = writeTree(parent, tree, input);
           try {
             await property(dir, input, outcomes);

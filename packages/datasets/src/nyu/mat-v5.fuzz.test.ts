@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { expectTypedOrSuccess, fuzzRuns, fuzzSeed, fuzzTimeoutMs } from "../../../../scripts/fuzz";
+import { matFields } from "../test-support/format-fields";
 import { matV5 } from "../test-support/formats";
 import {
   describeTree,
@@ -23,13 +24,18 @@ const tree = {
   "splits.json": new TextEncoder().encode('{"trainNdxs":[1,3],"testNdxs":[2]}'),
 };
 
+const fields = {
+  "plain.mat": matFields(tree["plain.mat"]),
+  "compressed.mat": matFields(tree["compressed.mat"]),
+};
+
 describe("MAT v5 reader fuzz (splits.mat)", () => {
   it(
     "readMatV5 returns or throws a declared KoraError code, quickly, for any bytes",
     () => {
       const outcomes = new Set<string>();
       fc.assert(
-        fc.property(mutatedTree(tree, ["plain.mat", "compressed.mat"]), (input) => {
+        fc.property(mutatedTree(tree, ["plain.mat", "compressed.mat"], fields), (input) => {
           outcomes.add(
             expectTypedOrSuccess(() => readMatV5(input.bytes, "fuzz.mat", { maxFileBytes: 64 << 20 }), {
               codes: FILE_ERROR_CODES,
