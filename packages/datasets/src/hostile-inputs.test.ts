@@ -210,19 +210,32 @@ describe("a directory where a file is expected (was EISDIR)", () => {
 describe("NYU labelled .mat through h5wasm", () => {
   const fixture = new URL("./__fixtures__/nyu-labeled-tiny.mat", import.meta.url).pathname;
 
-  it("a labelled .mat cut short inside the HDF5 data gives a KoraError, never h5wasm's own error", async () => {
-    const dir = tempDir("h5");
-    const path = join(dir, "nyu_depth_v2_labeled.mat");
+  async function openAndReadAll(path: string): Promise<void> {
+    const dataset = await openNyuDepthV2({ root: path, split: "all", verifyCounts: false });
+    try {
+      for (let i = 0; i < dataset.size; i++) dataset.get(i);
+    } finally {
+      dataset.close();
+    }
+  }
+
+  it("one damaged byte in the HDF5 metadata gives INVALID_DATASET_FILE, not h5wasm's 'error - name not defined!'", async () => {
+    // Found by the fuzz suite: byte 1344 of the fixture (3 → 7) makes h5wasm's File.get throw a plain Error.
+    const path = join(tempDir("h5-byte"), "nyu_depth_v2_labeled.mat");
+    const bytes = new Uint8Array(readFileSync(fixture));
+    expect(bytes[1344]).toBe(3);
+    bytes[1344] = 7;
+    writeFileSync(path, bytes);
+    const error = await koraErrorOf(() => openAndReadAll(path));
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+    expect(error.message).toContain("nyu_depth_v2_labeled.mat");
+  });
+
+  it("a labelled .mat cut short inside the HDF5 data gives INVALID_DATASET_FILE", async () => {
+    const path = join(tempDir("h5-cut"), "nyu_depth_v2_labeled.mat");
     copyFileSync(fixture, path);
     writeFileSync(path, readFileSync(path).subarray(0, 2048));
-    const error = await koraErrorOf(async () => {
-      const dataset = await openNyuDepthV2({ root: path, split: "all", verifyCounts: false });
-      try {
-        dataset.get(0);
-      } finally {
-        dataset.close();
-      }
-    });
+    const error = await koraErrorOf(() => openAndReadAll(path));
     expect(error.code).toBe("INVALID_DATASET_FILE");
     expect(error.message).toContain("nyu_depth_v2_labeled.mat");
   });
