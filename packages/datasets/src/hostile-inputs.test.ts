@@ -59,8 +59,12 @@ describe("MAT v5 reader (splits.mat)", () => {
     expect(error.code).toBe("INVALID_DATASET_FILE");
   });
 
-  it("a zlib bomb stops at maxFileBytes with LIMIT_EXCEEDED instead of inflating it all", async () => {
-    const bomb = zeroBombZlib(64);
+  /** A MAT file whose one miCOMPRESSED element inflates to a miMATRIX tag declaring `declared` bytes + 64 MiB of 0. */
+  function matBomb(declared: number): Uint8Array {
+    const tag = new Uint8Array(8);
+    new DataView(tag.buffer).setUint32(0, 14, true); // miMATRIX
+    new DataView(tag.buffer).setUint32(4, declared, true);
+    const bomb = zeroBombZlib(64, tag);
     const header = matV5({}, false);
     const bytes = new Uint8Array(header.length + 8 + bomb.length);
     bytes.set(header);
@@ -68,9 +72,21 @@ describe("MAT v5 reader (splits.mat)", () => {
     view.setUint32(header.length, 15, true); // miCOMPRESSED
     view.setUint32(header.length + 4, bomb.length, true);
     bytes.set(bomb, header.length + 8);
-    const error = await koraErrorOf(() => readMatV5(bytes, "bomb.mat", { maxFileBytes: 8 * MiB }));
+    return bytes;
+  }
+
+  it("a zlib bomb that declares its size is LIMIT_EXCEEDED before it is inflated (was 2.2 GB)", async () => {
+    const error = await koraErrorOf(() =>
+      readMatV5(matBomb(64 * MiB), "bomb.mat", { maxFileBytes: 8 * MiB }),
+    );
     expect(error.code).toBe("LIMIT_EXCEEDED");
     expect(error.message).toContain("maxFileBytes");
+  });
+
+  it("a zlib bomb that lies about its size stops just past the claim with INVALID_DATASET_FILE", async () => {
+    const error = await koraErrorOf(() => readMatV5(matBomb(16), "bomb.mat"));
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+    expect(error.message).toMatch(/more than .*declares/);
   });
 });
 

@@ -30,6 +30,8 @@ export interface InflateCap {
    * output than this is a damaged or lying file (`INVALID_DATASET_FILE`), not a limit to raise.
    */
   declared?: number;
+  /** With `declared`: the output must be exactly that long (default), or at most that long (`false`). */
+  exact?: boolean;
 }
 
 /**
@@ -74,7 +76,7 @@ export function inflateCapped(
       cap.limitValue ?? cap.max,
     );
   }
-  if (cap.declared !== undefined && out.byteLength !== cap.declared) {
+  if (cap.declared !== undefined && cap.exact !== false && out.byteLength !== cap.declared) {
     throw datasetError(
       "INVALID_DATASET_FILE",
       `${source}: ${what} inflates to ${out.byteLength} bytes, but its header declares ${cap.declared}`,

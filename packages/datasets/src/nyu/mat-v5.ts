@@ -1,6 +1,6 @@
 import { datasetError } from "../errors";
-import { inflateCapped } from "../internal/inflate";
-import { type DatasetLimits, resolveDatasetLimits } from "../limits";
+import { inflateCapped, inflatePrefix } from "../internal/inflate";
+import { type DatasetLimits, limitExceeded, resolveDatasetLimits } from "../limits";
 
 /** A numeric MATLAB array read from a level-5 MAT-file. */
 export interface MatArray {
@@ -12,6 +12,8 @@ export interface MatArray {
 
 const MI_MATRIX = 14;
 const MI_COMPRESSED = 15;
+/** Compressed bytes inflated first to read the tag at the start of a compressed element. */
+const COMPRESSED_TAG_PROBE = 1024;
 const ELEMENT_BYTES: Record<number, number> = {
   1: 1,
   2: 1,
@@ -147,10 +149,29 @@ export function readMatV5(
     if (type === MI_MATRIX) {
       readMatrix(body);
     } else if (type === MI_COMPRESSED) {
+      // The inflated element starts with its own tag, which declares its size: read it from the first bytes,
+      // check it against what is left of the budget, then inflate no more than it (a bomb that declares its size
+      // honestly fails here at once; one that lies is stopped just past its claim).
+      const head = inflatePrefix("zlib", body, COMPRESSED_TAG_PROBE, source);
+      if (head.length < 8) fail("a compressed element too short to hold a data element");
+      const headView = new DataView(head.buffer, head.byteOffset, head.byteLength);
+      const first = headView.getUint32(0, little);
+      const declared = first >>> 16 !== 0 ? 8 : 8 + Math.ceil(headView.getUint32(4, little) / 8) * 8;
+      if (declared > inflatedBudget) {
+        limitExceeded(
+          source,
+          "the size a compressed element declares (bytes, with earlier elements)",
+          maxFileBytes - inflatedBudget + declared,
+          "maxFileBytes",
+          maxFileBytes,
+        );
+      }
       const inflated = inflateCapped("zlib", body, source, "a compressed element", {
         max: inflatedBudget,
         limit: "maxFileBytes",
         limitValue: maxFileBytes,
+        declared,
+        exact: false,
       });
       inflatedBudget -= inflated.length;
       walk(inflated, 0, onInflated);
