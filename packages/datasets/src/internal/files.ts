@@ -36,7 +36,9 @@ export function readFileOrThrow(
   try {
     stats = statSync(path);
   } catch (cause) {
-    throw datasetError("DATASET_NOT_FOUND", `missing file ${path}. ${hint}`, path, cause);
+    const code = (cause as { code?: unknown }).code;
+    const why = code === "ENOENT" || code === "ENOTDIR" ? "missing file" : `cannot access (${String(code)})`;
+    throw datasetError("DATASET_NOT_FOUND", `${why} ${path}. ${hint}`, path, cause);
   }
   if (!stats.isFile()) {
     throw datasetError(
