@@ -36,7 +36,7 @@ export {
 export type { HfModulePathOptions } from "./naming";
 export { hfBlockModuleSuffix, hfModulePath, parseHfModulePath } from "./naming";
 export type { NpyArray } from "./npy";
-export { readNpy } from "./npy";
+export { MAX_NPY_DIMENSIONS, MAX_NPY_HEADER_BYTES, readNpy } from "./npy";
 export type {
   AdapterTensorInfo,
   AdapterTensorLayoutOptions,
