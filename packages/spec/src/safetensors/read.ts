@@ -138,7 +138,7 @@ function parseHeader(
   }
   // Before parsing: the parsed header is walked and quoted in messages by recursive code (JSON.stringify).
   const problem = scanJsonText(text, { forbidKeys: false });
-  if (problem !== undefined) {
+  if (problem?.kind === "depth") {
     throw invalidSafetensors(
       `header is nested deeper than ${MAX_JSON_DEPTH} levels (at byte ${problem.offset})`,
     );
