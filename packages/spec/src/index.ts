@@ -19,10 +19,12 @@ export {
   ADAPTER_FORMAT_VERSION,
   decodeAdapter,
   encodeAdapter,
+  MAX_ADAPTER_MANIFEST_BYTES,
   validateAdapterTensors,
 } from "./adapter-file";
 export type { KoraErrorCode, KoraErrorOptions, SpecErrorCode } from "./errors";
 export { KoraError, SPEC_ERROR_CODES } from "./errors";
+export { MAX_JSON_DEPTH } from "./json";
 export type { FoldedBottleneck, MethodDefinition, MethodRegistry, SpecOf } from "./methods";
 export {
   ADAPTER_METHOD_REGISTRY,

@@ -3,7 +3,7 @@
  * atomic writes. The main entry stays free of `node:` imports so it runs in browsers.
  * @packageDocumentation
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type AdapterFile,
@@ -11,7 +11,7 @@ import {
   type EncodeAdapterInput,
   encodeAdapter,
 } from "./adapter-file/adapter-file";
-import { ADAPTER_FILES, type AdapterManifest } from "./adapter-file/manifest";
+import { ADAPTER_FILES, type AdapterManifest, MAX_ADAPTER_MANIFEST_BYTES } from "./adapter-file/manifest";
 import { KoraError } from "./errors";
 import type { SpecErrorCode } from "./errors/kora-error";
 import { writeFileAtomic } from "./node/atomic-write";
@@ -46,6 +46,33 @@ export async function readFileBytes(path: string, what: string): Promise<Uint8Ar
 }
 
 /**
+ * Reads a small JSON file (a manifest or config) as text. One over {@link MAX_ADAPTER_MANIFEST_BYTES} is refused
+ * from its size before it is read, and anything but a regular file (a folder, a FIFO, /dev/zero, which never
+ * ends) is refused before it is opened.
+ */
+async function readManifestText(path: string, what: string): Promise<string> {
+  let info: Awaited<ReturnType<typeof stat>> | undefined;
+  try {
+    info = await stat(path);
+  } catch {
+    // readFileBytes below reports the missing or unreadable file with the right code.
+  }
+  if (info !== undefined && !info.isFile()) {
+    throw new KoraError<SpecErrorCode>({
+      code: "IO_ERROR",
+      message: `${what}: ${path} is not a regular file`,
+    });
+  }
+  if (info !== undefined && info.size > MAX_ADAPTER_MANIFEST_BYTES) {
+    throw new KoraError<SpecErrorCode>({
+      code: "INVALID_ADAPTER_FILE",
+      message: `${what}: ${path} is ${info.size} bytes, larger than the ${MAX_ADAPTER_MANIFEST_BYTES} a manifest may have`,
+    });
+  }
+  return new TextDecoder().decode(await readFileBytes(path, what));
+}
+
+/**
  * Writes an adapter folder (`adapter.json` + `adapter.safetensors`). Everything is validated and encoded before
  * the first byte is written; each file is replaced atomically (the tensors first, the manifest last), so a crash
  * never leaves a partial file. Other files in `dir` are left alone.
@@ -69,9 +96,7 @@ export interface ReadAdapterDirOptions {
  * @throws KoraError `FILE_NOT_FOUND`, `INVALID_ADAPTER_FILE`, `INVALID_SAFETENSORS`, `INVALID_SPEC`, `SHAPE_MISMATCH`.
  */
 export async function readAdapterDir(dir: string, options: ReadAdapterDirOptions = {}): Promise<AdapterFile> {
-  const manifest = new TextDecoder().decode(
-    await readFileBytes(join(dir, ADAPTER_FILES.manifest), "adapter manifest"),
-  );
+  const manifest = await readManifestText(join(dir, ADAPTER_FILES.manifest), "adapter manifest");
   const safetensors = await readFileBytes(join(dir, ADAPTER_FILES.tensors), "adapter tensors");
   return decodeAdapter({
     manifest,
@@ -93,7 +118,7 @@ export async function readPeftDir(
   dir: string,
   backbone: BackboneShape,
 ): Promise<ReturnType<typeof decodePeftAdapter>> {
-  const config = new TextDecoder().decode(await readFileBytes(join(dir, PEFT_FILES.config), "peft config"));
+  const config = await readManifestText(join(dir, PEFT_FILES.config), "peft config");
   const safetensors = await readFileBytes(join(dir, PEFT_FILES.tensors), "peft tensors");
   return decodePeftAdapter({ config, safetensors, backbone });
 }
