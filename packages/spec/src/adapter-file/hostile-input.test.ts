@@ -72,7 +72,8 @@ describe("decodeAdapter on hostile input (issue 17)", () => {
   it("a tensor named __proto__ beside the right ones is INVALID_ADAPTER_FILE (it passed validation)", () => {
     const forged: Record<string, { dtype: "F32"; shape: number[]; data: Float32Array }> = Object.create(null);
     for (const [name, t] of Object.entries(tensors)) forged[name] = { dtype: "F32", ...t };
-    forged["__proto__"] = { dtype: "F32", shape: [1], data: new Float32Array(1) };
+    const PROTO = "__proto__"; // through a variable: on a null-prototype object this is an ordinary key
+    forged[PROTO] = { dtype: "F32", shape: [1], data: new Float32Array(1) };
     const error = errorOf(() => decodeAdapter({ manifest, safetensors: writeSafetensors(forged) }));
     expect(error.code).toBe("INVALID_ADAPTER_FILE");
     expect(error.path).toBe("__proto__");
