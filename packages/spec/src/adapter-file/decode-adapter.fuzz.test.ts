@@ -14,6 +14,8 @@ import {
   fuzzSeed,
   fuzzTimeoutMs,
   hostileBytes,
+  type Json,
+  mutatedJsonText,
   type Outcome,
 } from "../../../../scripts/fuzz";
 import { readAdapterDir } from "../node";
@@ -52,8 +54,15 @@ const encoder = new TextEncoder();
 const MANIFESTS = PAIRS.map((p) => encoder.encode(p.manifestJson));
 const TENSOR_FILES = PAIRS.map((p) => p.safetensors);
 
-/** A manifest and a tensor file: either mutated, both, or a valid pair from two different adapters. */
+const DOCUMENTS = PAIRS.map((p) => JSON.parse(p.manifestJson) as Json);
+const jsonEdited = mutatedJsonText(DOCUMENTS).map((text) => encoder.encode(text));
+
+/**
+ * A manifest and a tensor file: the manifest edited as JSON (values, keys, nesting) or as bytes, the tensor file
+ * mutated, both, or a valid pair from two different adapters.
+ */
 const hostilePair = fc.oneof(
+  fc.tuple(jsonEdited, fc.constantFrom(...TENSOR_FILES)),
   fc.tuple(hostileBytes(MANIFESTS), fc.constantFrom(...TENSOR_FILES)),
   fc.tuple(fc.constantFrom(...MANIFESTS), hostileBytes(TENSOR_FILES)),
   fc.tuple(hostileBytes(MANIFESTS), hostileBytes(TENSOR_FILES)),
@@ -69,7 +78,8 @@ const CODES = [
 ];
 const MAX_MS = 2_000;
 const RUNS = fuzzRuns(400);
-const DIR_RUNS = fuzzRuns(60);
+// File I/O makes each folder input ~10x dearer than a decode: a tenth as many.
+const DIR_RUNS = Math.ceil(fuzzRuns(600) / 10);
 const decoder = new TextDecoder();
 
 describe("decodeAdapter fuzz", () => {

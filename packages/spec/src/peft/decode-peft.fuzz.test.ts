@@ -9,6 +9,8 @@ import {
   fuzzSeed,
   fuzzTimeoutMs,
   hostileBytes,
+  type Json,
+  mutatedJsonText,
   type Outcome,
 } from "../../../../scripts/fuzz";
 import type { AdapterTensor } from "../adapter-file/adapter-file";
@@ -60,7 +62,12 @@ describe("decodePeftAdapter fuzz", () => {
     `returns or throws a declared code on ${RUNS} mutated peft folders`,
     () => {
       const outcomes = new Map<Outcome, number>();
+      const edited = mutatedJsonText(PAIRS.map((p) => JSON.parse(p.configJson) as Json));
       const pair = fc.oneof(
+        fc.tuple(
+          edited.map((text) => new TextEncoder().encode(text)),
+          fc.constantFrom(...TENSOR_FILES),
+        ),
         fc.tuple(hostileBytes(CONFIGS), fc.constantFrom(...TENSOR_FILES)),
         fc.tuple(fc.constantFrom(...CONFIGS), hostileBytes(TENSOR_FILES)),
         fc.tuple(fc.constantFrom(...CONFIGS), fc.constantFrom(...TENSOR_FILES)),
