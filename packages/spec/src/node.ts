@@ -46,27 +46,42 @@ export async function readFileBytes(path: string, what: string): Promise<Uint8Ar
 }
 
 /**
- * Reads a small JSON file (a manifest or config) as text. One over {@link MAX_ADAPTER_MANIFEST_BYTES} is refused
- * from its size before it is read, and anything but a regular file (a folder, a FIFO, /dev/zero, which never
- * ends) is refused before it is opened.
+ * The size of the regular file at `path`, or `undefined` when it cannot be examined (then `readFileBytes` reports
+ * the missing or unreadable file with the right code). Anything but a regular file (a folder, a FIFO, a device
+ * such as /dev/zero, which never ends) is `IO_ERROR` before it is opened: a folder's files are never those.
  */
-async function readManifestText(path: string, what: string): Promise<string> {
-  let info: Awaited<ReturnType<typeof stat>> | undefined;
+async function regularFileSize(path: string, what: string): Promise<number | undefined> {
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
   } catch {
-    // readFileBytes below reports the missing or unreadable file with the right code.
+    return undefined;
   }
-  if (info !== undefined && !info.isFile()) {
+  if (!info.isFile()) {
     throw new KoraError<SpecErrorCode>({
       code: "IO_ERROR",
       message: `${what}: ${path} is not a regular file`,
     });
   }
-  if (info !== undefined && info.size > MAX_ADAPTER_MANIFEST_BYTES) {
+  return info.size;
+}
+
+/** Reads a folder's tensor file, refusing anything but a regular file first (see {@link regularFileSize}). */
+async function readTensorFile(path: string, what: string): Promise<Uint8Array> {
+  await regularFileSize(path, what);
+  return readFileBytes(path, what);
+}
+
+/**
+ * Reads a small JSON file (a manifest or config) as text. One over {@link MAX_ADAPTER_MANIFEST_BYTES} is refused
+ * from its size before it is read, and anything but a regular file before it is opened.
+ */
+async function readManifestText(path: string, what: string): Promise<string> {
+  const size = await regularFileSize(path, what);
+  if (size !== undefined && size > MAX_ADAPTER_MANIFEST_BYTES) {
     throw new KoraError<SpecErrorCode>({
       code: "INVALID_ADAPTER_FILE",
-      message: `${what}: ${path} is ${info.size} bytes, larger than the ${MAX_ADAPTER_MANIFEST_BYTES} a manifest may have`,
+      message: `${what}: ${path} is ${size} bytes, larger than the ${MAX_ADAPTER_MANIFEST_BYTES} a manifest may have`,
     });
   }
   return new TextDecoder().decode(await readFileBytes(path, what));
@@ -97,7 +112,7 @@ export interface ReadAdapterDirOptions {
  */
 export async function readAdapterDir(dir: string, options: ReadAdapterDirOptions = {}): Promise<AdapterFile> {
   const manifest = await readManifestText(join(dir, ADAPTER_FILES.manifest), "adapter manifest");
-  const safetensors = await readFileBytes(join(dir, ADAPTER_FILES.tensors), "adapter tensors");
+  const safetensors = await readTensorFile(join(dir, ADAPTER_FILES.tensors), "adapter tensors");
   return decodeAdapter({
     manifest,
     safetensors,
@@ -119,6 +134,6 @@ export async function readPeftDir(
   backbone: BackboneShape,
 ): Promise<ReturnType<typeof decodePeftAdapter>> {
   const config = await readManifestText(join(dir, PEFT_FILES.config), "peft config");
-  const safetensors = await readFileBytes(join(dir, PEFT_FILES.tensors), "peft tensors");
+  const safetensors = await readTensorFile(join(dir, PEFT_FILES.tensors), "peft tensors");
   return decodePeftAdapter({ config, safetensors, backbone });
 }

@@ -1,5 +1,6 @@
 // Regressions from the issue-17 fuzz campaign against the adapter-file readers (decodeAdapter and readAdapterDir):
 // each input once escaped as an untyped exception, hung, or exhausted the heap.
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -145,4 +146,16 @@ describe("readAdapterDir on hostile files", () => {
     await import("node:fs/promises").then((fs) => fs.mkdir(join(dir, "adapter.json"), { recursive: true }));
     await expect(readAdapterDir(dir)).rejects.toMatchObject({ code: "IO_ERROR" });
   });
+
+  it.skipIf(process.platform === "win32")(
+    "a FIFO where adapter.safetensors should be is IO_ERROR before it is opened (reading it never returned)",
+    async () => {
+      await writeFile(join(dir, "adapter.json"), valid.manifestJson);
+      execFileSync("mkfifo", [join(dir, "adapter.safetensors")]);
+      await expect(readAdapterDir(dir)).rejects.toMatchObject({
+        code: "IO_ERROR",
+        message: expect.stringContaining("not a regular file"),
+      });
+    },
+  );
 });
