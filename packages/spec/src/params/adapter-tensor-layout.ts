@@ -130,9 +130,10 @@ function fusionLayout(spec: AdapterFusionSpec, backbone: BackboneShape, out: Ada
 }
 
 /**
- * Every tensor an adapter of `spec` on `backbone` owns, in a fixed order (blocks ascending, then the order of
- * design §1), with shapes. This is the single source of truth for parameter counts and for validating adapter
- * files.
+ * Every tensor an adapter of `spec` on `backbone` owns, in a fixed order (blocks ascending; within a block LoRA's
+ * targets in `query key value output fc1 fc2` order, KoRA's q/k/v pairs then composition then gate,
+ * AdapterFusion's adapters then fusion), with shapes. This is the single source of truth for parameter counts and
+ * for validating adapter files.
  *
  * Naming: LoRA `layers.{i}.{target}.lora_A|lora_B`; KoRA `layers.{i}.kora.{query|key|value}.lora_A|lora_B`,
  * `layers.{i}.kora.composition.{fc1|fc2}.weight|bias` (mlp) or `.{query|key|value|output}.weight|bias`

@@ -71,8 +71,9 @@ function toKoraError(error: z.ZodError, input: unknown): KoraError {
 }
 
 /**
- * Validates an adapter spec of unknown shape (e.g. parsed JSON), fills in the defaults of design §1 and returns
- * a fully specified {@link AdapterSpec}.
+ * Validates an adapter spec of unknown shape (e.g. parsed JSON), fills in the defaults documented on each field
+ * of {@link LoraSpec}, {@link KoraSpec} and {@link AdapterFusionSpec}, and returns a fully specified
+ * {@link AdapterSpec}.
  *
  * @throws KoraError with code `INVALID_SPEC` and `path` naming the offending field: an unknown `method`, an
  * unknown field, a non-integer or non-positive rank, a dropout outside [0, 1), a `__proto__`/`constructor` key.

@@ -10,8 +10,8 @@ import {
 } from "@kora/spec";
 
 /**
- * An adapter spec as a user writes it: `method` plus any fields; `parseAdapterSpec` validates it and fills the
- * defaults of design §1 (e.g. `{ method: "kora", composition: { hidden: 8 } }`). A complete
+ * An adapter spec as a user writes it: `method` plus any fields; `parseAdapterSpec` validates it and fills in
+ * the documented defaults (e.g. `{ method: "kora", composition: { hidden: 8 } }`). A complete
  * {@link AdapterSpec} is accepted as is.
  */
 export type AdapterSpecInput =

@@ -28,7 +28,7 @@ function kaimingUniform(layoutShape: readonly number[], seed: number): tf.Tensor
  *
  * - LoRA: `lora_A` Kaiming-uniform (`U(±1/√in)`, peft's `init_lora_weights=True`) or `N(0, (1/r)²)` (peft's
  *   `"gaussian"`: std 1/r); `lora_B` zeros. The adapted model equals the base model.
- * - KoRA: `lora_A` Kaiming-uniform as LoRA; `lora_B` `N(0, bInitStd²)` (not zero, design §1: the gate is 0, so
+ * - KoRA: `lora_A` Kaiming-uniform as LoRA; `lora_B` `N(0, bInitStd²)` (not zero: the gate is 0, so
  *   zero B would leave no gradient path); composition weights as PyTorch's `nn.Linear` (weights and biases
  *   `U(±1/√fan_in)`); the gate `gate.init` (0 by default), which makes the adapted model equal the base model.
  * - AdapterFusion: adapter `down` as `nn.Linear`, `up` weight and both biases zero (every adapter starts as the

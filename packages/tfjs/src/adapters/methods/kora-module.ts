@@ -8,7 +8,7 @@ import { loraScaling } from "../core/scaling";
 import { type AdapterModule, createAdapterVariables, variableOf } from "./adapter-module";
 import { notMergeable } from "./not-mergeable";
 
-/** KoRA on every adapted attention block (design §1), installed through the block's q/k/v hook. @internal */
+/** KoRA on every adapted attention block, installed through the block's q/k/v hook. @internal */
 export class KoraModule implements AdapterModule {
   readonly layout;
   readonly variables;
