@@ -8,7 +8,7 @@
 //
 // Needs the packages built (`pnpm build`). Each backend runs in its own process (bench/vit-step.mjs), so its wasm
 // heap and peak RSS are its own; the CKA and dataset-reader figures come from those packages' bench scripts, and
-// `--compare-torch` runs ../shared/bench/torch_vit_peft_bench.py in the same run. `--json` ends the output with
+// `--compare-torch` runs bench/torch-vit-peft-bench.py (PyTorch) in the same run. `--json` ends the output with
 // one JSON object holding every figure. `--quick` (CI) runs a 2-block toy of everything in well under a minute.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -138,7 +138,7 @@ function runNode(script, label) {
 
 function torch(method, batch, steps, depth) {
   const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-  const script = resolve(root, "../shared/bench/torch_vit_peft_bench.py");
+  const script = join(root, "bench", "torch-vit-peft-bench.py");
   const child = spawnSync(
     python,
     [

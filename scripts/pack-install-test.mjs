@@ -2,11 +2,13 @@
 // "Install one package" for real: pack every public package with `pnpm pack` (workspace:* becomes a version),
 // install each tarball with plain npm into a scratch folder outside the workspace — together with the tarballs
 // of the workspace packages it declares as dependencies, and nothing else — then import it from ESM and from
-// CJS and call one function. A package that only works thanks to the workspace's hoisting fails here.
+// CJS and call one function. A package that only works thanks to the workspace's hoisting fails here. Before
+// that, each tarball's contents are checked (scripts/check-tarball.mjs): LICENSE, src/ once, maps without copies.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { readTarball, tarballProblems } from "./check-tarball.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 
@@ -108,6 +110,20 @@ try {
     const created = readdirSync(tarballDir).filter((f) => !before.has(f));
     if (created.length !== 1) throw new Error(`pnpm pack in ${dir} produced ${created.length} tarballs`);
     tarballs.set(manifest.name, join(tarballDir, created[0]));
+  }
+
+  const license = readFileSync(join(root, "LICENSE"));
+  for (const [name, tarball] of tarballs) {
+    const files = readTarball(tarball);
+    const problems = tarballProblems(files, license);
+    for (const problem of problems) console.error(`✗ ${name} tarball: ${problem}`);
+    failures += problems.length;
+    if (problems.length === 0) {
+      const source = [...files.keys()].filter((f) => f.startsWith("package/src/")).length;
+      console.log(
+        `✓ ${name} tarball: LICENSE, ${source} source files once, maps point at them (${files.size} files)`,
+      );
+    }
   }
 
   for (const { manifest } of publicPackages) {

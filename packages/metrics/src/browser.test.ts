@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 import { build } from "vite";
 import { describe, expect, it } from "vitest";
-import { readF32Safetensors, sharedFixtures } from "../test/helpers";
+import { fixturePath, readF32Safetensors } from "../test/helpers";
 
 const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
@@ -45,9 +45,8 @@ describe.runIf(runInBrowser)("in headless Chromium (browser bundle)", () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} is missing; CI must install chromium`).toBe(true);
     const code = await bundle();
     expect(code).not.toMatch(/require\(|from "node:/);
-    const fixtures = join(sharedFixtures(), "cka");
-    const tensors = readF32Safetensors(join(fixtures, "basic.safetensors"));
-    const expected = JSON.parse(readFileSync(join(fixtures, "basic.expected.json"), "utf8")) as Record<
+    const tensors = readF32Safetensors(fixturePath("cka", "basic.safetensors"));
+    const expected = JSON.parse(readFileSync(fixturePath("cka", "basic.expected.json"), "utf8")) as Record<
       string,
       number
     >;

@@ -1,22 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 
-/** The monorepo root: the nearest folder above this file that holds pnpm-workspace.yaml. */
-export function workspaceRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "pnpm-workspace.yaml"))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("pnpm-workspace.yaml not found above the test file");
-    dir = parent;
-  }
-  return dir;
-}
-
-/** `../shared/fixtures` next to the clone (CI puts a copy of shared/ beside it). */
-export function sharedFixtures(): string {
-  return resolve(workspaceRoot(), "../shared/fixtures");
-}
+export { fixturePath } from "../../../fixtures/fixtures";
 
 export interface Tensor {
   shape: number[];

@@ -1,6 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -65,18 +64,5 @@ export async function runKora(
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
-/** The repository's `shared/` folder: walk up to the folder holding pnpm-workspace.yaml, then `../shared`. */
-export function sharedDir(): string {
-  let dir = here;
-  while (!existsSync(join(dir, "pnpm-workspace.yaml"))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no pnpm-workspace.yaml above ${here}`);
-    dir = parent;
-  }
-  return resolve(dir, "../shared");
-}
-
-/** A fixture under `shared/fixtures`. */
-export function fixture(...parts: string[]): string {
-  return join(sharedDir(), "fixtures", ...parts);
-}
+/** A fixture file under the repository's `fixtures/` folder, e.g. `fixture("cka", "basic.safetensors")`. */
+export { fixturePath as fixture } from "../../../../fixtures/fixtures";

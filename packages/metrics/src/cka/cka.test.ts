@@ -1,24 +1,22 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   codeOf,
+  fixturePath,
   gaussian,
   matmul,
   randomOrthogonal,
   readF32Safetensors,
   referenceCKA,
   relativeError,
-  sharedFixtures,
 } from "../../test/helpers";
 import type { Matrix } from "../matrix";
 import { ckaMatrix } from "./cka-matrix";
 import { linearCKA, rbfCKA } from "./linear-cka";
 import { MinibatchCKA } from "./minibatch-cka";
 
-const fixtures = join(sharedFixtures(), "cka");
-const tensors = readF32Safetensors(join(fixtures, "basic.safetensors"));
-const expected = JSON.parse(readFileSync(join(fixtures, "basic.expected.json"), "utf8")) as Record<
+const tensors = readF32Safetensors(fixturePath("cka", "basic.safetensors"));
+const expected = JSON.parse(readFileSync(fixturePath("cka", "basic.expected.json"), "utf8")) as Record<
   string,
   number
 >;

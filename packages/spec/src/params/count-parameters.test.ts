@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { readFixture } from "../../../../fixtures/fixtures";
 import { KoraError } from "../errors";
 import { readSafetensors } from "../safetensors";
 import { parseAdapterSpec } from "../spec/parse-adapter-spec";
-import { readSharedFixture } from "../test-support/shared-fixtures";
 import { adapterTensorLayout, shapeSize } from "./adapter-tensor-layout";
 import { type BackboneShape, backboneParameterCount } from "./backbone-shape";
 import { countParameters } from "./count-parameters";
@@ -59,8 +59,8 @@ describe("countParameters: external numbers", () => {
     expect(countParameters(null, vitBase(1000), { trainHead: false }).trainable).toBe(0);
   });
 
-  it("matches the element count of the real HF vit-micro checkpoint in shared/fixtures", () => {
-    const { tensors } = readSafetensors(readSharedFixture("vit/vit-micro-hf.safetensors"));
+  it("matches the element count of the real HF vit-micro checkpoint in fixtures/vit", () => {
+    const { tensors } = readSafetensors(readFixture("vit", "vit-micro-hf.safetensors"));
     let backbone = 0;
     let head = 0;
     for (const [name, tensor] of Object.entries(tensors)) {

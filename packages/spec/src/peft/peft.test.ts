@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { readFixture } from "../../../../fixtures/fixtures";
 import type { AdapterTensor } from "../adapter-file/adapter-file";
 import { KoraError } from "../errors";
 import { hfModulePath, parseHfModulePath } from "../naming/hf-vit";
@@ -7,7 +8,6 @@ import type { BackboneShape } from "../params/backbone-shape";
 import { readSafetensors } from "../safetensors";
 import { parseAdapterSpec } from "../spec/parse-adapter-spec";
 import { type LoraSpec, TARGET_MODULES } from "../spec/types";
-import { readSharedFixture } from "../test-support/shared-fixtures";
 import { decodePeftAdapter, encodePeftAdapter } from "./peft-adapter";
 import { fromPeftConfig, toPeftConfig } from "./peft-config";
 import { fromPeftTensorNames, peftTensorName, toPeftTensorNames } from "./peft-tensors";
@@ -50,7 +50,7 @@ describe("HF ViT module naming", () => {
   });
 
   it("names module paths that exist in the real HF checkpoint", () => {
-    const { tensors } = readSafetensors(readSharedFixture("vit/vit-micro-hf.safetensors"));
+    const { tensors } = readSafetensors(readFixture("vit", "vit-micro-hf.safetensors"));
     for (let layer = 0; layer < 3; layer++) {
       for (const target of TARGET_MODULES) {
         const weight = tensors[`${hfModulePath(layer, target)}.weight`];

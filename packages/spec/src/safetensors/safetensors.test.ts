@@ -1,22 +1,10 @@
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { fixturePath } from "../../../../fixtures/fixtures";
 import { readSafetensors } from "./read";
 import { writeSafetensors } from "./write";
 
-/** `../shared/fixtures` beside the repository root (the directory holding pnpm-workspace.yaml). */
-function fixturesDirectory(): string {
-  let directory = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(directory, "pnpm-workspace.yaml"))) {
-    const parent = dirname(directory);
-    if (parent === directory) throw new Error("repository root (pnpm-workspace.yaml) not found");
-    directory = parent;
-  }
-  return join(directory, "..", "shared", "fixtures");
-}
-
-const FIXTURE = join(fixturesDirectory(), "vit", "vit-micro-hf.safetensors");
+const FIXTURE = fixturePath("vit", "vit-micro-hf.safetensors");
 const ascii = (text: string) => new TextEncoder().encode(text);
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 

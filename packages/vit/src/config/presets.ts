@@ -16,10 +16,10 @@ const GRAY_HALF = { channels: 1, imageMean: [0.5], imageStd: [0.5] };
 
 /**
  * Built-in configurations. `vit-tiny`/`vit-small`/`vit-base` are the patch16-224 shapes of DeiT/timm/Hugging Face
- * with a 1000-class head; `vit-micro` is the shape of the golden fixture (`shared/fixtures/vit/vit-micro-hf.*`)
- * and of the repository's embedded default; the `-32` and `-28` variants take 32×32 RGB (CIFAR) and 28×28
- * grayscale (Fashion-MNIST) images with 10 classes. All use Hugging Face's LayerNorm epsilon `1e-12` and mean/std
- * 0.5; override any field in {@link createViT}.
+ * with a 1000-class head; `vit-micro` is the shape of the repository's golden test fixture
+ * (`fixtures/vit/vit-micro-hf.*`) and of its embedded default; the `-32` and `-28` variants take 32×32 RGB
+ * (CIFAR) and 28×28 grayscale (Fashion-MNIST) images with 10 classes. All use Hugging Face's LayerNorm epsilon
+ * `1e-12` and mean/std 0.5; override any field in {@link createViT}.
  */
 export const VIT_PRESETS: Readonly<Record<ViTPresetName, Readonly<ViTConfig>>> = {
   "vit-micro": {

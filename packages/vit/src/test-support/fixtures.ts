@@ -1,32 +1,14 @@
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { readSafetensors } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
-
-/** The `shared/fixtures` folder beside the repository root (CI places a copy of shared/ there). */
-export function sharedFixturesDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "pnpm-workspace.yaml"))) {
-    const parent = resolve(dir, "..");
-    if (parent === dir) throw new Error("repository root (pnpm-workspace.yaml) not found");
-    dir = parent;
-  }
-  return resolve(dir, "..", "shared", "fixtures");
-}
-
-/** Bytes of a file under shared/fixtures. */
-export function readSharedFixture(relative: string): Uint8Array {
-  return new Uint8Array(readFileSync(join(sharedFixturesDir(), relative)));
-}
+import { readFixture } from "../../../../fixtures/fixtures";
 
 /** The golden vit-micro fixture: weights bytes, HF config, and the reference inputs/outputs. */
 export function vitMicroFixture() {
-  const weights = readSharedFixture("vit/vit-micro-hf.safetensors");
+  const weights = readFixture("vit", "vit-micro-hf.safetensors");
   const config = JSON.parse(
-    new TextDecoder().decode(readSharedFixture("vit/vit-micro-hf.config.json")),
+    new TextDecoder().decode(readFixture("vit", "vit-micro-hf.config.json")),
   ) as Record<string, unknown>;
-  const io = readSafetensors(readSharedFixture("vit/vit-micro-hf.io.safetensors"), {
+  const io = readSafetensors(readFixture("vit", "vit-micro-hf.io.safetensors"), {
     asFloat32: true,
   }).tensors;
   return { weights, config, io };
