@@ -1,4 +1,13 @@
-import { type AdapterSpec, type BackboneShape, KoraError, TARGET_MODULES } from "@kora/spec";
+import {
+  ADAPTER_METHOD_REGISTRY,
+  ADAPTER_METHODS,
+  type AdapterMethod,
+  type AdapterSpec,
+  type BackboneShape,
+  defaultAdapterSpec,
+  KoraError,
+  TARGET_MODULES,
+} from "@kora/spec";
 import { type Command, Option } from "commander";
 import { parseAdapterSpecWithHints } from "./adapter-spec-input";
 import { UsageError } from "./support/errors";
@@ -6,7 +15,7 @@ import { readJson } from "./support/files";
 import { commaList, finiteNumber, integerList, oneOf, positiveInteger } from "./support/options";
 import { didYouMean } from "./support/suggest";
 
-type Method = AdapterSpec["method"];
+type Method = AdapterMethod;
 
 /** The method flags shared by `kora inspect` and `kora train`, as commander parses them. */
 export interface MethodOptions {
@@ -24,21 +33,60 @@ export interface MethodOptions {
   fusion?: "static" | "dynamic";
 }
 
-/** Method flags: the spec field each sets, and the methods it applies to. */
-const METHOD_FLAGS = {
-  rank: { flag: "--rank", path: "rank", methods: ["lora", "kora"] },
-  alpha: { flag: "--alpha", path: "alpha", methods: ["lora", "kora"] },
-  layers: { flag: "--layers", path: "layers", methods: ["lora", "kora", "adapter-fusion"] },
-  targets: { flag: "--targets", path: "targets", methods: ["lora"] },
-  dComp: { flag: "--d-comp", path: "composition.hidden", methods: ["kora"] },
-  composition: { flag: "--composition", path: "composition.kind", methods: ["kora"] },
-  gate: { flag: "--gate", path: "gate.per", methods: ["kora"] },
-  adapters: { flag: "--adapters", path: "adapters", methods: ["adapter-fusion"] },
-  reduction: { flag: "--reduction", path: "reduction", methods: ["adapter-fusion"] },
-  fusion: { flag: "--fusion", path: "fusion.variant", methods: ["adapter-fusion"] },
-} as const satisfies Record<string, { flag: string; path: string; methods: readonly Method[] }>;
+/**
+ * Method flags and the spec field each sets (the first of `paths` that a method's spec has). Which methods a
+ * flag applies to, and its default, are read from @kora/spec's method registry, so a new method gets the flags
+ * its spec has fields for without an edit here.
+ */
+const FLAG_PATHS = {
+  rank: { flag: "--rank", paths: ["rank"] },
+  alpha: { flag: "--alpha", paths: ["alpha"] },
+  layers: { flag: "--layers", paths: ["layers"] },
+  targets: { flag: "--targets", paths: ["targets"] },
+  dComp: { flag: "--d-comp", paths: ["composition.hidden", "hidden"] },
+  composition: { flag: "--composition", paths: ["composition.kind"] },
+  gate: { flag: "--gate", paths: ["gate.per"] },
+  adapters: { flag: "--adapters", paths: ["adapters"] },
+  reduction: { flag: "--reduction", paths: ["reduction"] },
+  fusion: { flag: "--fusion", paths: ["fusion.variant"] },
+} as const satisfies Record<string, { flag: string; paths: readonly string[] }>;
 
-type MethodFlag = keyof typeof METHOD_FLAGS;
+function valueAtPath(value: unknown, path: string): unknown {
+  let current = value;
+  for (const key of path.split(".")) {
+    if (current === null || typeof current !== "object" || !Object.hasOwn(current, key)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+/** The spec field a flag sets for `method`, or `undefined` when the method's spec has none of its fields. */
+function pathFor(paths: readonly string[], method: Method): string | undefined {
+  const defaults = defaultAdapterSpec(method);
+  return paths.find((path) => valueAtPath(defaults, path) !== undefined);
+}
+
+const METHOD_FLAGS = Object.fromEntries(
+  Object.entries(FLAG_PATHS).map(([name, { flag, paths }]) => [
+    name,
+    { flag, paths, methods: ADAPTER_METHODS.filter((method) => pathFor(paths, method) !== undefined) },
+  ]),
+) as { [K in keyof typeof FLAG_PATHS]: (typeof FLAG_PATHS)[K] & { methods: Method[] } };
+
+type MethodFlag = keyof typeof FLAG_PATHS;
+
+/**
+ * `"(lora, kora; default 8)"`: the methods a flag applies to and its default (read from the first of them unless
+ * `shownDefault` says how the flag spells it).
+ */
+function applies(name: MethodFlag, shownDefault?: string): string {
+  const { paths, methods } = METHOD_FLAGS[name];
+  const first = methods[0];
+  const path = first === undefined ? undefined : pathFor(paths, first);
+  const value =
+    shownDefault ?? (path === undefined ? undefined : valueAtPath(defaultAdapterSpec(first as Method), path));
+  return `(${methods.join(", ")}${value === undefined || value === null ? "" : `; default ${String(value)}`})`;
+}
 
 /** The option names (camelCase) of the method flags, without `method` and `spec`. */
 export const METHOD_FLAG_NAMES = Object.keys(METHOD_FLAGS) as MethodFlag[];
@@ -48,43 +96,47 @@ export function addMethodOptions(
   command: Command,
   layersHelp = "blocks that get adapters, e.g. 0,6,11 (default: all)",
 ): Command {
+  const methods = ADAPTER_METHODS.map((m) => `${m} (${ADAPTER_METHOD_REGISTRY[m].summary})`).join("; ");
   return command
     .addOption(
-      new Option("--method <method>", "adapter method: lora, kora, adapter-fusion")
-        .argParser(oneOf(["lora", "kora", "adapter-fusion"] as const))
+      new Option("--method <method>", `adapter method: ${methods}`)
+        .argParser(oneOf(ADAPTER_METHODS))
         .conflicts("spec"),
     )
     .option(
       "--spec <file>",
       "adapter spec JSON (or an adapter folder's adapter.json) instead of --method flags",
     )
-    .option("--rank <r>", "rank of the low-rank updates (lora, kora; default 8)", positiveInteger)
-    .option("--alpha <a>", "scaling numerator alpha (lora, kora; default 8)", finiteNumber)
+    .option("--rank <r>", `rank of the low-rank updates ${applies("rank")}`, positiveInteger)
+    .option("--alpha <a>", `scaling numerator alpha ${applies("alpha")}`, finiteNumber)
     .option("--layers <list>", layersHelp, integerList)
     .option(
       "--targets <list>",
-      "projections for lora: query,key,value,output,fc1,fc2 (default query,value)",
+      `projections: query,key,value,output,fc1,fc2 ${applies("targets", "query,value")}`,
       commaList,
     )
-    .option("--d-comp <h>", "hidden width of KoRA's composition block (kora; default 4)", positiveInteger)
+    .option(
+      "--d-comp <h>",
+      `hidden width of the composition block or bottleneck ${applies("dComp")}`,
+      positiveInteger,
+    )
     .addOption(
       new Option(
         "--composition <kind>",
-        "KoRA composition block: mlp or attention (kora; default mlp)",
+        `KoRA composition block: mlp or attention ${applies("composition")}`,
       ).argParser(oneOf(["mlp", "attention"] as const)),
     )
     .addOption(
-      new Option("--gate <per>", "KoRA gate: scalar or channel (kora; default scalar)").argParser(
+      new Option("--gate <per>", `gate: scalar or channel ${applies("gate")}`).argParser(
         oneOf(["scalar", "channel"] as const),
       ),
     )
-    .option("--adapters <n>", "number of bottleneck adapters (adapter-fusion; default 2)", positiveInteger)
-    .option("--reduction <r>", "bottleneck = dim / reduction (adapter-fusion; default 64)", positiveInteger)
+    .option("--adapters <n>", `number of bottleneck adapters ${applies("adapters", "2")}`, positiveInteger)
+    .option("--reduction <r>", `bottleneck = dim / reduction ${applies("reduction")}`, positiveInteger)
     .addOption(
-      new Option(
-        "--fusion <variant>",
-        "fusion attention: static or dynamic (adapter-fusion; default static)",
-      ).argParser(oneOf(["static", "dynamic"] as const)),
+      new Option("--fusion <variant>", `fusion attention: static or dynamic ${applies("fusion")}`).argParser(
+        oneOf(["static", "dynamic"] as const),
+      ),
     );
 }
 
@@ -101,10 +153,11 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 /** The adapter spec input the method flags describe (validated by @kora/spec afterwards). */
 export function specInputFromFlags(method: Method, options: MethodOptions): Record<string, unknown> {
   const input: Record<string, unknown> = { method };
-  for (const [name, { flag, path, methods }] of Object.entries(METHOD_FLAGS)) {
+  for (const [name, { flag, paths, methods }] of Object.entries(METHOD_FLAGS)) {
     let value = options[name as MethodFlag];
     if (value === undefined) continue;
-    if (!(methods as readonly Method[]).includes(method)) {
+    const path = pathFor(paths, method);
+    if (path === undefined) {
       throw new UsageError(`${flag} applies to --method ${methods.join(" or ")}, not ${method}`);
     }
     if (name === "targets") {
@@ -128,7 +181,7 @@ export function specInputFromFlags(method: Method, options: MethodOptions): Reco
 export function asFlagError(error: unknown): unknown {
   if (!KoraError.isInstance(error) || error.code !== "INVALID_SPEC" || error.path === undefined) return error;
   const path = error.path.replace(/\[\d+\]$/, "");
-  const entry = Object.values(METHOD_FLAGS).find((f) => f.path === path);
+  const entry = Object.values(METHOD_FLAGS).find((f) => (f.paths as readonly string[]).includes(path));
   if (entry === undefined) return error;
   return new UsageError(`${entry.flag}: ${error.message}`, { cause: error });
 }
@@ -174,7 +227,7 @@ export async function resolveSpec(options: MethodOptions): Promise<ResolvedSpec>
     return specFromFileInput(await readJson(options.spec, "--spec"), options.spec);
   }
   if (options.method === undefined) {
-    throw new UsageError("give --method lora|kora|adapter-fusion (with its flags) or --spec FILE");
+    throw new UsageError(`give --method ${ADAPTER_METHODS.join("|")} (with its flags) or --spec FILE`);
   }
   const input = specInputFromFlags(options.method, options);
   try {

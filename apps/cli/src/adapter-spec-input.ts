@@ -1,7 +1,5 @@
-import { type AdapterSpec, KoraError, parseAdapterSpec } from "@kora/spec";
+import { ADAPTER_METHODS, type AdapterSpec, isAdapterMethod, KoraError, parseAdapterSpec } from "@kora/spec";
 import { didYouMean } from "./support/suggest";
-
-const METHODS = ["lora", "kora", "adapter-fusion"] as const;
 
 function childAt(value: unknown, path: readonly string[]): unknown {
   let current = value;
@@ -20,8 +18,8 @@ function childAt(value: unknown, path: readonly string[]): unknown {
 function suggestionFor(input: unknown, error: KoraError): string {
   if (error.path === undefined || input === null || typeof input !== "object") return "";
   const method = (input as { method?: unknown }).method;
-  if (error.path === "method") return typeof method === "string" ? didYouMean(method, METHODS) : "";
-  if (typeof method !== "string" || !(METHODS as readonly string[]).includes(method)) return "";
+  if (error.path === "method") return typeof method === "string" ? didYouMean(method, ADAPTER_METHODS) : "";
+  if (!isAdapterMethod(method)) return "";
   const path = error.path.split(".");
   const key = path.pop()!;
   const defaults = childAt(parseAdapterSpec({ method }), path);

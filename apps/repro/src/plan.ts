@@ -1,4 +1,4 @@
-import { parseAdapterSpec } from "@kora/spec";
+import { methodDefinition, parseAdapterSpec } from "@kora/spec";
 import type { Preset } from "./config/presets";
 import type { Experiment, TaskName, TrainingMethod } from "./config/schema";
 import { hashOf } from "./tasks/context";
@@ -22,9 +22,7 @@ function canonicalMethod(method: TrainingMethod): unknown {
 function methodName(method: TrainingMethod): string {
   if (method.kind !== "adapter") return method.kind;
   const spec = parseAdapterSpec(method.adapter);
-  if (spec.method === "kora") return `kora-h${spec.composition.hidden}-r${spec.rank}`;
-  if (spec.method === "lora") return `lora-r${spec.rank}`;
-  return "adapter-fusion";
+  return methodDefinition(spec).label(spec);
 }
 
 /** What of the preset a task's result depends on (part of the run key, so presets never share results). */

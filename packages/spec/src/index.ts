@@ -1,6 +1,7 @@
 /**
- * `@kora/spec`: tensor-agnostic adapter specs, exact parameter counts, target-module naming, the safetensors
- * codec, the adapter file format and the peft mapping. No tfjs and no `node:` imports (see `@kora/spec/node`).
+ * `@kora/spec`: the registry of adapter methods, tensor-agnostic adapter specs, exact parameter counts,
+ * target-module naming, the safetensors codec, the adapter file format and the peft mapping. No tfjs and no
+ * `node:` imports (see `@kora/spec/node`).
  * @packageDocumentation
  */
 
@@ -22,6 +23,16 @@ export {
 } from "./adapter-file";
 export type { KoraErrorCode, KoraErrorOptions } from "./errors";
 export { KoraError } from "./errors";
+export type { FoldedBottleneck, MethodDefinition, MethodRegistry, SpecOf } from "./methods";
+export {
+  ADAPTER_METHOD_REGISTRY,
+  ADAPTER_METHODS,
+  adaptedLayers,
+  foldKoraIntoBottleneck,
+  fusionBottleneck,
+  isAdapterMethod,
+  methodDefinition,
+} from "./methods";
 export type { HfModulePathOptions } from "./naming";
 export { hfBlockModuleSuffix, hfModulePath, parseHfModulePath } from "./naming";
 export type { NpyArray } from "./npy";
@@ -35,11 +46,9 @@ export type {
   TensorGroup,
 } from "./params";
 export {
-  adaptedLayers,
   adapterTensorLayout,
   backboneParameterCount,
   countParameters,
-  fusionBottleneck,
   headParameterCount,
   headTensorLayout,
   numPatches,
@@ -74,9 +83,10 @@ export type {
   AdapterSpec,
   CompositionSpec,
   FusionSpec,
+  GatedBottleneckSpec,
   GateSpec,
   KoraSpec,
   LoraSpec,
   TargetModule,
 } from "./spec";
-export { parseAdapterSpec, TARGET_MODULES } from "./spec";
+export { defaultAdapterSpec, parseAdapterSpec, TARGET_MODULES } from "./spec";

@@ -1,6 +1,6 @@
 /**
- * `@kora/tfjs`: LoRA, KoRA and AdapterFusion for TensorFlow.js, the adapter-site interface backbones implement,
- * and the training engine.
+ * `@kora/tfjs`: LoRA, KoRA, AdapterFusion and the gated bottleneck adapter for TensorFlow.js (one module per
+ * method of `@kora/spec`'s registry), the adapter-site interface backbones implement, and the training engine.
  * @packageDocumentation
  */
 

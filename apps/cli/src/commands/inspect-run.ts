@@ -1,4 +1,4 @@
-import { type AdapterSpec, type BackboneShape, countParameters } from "@kora/spec";
+import { type AdapterSpec, type BackboneShape, countParameters, methodDefinition } from "@kora/spec";
 import { parseCheckpointConfig, toBackboneShape, VIT_PRESETS, type ViTPresetName } from "@kora/vit";
 import { asFlagError, resolveSpec } from "../adapter-flags";
 import type { Output } from "../output/context";
@@ -58,15 +58,7 @@ function describeBackbone(shape: BackboneShape): string {
 }
 
 function describeSpec(spec: AdapterSpec): string {
-  const layers = spec.layers === null ? "all blocks" : `blocks ${spec.layers.join(",")}`;
-  switch (spec.method) {
-    case "lora":
-      return `lora rank ${spec.rank}, alpha ${spec.alpha}, targets ${spec.targets.join(",")}, ${layers}`;
-    case "kora":
-      return `kora rank ${spec.rank}, alpha ${spec.alpha}, composition ${spec.composition.kind} d_comp ${spec.composition.hidden}, gate per ${spec.gate.per}, ${layers}`;
-    case "adapter-fusion":
-      return `adapter-fusion ${spec.adapters.length} adapters, ${spec.bottleneck === null ? `reduction ${spec.reduction}` : `bottleneck ${spec.bottleneck}`}, fusion ${spec.fusion.variant}, ${spec.training}, ${layers}`;
-  }
+  return methodDefinition(spec).describe(spec);
 }
 
 /** Runs `kora inspect` (loaded on demand, so `kora --help` starts fast). */

@@ -126,6 +126,22 @@ describe("kora inspect", () => {
       "10",
     ]);
     expect(fusion["spec"]).toMatchObject({ method: "adapter-fusion", adapters: ["adapter_0", "adapter_1"] });
+    // --d-comp and --gate reach the gated bottleneck's own fields (hidden, gate.per) through the registry.
+    const twin = await json([
+      "inspect",
+      "--backbone",
+      "vit-tiny",
+      "--method",
+      "gated-bottleneck",
+      "--d-comp",
+      "8",
+      "--gate",
+      "channel",
+      "--classes",
+      "10",
+    ]);
+    expect(twin["spec"]).toMatchObject({ method: "gated-bottleneck", hidden: 8, gate: { per: "channel" } });
+    expect((twin.parameters["perLayer"] as number[])[0]).toBe(2 * 8 * 192 + 8 + 192 + 192);
   });
 
   it("reads --spec files and rejects unknown keys with a suggestion (exit 1)", async () => {
@@ -166,7 +182,7 @@ describe("kora inspect", () => {
       ],
       [
         ["--backbone", "vit-base", "--method", "lora", "--d-comp", "8"],
-        /--d-comp applies to --method kora, not lora/,
+        /--d-comp applies to --method kora or gated-bottleneck, not lora/,
       ],
       [
         ["--backbone", "vit-micro", "--method", "kora", "--layers", "5"],

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
-import { KoraError } from "@kora/spec";
+import { ADAPTER_METHODS, KoraError } from "@kora/spec";
 import { InvalidArgumentError } from "commander";
 import { parse as parseYaml } from "yaml";
 import type { MethodOptions } from "../adapter-flags";
@@ -78,7 +78,7 @@ const KEYS: Record<keyof TrainInputs, Check> = {
   config: text,
   dataset: text,
   root: text,
-  method: viaFlagParser(oneOf(["lora", "kora", "adapter-fusion"] as const)),
+  method: viaFlagParser(oneOf(ADAPTER_METHODS)),
   spec: text,
   adapter: object,
   rank: viaFlagParser(positiveInteger),

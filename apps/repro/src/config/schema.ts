@@ -1,3 +1,4 @@
+import { ADAPTER_METHODS } from "@kora/spec";
 import { z } from "zod";
 
 /** How a variant trains: an adapter on the frozen backbone, the head alone, or everything (full fine-tuning). */
@@ -5,7 +6,7 @@ export const trainingMethodSchema = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("adapter"),
     /** An adapter spec as `parseAdapterSpec` accepts it (validated again when the run starts). */
-    adapter: z.looseObject({ method: z.enum(["lora", "kora", "adapter-fusion"]) }),
+    adapter: z.looseObject({ method: z.enum(ADAPTER_METHODS) }),
   }),
   z.object({ kind: z.literal("head-only") }),
   z.object({ kind: z.literal("full") }),

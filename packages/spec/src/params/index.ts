@@ -1,11 +1,5 @@
 export type { AdapterTensorInfo, AdapterTensorLayoutOptions, TensorGroup } from "./adapter-tensor-layout";
-export {
-  adaptedLayers,
-  adapterTensorLayout,
-  fusionBottleneck,
-  headTensorLayout,
-  shapeSize,
-} from "./adapter-tensor-layout";
+export { adapterTensorLayout, headTensorLayout, shapeSize } from "./adapter-tensor-layout";
 export type { BackboneShape } from "./backbone-shape";
 export {
   backboneParameterCount,

@@ -1,6 +1,6 @@
 import { KoraError } from "../errors";
+import { adaptedLayers } from "../methods/layout-helpers";
 import { hfBlockModuleSuffix, hfModulePath } from "../naming/hf-vit";
-import { adaptedLayers } from "../params/adapter-tensor-layout";
 import type { BackboneShape } from "../params/backbone-shape";
 import { parseAdapterSpec } from "../spec/parse-adapter-spec";
 import { type LoraSpec, TARGET_MODULES, type TargetModule } from "../spec/types";

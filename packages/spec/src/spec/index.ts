@@ -1,4 +1,4 @@
-export { parseAdapterSpec } from "./parse-adapter-spec";
+export { defaultAdapterSpec, parseAdapterSpec } from "./parse-adapter-spec";
 export type {
   Activation,
   AdapterFusionSpec,
@@ -6,6 +6,7 @@ export type {
   AdapterSpec,
   CompositionSpec,
   FusionSpec,
+  GatedBottleneckSpec,
   GateSpec,
   KoraSpec,
   LoraSpec,

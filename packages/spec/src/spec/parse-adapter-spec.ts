@@ -1,10 +1,10 @@
 import type { z } from "zod";
 import { KoraError } from "../errors";
-import { adapterFusionSchema, koraSchema, loraSchema } from "./schema";
-import type { AdapterSpec } from "./types";
+import type { SpecOf } from "../methods/method-definition";
+import { ADAPTER_METHODS, isAdapterMethod, methodDefinition } from "../methods/registry";
+import type { AdapterMethod, AdapterSpec } from "./types";
 
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
-const SCHEMAS = { lora: loraSchema, kora: koraSchema, "adapter-fusion": adapterFusionSchema } as const;
 
 function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
@@ -71,9 +71,8 @@ function toKoraError(error: z.ZodError, input: unknown): KoraError {
 }
 
 /**
- * Validates an adapter spec of unknown shape (e.g. parsed JSON), fills in the defaults documented on each field
- * of {@link LoraSpec}, {@link KoraSpec} and {@link AdapterFusionSpec}, and returns a fully specified
- * {@link AdapterSpec}.
+ * Validates an adapter spec of unknown shape (e.g. parsed JSON) with its method's schema from
+ * `ADAPTER_METHOD_REGISTRY`, fills in the defaults and returns a fully specified {@link AdapterSpec}.
  *
  * @throws KoraError with code `INVALID_SPEC` and `path` naming the offending field: an unknown `method`, an
  * unknown field, a non-integer or non-positive rank, a dropout outside [0, 1), a `__proto__`/`constructor` key.
@@ -93,17 +92,19 @@ export function parseAdapterSpec(input: unknown): AdapterSpec {
   }
   rejectForbiddenKeys(input, []);
   const method = (input as { method?: unknown }).method;
-  if (typeof method !== "string" || !Object.hasOwn(SCHEMAS, method)) {
+  if (!isAdapterMethod(method)) {
     throw new KoraError({
       code: "INVALID_SPEC",
-      message: `adapter spec field method: expected one of ${Object.keys(SCHEMAS)
-        .map((m) => `"${m}"`)
-        .join(", ")}, got ${describe(method)}`,
+      message: `adapter spec field method: expected one of ${ADAPTER_METHODS.map((m) => `"${m}"`).join(", ")}, got ${describe(method)}`,
       path: "method",
     });
   }
-  const schema = SCHEMAS[method as keyof typeof SCHEMAS];
-  const result = schema.safeParse(input);
+  const result = methodDefinition(method).schema.safeParse(input);
   if (!result.success) throw toKoraError(result.error, input);
   return result.data;
+}
+
+/** The complete spec of `method` with every default, e.g. `defaultAdapterSpec("lora").rank === 8`. */
+export function defaultAdapterSpec<M extends AdapterMethod>(method: M): SpecOf<M> {
+  return parseAdapterSpec({ method }) as SpecOf<M>;
 }

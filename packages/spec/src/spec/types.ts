@@ -140,8 +140,34 @@ export interface AdapterFusionSpec {
   layers: number[] | null;
 }
 
+/**
+ * The gated bottleneck adapter on V: per attention block, `v' = v + g·(W₂ σ(W₁ x + b₁) + b₂)` with `x` the
+ * block's attention input (what the q/k/v projections read), `W₁: h×D`, `W₂: D×h` and a gate g that starts at 0.
+ * It is KoRA's functional twin: KoRA with the mlp composition on the value path equals this adapter with
+ * `W₁ = s·Σ_t W₁,t B_t A_t` (see `foldKoraIntoBottleneck`).
+ */
+export interface GatedBottleneckSpec {
+  /** Discriminator. */
+  method: "gated-bottleneck";
+  /** Hidden width h of the bottleneck (KoRA's `d_comp`). Default 4. */
+  hidden: number;
+  /** Activation σ between the two projections. Default `"gelu"`. */
+  activation: Activation;
+  /** Whether both projections carry biases. Default `true`. */
+  bias: boolean;
+  /** Dropout on the adapter input, in [0, 1). Default 0. */
+  dropout: number;
+  /** Block indices that get the adapter (sorted, unique), or `null` for every block. Default `null`. */
+  layers: number[] | null;
+  /**
+   * The gate (as KoRA's). With the default `init: 0` the adapter is the identity at init; both projections start
+   * as PyTorch's `nn.Linear` (non-zero), so the gate's gradient is non-zero from the first step.
+   */
+  gate: GateSpec;
+}
+
 /** Any adapter spec, discriminated by `method`. */
-export type AdapterSpec = LoraSpec | KoraSpec | AdapterFusionSpec;
+export type AdapterSpec = LoraSpec | KoraSpec | AdapterFusionSpec | GatedBottleneckSpec;
 
 /** The adapter methods KoRA-TS implements. */
 export type AdapterMethod = AdapterSpec["method"];

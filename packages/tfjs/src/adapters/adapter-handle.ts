@@ -13,9 +13,8 @@ import type { LinearSite } from "../sites/linear-site";
 import { type AdapterSpecInput, completeSpec } from "./adapter-spec-input";
 import { tfjsShape } from "./core/init";
 import type { AdapterModule } from "./methods/adapter-module";
-import { FusionModule } from "./methods/fusion-module";
-import { KoraModule } from "./methods/kora-module";
-import { LoraModule, linearSites } from "./methods/lora-module";
+import { linearSites } from "./methods/lora-module";
+import { createAdapterModule } from "./methods/method-modules";
 
 /** Options of {@link applyAdapters} and {@link AdapterHandle.addAdapter}. */
 export interface ApplyAdaptersOptions {
@@ -221,12 +220,7 @@ export class AdapterHandle {
       });
     }
     const seed = options.seed ?? 0;
-    const module =
-      complete.method === "lora"
-        ? new LoraModule(name, complete, this.model, seed)
-        : complete.method === "kora"
-          ? new KoraModule(name, complete, this.model, seed)
-          : new FusionModule(name, complete, this.model, seed);
+    const module = createAdapterModule(name, complete, this.model, seed);
     this.modules.set(name, module);
     if (options.activate ?? true) this.setActiveAdapter(name);
     else this.syncTrainable();

@@ -1,31 +1,19 @@
-import {
-  type AdapterFusionSpec,
-  type AdapterSpec,
-  type CompositionSpec,
-  type FusionSpec,
-  type GateSpec,
-  type KoraSpec,
-  type LoraSpec,
-  parseAdapterSpec,
-} from "@kora/spec";
+import { type AdapterMethod, type AdapterSpec, parseAdapterSpec, type SpecOf } from "@kora/spec";
+
+/** A spec's fields as a user may give them: any may be left out, and nested objects may be partial. */
+type PartialFields<T> = {
+  [K in keyof T]?: T[K] extends readonly unknown[] | null ? T[K] : T[K] extends object ? Partial<T[K]> : T[K];
+};
 
 /**
- * An adapter spec as a user writes it: `method` plus any fields; `parseAdapterSpec` validates it and fills in
- * the documented defaults (e.g. `{ method: "kora", composition: { hidden: 8 } }`). A complete
- * {@link AdapterSpec} is accepted as is.
+ * An adapter spec as a user writes it: `method` plus any fields; `parseAdapterSpec` validates it and fills the
+ * defaults (e.g. `{ method: "kora", composition: { hidden: 8 } }`: missing fields of nested objects take their
+ * defaults too). A complete {@link AdapterSpec} is accepted as is. Derived from `@kora/spec`'s method registry,
+ * so every registered method is accepted.
  */
-export type AdapterSpecInput =
-  | ({ method: "lora" } & Partial<Omit<LoraSpec, "method">>)
-  | ({ method: "kora" } & Partial<Omit<KoraSpec, "method" | "composition" | "gate">> & {
-        /** The CompositionBlock; missing fields take their defaults. */
-        composition?: Partial<CompositionSpec>;
-        /** The gate; missing fields take their defaults. */
-        gate?: Partial<GateSpec>;
-      })
-  | ({ method: "adapter-fusion" } & Partial<Omit<AdapterFusionSpec, "method" | "fusion">> & {
-        /** The fusion attention; missing fields take their defaults. */
-        fusion?: Partial<FusionSpec>;
-      });
+export type AdapterSpecInput = {
+  [M in AdapterMethod]: { method: M } & PartialFields<Omit<SpecOf<M>, "method">>;
+}[AdapterMethod];
 
 /** Validates and completes a spec. @internal */
 export function completeSpec(input: AdapterSpecInput | AdapterSpec): AdapterSpec {

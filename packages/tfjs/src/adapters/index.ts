@@ -1,4 +1,4 @@
-// Barrel of the adapter methods (LoRA, KoRA, AdapterFusion): injection, merge, save/load, peft export.
+// Barrel of the adapter methods (one module per registered method): injection, merge, save/load, peft export.
 export type {
   AdapterTensorsOptions,
   ApplyAdaptersOptions,

@@ -1,4 +1,10 @@
-import { type AdapterManifest, type AdapterTensor, KoraError, type LoraSpec } from "@kora/spec";
+import {
+  type AdapterManifest,
+  type AdapterTensor,
+  KoraError,
+  type LoraSpec,
+  methodDefinition,
+} from "@kora/spec";
 import type { AdaptableModel } from "../sites/adaptable-model";
 import { type AdapterHandle, applyAdapters, getAdapterHandle, requireAdapterHandle } from "./adapter-handle";
 
@@ -130,7 +136,7 @@ export async function exportPeft(
   if (spec.method !== "lora") {
     throw new KoraError({
       code: "INVALID_SPEC",
-      message: `cannot export adapter "${name}" to peft: it is a ${spec.method} adapter, and peft has no equivalent of ${spec.method === "kora" ? "KoRA's composition block and gate" : "AdapterFusion"}; use saveAdapter`,
+      message: `cannot export adapter "${name}" to peft: it is a ${spec.method} adapter, and peft has no equivalent of ${methodDefinition(spec).title}; use saveAdapter`,
       path: "method",
     });
   }

@@ -1,6 +1,7 @@
 import type { AdapterSpec, AdapterTensorInfo } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
-import { initialAdapterTensor, tfjsShape } from "../core/init";
+import { tfjsShape } from "../core/init";
+import { initialAdapterTensor } from "../methods/method-modules";
 
 /** The base options every tfjs layer accepts (`name`, `trainable`, `inputShape`, ...). */
 export type BaseLayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;

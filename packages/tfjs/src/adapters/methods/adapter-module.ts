@@ -7,7 +7,7 @@ import {
 import * as tf from "@tensorflow/tfjs";
 import type { AttentionSite, MlpSite, Qkv } from "../../sites/block-sites";
 import type { LinearSite } from "../../sites/linear-site";
-import { initialAdapterTensor } from "../core/init";
+import type { TensorInitialiser } from "../core/init";
 
 /**
  * One named adapter attached to a model: its variables (named and shaped 1:1 after `adapterTensorLayout`, weights
@@ -43,21 +43,22 @@ let nextId = 0;
 
 /**
  * Creates one variable per tensor of `adapterTensorLayout(spec, backbone, { includeHead: false })`, initialised
- * as `initialAdapterTensor` documents, seeded by `seed` and the tensor's index.
+ * by the method's `init`, seeded by `seed` and the tensor's index.
  * @internal
  */
-export function createAdapterVariables(
-  spec: AdapterSpec,
+export function createAdapterVariables<S extends AdapterSpec>(
+  spec: S,
   backbone: BackboneShape,
   name: string,
   seed: number,
+  init: TensorInitialiser<S>,
 ): { layout: AdapterTensorInfo[]; variables: Map<string, tf.Variable> } {
   const layout = adapterTensorLayout(spec, backbone, { includeHead: false });
   const byName = new Map(layout.map((info) => [info.name, info]));
   const id = nextId++;
   const variables = new Map<string, tf.Variable>();
   layout.forEach((info, index) => {
-    const initial = initialAdapterTensor(spec, info, byName, seed * 100_003 + index);
+    const initial = init(spec, info, byName, seed * 100_003 + index);
     variables.set(info.name, tf.variable(initial, info.trainable, `kora_adapter_${id}/${name}/${info.name}`));
     initial.dispose();
   });

@@ -1,12 +1,28 @@
 import type { AdapterFusionSpec } from "@kora/spec";
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import type { AdaptableModel } from "../../sites/adaptable-model";
 import type { AttentionSite, MlpSite, Qkv } from "../../sites/block-sites";
 import { type FusionBlockWeights, fuseAdapters } from "../core/fusion-math";
+import { kaimingUniform, type TensorInitialiser, tfjsShape } from "../core/init";
 import type { Projection } from "../core/kora-math";
 import { asMatrix, asVector } from "../core/low-rank";
 import { type AdapterModule, createAdapterVariables, variableOf } from "./adapter-module";
 import { notMergeable } from "./not-mergeable";
+
+/**
+ * AdapterFusion's initialisation: adapter `down` as `nn.Linear`, `up` weight and both biases zero (every adapter
+ * starts as the identity `h + 0`); fusion query/key `N(0, 0.02²)` with zero bias (AdapterHub); the dynamic value
+ * matrix identity with zero bias. The adapted model equals the base model.
+ */
+export const initFusionTensor: TensorInitialiser<AdapterFusionSpec> = (_spec, info, _layout, seed) => {
+  const shape = tfjsShape(info.shape);
+  if (info.name.endsWith(".down.weight")) return kaimingUniform(info.shape, seed);
+  if (info.name.endsWith(".value.weight")) return tf.eye(shape[0] as number);
+  if (info.name.endsWith(".query.weight") || info.name.endsWith(".key.weight")) {
+    return tf.randomNormal(shape, 0, 0.02, "float32", seed);
+  }
+  return tf.zeros(shape);
+};
 
 /** AdapterFusion after the FFN of every adapted block, installed through the block's feed-forward hook. @internal */
 export class FusionModule implements AdapterModule {
@@ -21,7 +37,7 @@ export class FusionModule implements AdapterModule {
     model: AdaptableModel,
     seed: number,
   ) {
-    const created = createAdapterVariables(spec, model.backboneShape, name, seed);
+    const created = createAdapterVariables(spec, model.backboneShape, name, seed, initFusionTensor);
     this.layout = created.layout;
     this.variables = created.variables;
     const layers = new Set(this.layout.map((info) => info.layer));
@@ -60,7 +76,11 @@ export class FusionModule implements AdapterModule {
   }
 
   merge(): void {
-    throw notMergeable(this.spec, this.name);
+    throw notMergeable(
+      this.spec,
+      this.name,
+      "AdapterFusion adds nonlinear bottleneck adapters after the FFN and fuses them with a per-token softmax, so there is no linear weight to fold them into",
+    );
   }
 
   unmerge(): void {}

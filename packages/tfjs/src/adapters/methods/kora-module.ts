@@ -1,12 +1,26 @@
 import type { KoraSpec } from "@kora/spec";
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import type { AdaptableModel } from "../../sites/adaptable-model";
 import type { AttentionSite, MlpSite, Qkv } from "../../sites/block-sites";
+import { kaimingUniform, linearDefault, type TensorInitialiser, tfjsShape } from "../core/init";
 import { type KoraBlockWeights, koraQkv, type Projection } from "../core/kora-math";
 import { asMatrix, asVector, SeededDropout } from "../core/low-rank";
 import { loraScaling } from "../core/scaling";
 import { type AdapterModule, createAdapterVariables, variableOf } from "./adapter-module";
 import { notMergeable } from "./not-mergeable";
+
+/**
+ * KoRA's initialisation: `lora_A` Kaiming-uniform as LoRA; `lora_B` `N(0, bInitStd²)` (not zero: the gate is 0,
+ * so zero B would leave no gradient path); composition weights and biases as PyTorch's `nn.Linear`; the gate
+ * `gate.init` (0 by default), which makes the adapted model equal the base model.
+ */
+export const initKoraTensor: TensorInitialiser<KoraSpec> = (spec, info, layout, seed) => {
+  if (info.group === "lora_A") return kaimingUniform(info.shape, seed);
+  if (info.group === "lora_B")
+    return tf.randomNormal(tfjsShape(info.shape), 0, spec.bInitStd, "float32", seed);
+  if (info.group === "gate") return tf.fill(tfjsShape(info.shape), spec.gate.init);
+  return linearDefault(info, layout, seed);
+};
 
 /** KoRA on every adapted attention block, installed through the block's q/k/v hook. @internal */
 export class KoraModule implements AdapterModule {
@@ -23,7 +37,7 @@ export class KoraModule implements AdapterModule {
     model: AdaptableModel,
     seed: number,
   ) {
-    const created = createAdapterVariables(spec, model.backboneShape, name, seed);
+    const created = createAdapterVariables(spec, model.backboneShape, name, seed, initKoraTensor);
     this.layout = created.layout;
     this.variables = created.variables;
     this.scale = loraScaling(spec);
@@ -76,7 +90,13 @@ export class KoraModule implements AdapterModule {
   }
 
   merge(): void {
-    throw notMergeable(this.spec, this.name);
+    throw notMergeable(
+      this.spec,
+      this.name,
+      this.spec.composition.kind === "mlp"
+        ? `KoRA's composed delta g·(σ([δ_q; δ_k; δ_v]·W₁ + b₁)·W₂ + b₂) passes the three deltas through the ${this.spec.composition.activation} composition MLP, so it is not a linear function of the block input and no kernel W' gives x·W' = x·W_v + g·δ_c(x)`
+        : "KoRA's attention composition mixes the three deltas with input-dependent softmax weights, so its delta is not a linear function of the block input and no kernel W' reproduces it",
+    );
   }
 
   unmerge(): void {}

@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { AdaptableModel } from "../../sites/adaptable-model";
 import type { AttentionSite, MlpSite, Qkv } from "../../sites/block-sites";
 import type { LinearSite } from "../../sites/linear-site";
+import { kaimingUniform, type TensorInitialiser, tfjsShape } from "../core/init";
 import { asMatrix, lowRankDelta, SeededDropout } from "../core/low-rank";
 import { loraScaling } from "../core/scaling";
 import { type AdapterModule, createAdapterVariables, variableOf } from "./adapter-module";
@@ -28,6 +29,17 @@ export function linearSites(model: AdaptableModel): Map<string, LinearSite> {
   return sites;
 }
 
+/**
+ * LoRA's initialisation: `lora_A` Kaiming-uniform (`U(±1/√in)`, peft's `init_lora_weights=True`) or
+ * `N(0, (1/r)²)` (peft's `"gaussian"`: std 1/r); `lora_B` zeros, so the adapted model equals the base model.
+ */
+export const initLoraTensor: TensorInitialiser<LoraSpec> = (spec, info, _layout, seed) => {
+  if (info.group === "lora_B") return tf.zeros(tfjsShape(info.shape));
+  return spec.init === "gaussian"
+    ? tf.randomNormal(tfjsShape(info.shape), 0, 1 / spec.rank, "float32", seed)
+    : kaimingUniform(info.shape, seed);
+};
+
 /** LoRA: `y = x·W + b + s·(dropout(x)·A)·B` on every targeted projection. @internal */
 export class LoraModule implements AdapterModule {
   readonly layout;
@@ -43,7 +55,7 @@ export class LoraModule implements AdapterModule {
     model: AdaptableModel,
     seed: number,
   ) {
-    const created = createAdapterVariables(spec, model.backboneShape, name, seed);
+    const created = createAdapterVariables(spec, model.backboneShape, name, seed, initLoraTensor);
     this.layout = created.layout;
     this.variables = created.variables;
     this.scale = loraScaling(spec);
