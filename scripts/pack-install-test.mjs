@@ -38,17 +38,18 @@ const SMOKE = {
     `,
   },
   "@kora/tfjs": {
-    subpaths: [],
+    subpaths: ["@kora/tfjs/node"],
     check: `
       const tf = await import("@tensorflow/tfjs");
       await import("@tensorflow/tfjs-backend-wasm");
       if (!(await tf.setBackend("wasm"))) throw new Error("the wasm backend did not initialise");
       const y = pkg.linear(tf.ones([2, 3]), tf.variable(tf.ones([3, 2])), tf.zeros([2]));
       if (y.dataSync()[0] !== 3) throw new Error("linear gave " + y.dataSync()[0]);
+      if (typeof sub0.saveAdapter !== "function") throw new Error("@kora/tfjs/node lacks saveAdapter");
     `,
   },
   "@kora/vit": {
-    subpaths: [],
+    subpaths: ["@kora/vit/node"],
     check: `
       const tf = await import("@tensorflow/tfjs");
       await import("@tensorflow/tfjs-backend-wasm");
@@ -56,14 +57,17 @@ const SMOKE = {
       const vit = pkg.createViT("vit-micro", { seed: 1 });
       const out = vit.forward(tf.zeros([1, 3, 32, 32]), { format: "NCHW" });
       if (out.logits.shape.join() !== "1,10") throw new Error("logits shape " + out.logits.shape);
+      if (typeof sub0.loadViT !== "function") throw new Error("@kora/vit/node lacks loadViT");
     `,
   },
   "@kora/datasets": {
-    subpaths: [],
+    subpaths: ["@kora/datasets/node"],
     check: `
-      const ds = await pkg.openDataset("synthetic-source", { split: "test" });
+      const ds = await sub0.openDataset("synthetic-source", { split: "test" });
       const item = await ds.get(0);
       if (!(item.image instanceof Uint8Array) || item.image.length === 0) throw new Error("no image");
+      const direct = pkg.openSyntheticDataset("synthetic-source", { split: "test" });
+      if ((await direct.get(0)).image.join() !== item.image.join()) throw new Error("root and /node disagree");
     `,
   },
 };

@@ -1,9 +1,9 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  // "index" is the full Node entry (file readers use node:fs / node:zlib); "core" holds the synthetic suites and
-  // the pipeline pieces, which import nothing from node: and so also run in a browser or a worker.
-  entry: ["src/index.ts", "src/core.ts"],
+  // "index" is the browser-safe entry (synthetic suites, batching, image operations: no node: import); "node" holds
+  // the file readers and the registry, which read files with node:fs / node:zlib.
+  entry: ["src/index.ts", "src/node.ts"],
   format: ["esm", "cjs"],
   dts: true,
   // Maps point into the src/ that the tarball ships, so they carry no copy of it (sourcesContent would put the

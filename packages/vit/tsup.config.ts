@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  entry: ["src/index.ts", "src/node.ts"],
   format: ["esm", "cjs"],
   dts: true,
   // Maps point into the src/ that the tarball ships, so they carry no copy of it (sourcesContent would put the

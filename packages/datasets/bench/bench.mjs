@@ -8,12 +8,15 @@ import { encode as encodePng } from "fast-png";
 import h5wasm from "h5wasm/node";
 import jpeg from "jpeg-js";
 
-const datasets = await import("../dist/index.js").catch((error) => {
-  console.error(
-    `bench: cannot load ../dist/index.js (run \`pnpm --filter @kora/datasets build\` first): ${error.message}`,
-  );
-  process.exit(1);
-});
+// The browser-safe entry and the Node readers, as one namespace for the cases below.
+const datasets = await Promise.all([import("../dist/index.js"), import("../dist/node.js")])
+  .then(([core, node]) => ({ ...core, ...node }))
+  .catch((error) => {
+    console.error(
+      `bench: cannot load ../dist/index.js + node.js (run \`pnpm --filter @kora/datasets build\` first): ${error.message}`,
+    );
+    process.exit(1);
+  });
 
 const results = [];
 const tmp = mkdtempSync(join(tmpdir(), "kora-bench-"));

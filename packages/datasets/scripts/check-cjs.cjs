@@ -4,7 +4,7 @@ const assert = require("node:assert/strict");
 const { mkdtempSync, mkdirSync, writeFileSync } = require("node:fs");
 const { tmpdir } = require("node:os");
 const { join } = require("node:path");
-const datasets = require("../dist/index.cjs");
+const datasets = require("../dist/node.cjs");
 
 (async () => {
   const nyu = await datasets.openNyuDepthV2({

@@ -1,7 +1,8 @@
 import { KoraError } from "@kora/spec";
 
 /**
- * Error codes thrown by `@kora/datasets` (always inside a {@link KoraError}).
+ * The error codes `@kora/datasets` throws (always inside a {@link KoraError}); {@link DatasetErrorCode} is their
+ * union, and the README's "Error codes" table describes each (a test keeps the three in step).
  *
  * - `DATASET_NOT_FOUND`: a dataset root or one of its files is missing; the message says what and where to get it.
  * - `INVALID_DATASET_FILE`: a file exists but is not in the expected format, or its counts differ from the
@@ -9,11 +10,15 @@ import { KoraError } from "@kora/spec";
  * - `UNKNOWN_DATASET`: a name not in the registry.
  * - `INVALID_ARGUMENT`: a bad option or index.
  */
-export type DatasetErrorCode =
-  | "DATASET_NOT_FOUND"
-  | "INVALID_DATASET_FILE"
-  | "UNKNOWN_DATASET"
-  | "INVALID_ARGUMENT";
+export const DATASET_ERROR_CODES = [
+  "DATASET_NOT_FOUND",
+  "INVALID_DATASET_FILE",
+  "UNKNOWN_DATASET",
+  "INVALID_ARGUMENT",
+] as const;
+
+/** A code `@kora/datasets` throws (see {@link DATASET_ERROR_CODES}). */
+export type DatasetErrorCode = (typeof DATASET_ERROR_CODES)[number];
 
 /** @internal Builds the {@link KoraError} every module of this package throws. */
 export function datasetError(
@@ -21,8 +26,8 @@ export function datasetError(
   message: string,
   path?: string,
   cause?: unknown,
-): KoraError {
-  return new KoraError({
+): KoraError<DatasetErrorCode> {
+  return new KoraError<DatasetErrorCode>({
     code,
     message,
     ...(path === undefined ? {} : { path }),

@@ -1,42 +1,60 @@
-export type { Cifar10Options, Cifar100Options } from "./cifar/cifar-dataset";
+/**
+ * `@kora/datasets`: synthetic suites, batching, subsets and image operations. This entry imports nothing from Node
+ * and runs in browsers and workers; the file readers and the dataset registry are in `@kora/datasets/node`.
+ * @packageDocumentation
+ */
+export type { DatasetErrorCode } from "./errors";
+export { DATASET_ERROR_CODES } from "./errors";
+export type { IdxArray, IdxDataType } from "./idx/parse-idx";
+export { parseIdx } from "./idx/parse-idx";
+export type { AugmentOptions, BatchOptions, DepthBatch, ImageBatch } from "./pipeline/batches";
+export { batchCount, epochOrder, iterateBatches, loadBatch } from "./pipeline/batches";
+export type { CropWindow, Normalization, PixelArray } from "./pipeline/image-ops";
 export {
-  CIFAR10_CLASSES,
-  CIFAR10_SOURCE,
-  CIFAR100_SOURCE,
-  openCifar10,
-  openCifar100,
-} from "./cifar/cifar-dataset";
-export * from "./core";
-export type { IdxDatasetOptions } from "./idx/idx-dataset";
-export {
-  FASHION_MNIST_CLASSES,
-  FASHION_MNIST_DEFAULT_ROOT,
-  MNIST_CLASSES,
-  openIdxDataset,
-  readIdxFile,
-} from "./idx/idx-dataset";
-export type { DenseDepthNyuDataset, DenseDepthNyuOptions } from "./nyu/dense-depth-dataset";
-export { DENSE_DEPTH_SOURCE, openDenseDepthNyu } from "./nyu/dense-depth-dataset";
-export type { MatArray } from "./nyu/mat-v5";
-export { readMatV5 } from "./nyu/mat-v5";
-export type { NyuDepthV2Dataset, NyuDepthV2Options } from "./nyu/nyu-labeled-dataset";
-export { NYU_LABELED_SOURCE, openNyuDepthV2, readNyuSplitFile } from "./nyu/nyu-labeled-dataset";
-export type { NyuSplitIndices } from "./nyu/nyu-splits";
-export { NYU_OFFICIAL_SPLIT_SIZES, parseNyuSplitJson, validateNyuSplit } from "./nyu/nyu-splits";
+  cropAndFlip,
+  NORMALIZATIONS,
+  normalizeInPlace,
+  resizeBilinear,
+  resizeNearest,
+} from "./pipeline/image-ops";
+export { shuffledIndices, shuffleInPlace } from "./pipeline/shuffle";
+export type { StratifiedSubsetOptions } from "./pipeline/stratified-subset";
+export { stratifiedSubset } from "./pipeline/stratified-subset";
+export { subsetDataset } from "./pipeline/subset-dataset";
+export type { Random } from "./random/rng";
+export { createRandom } from "./random/rng";
 export type {
-  BuiltinDatasetName,
-  BuiltinDatasets,
-  Cifar10OpenOptions,
-  Cifar100OpenOptions,
-  DatasetDefinition,
-  IdxOpenOptions,
-  NyuDepthDataset,
-  NyuDepthV2OpenOptions,
-  OpenDatasetOptions,
-  SyntheticDepthOpenOptions,
-  SyntheticOpenOptions,
-  TinyImageNetOpenOptions,
-} from "./registry/registry";
-export { getDataset, listDatasets, openDataset, registerDataset } from "./registry/registry";
-export type { TinyImageNetDataset, TinyImageNetOptions } from "./tiny-imagenet/tiny-imagenet-dataset";
-export { openTinyImageNet, TINY_IMAGENET_SOURCE } from "./tiny-imagenet/tiny-imagenet-dataset";
+  DepthScene,
+  SceneBox,
+  ScenePlane,
+  SceneSphere,
+  SyntheticDepthOptions,
+} from "./synthetic/depth-scene";
+export {
+  openSyntheticDepthDataset,
+  renderDepthScene,
+  SYNTHETIC_DEPTH_RANGE,
+  sampleDepthScene,
+} from "./synthetic/depth-scene";
+export type { DomainStyle, SyntheticDomain } from "./synthetic/domains";
+export { SYNTHETIC_DOMAINS } from "./synthetic/domains";
+export type { SyntheticImageRequest } from "./synthetic/render";
+export { renderSyntheticImage } from "./synthetic/render";
+export type { SyntheticShape, SyntheticTexture } from "./synthetic/shapes";
+export { SYNTHETIC_SHAPES, SYNTHETIC_TEXTURES } from "./synthetic/shapes";
+export type {
+  SyntheticDatasetOptions,
+  SyntheticSuiteInfo,
+  SyntheticSuiteName,
+} from "./synthetic/synthetic-dataset";
+export { openSyntheticDataset, SYNTHETIC_SUITES, syntheticClassName } from "./synthetic/synthetic-dataset";
+export type {
+  ClassificationDataset,
+  Dataset,
+  DatasetBase,
+  DepthDataset,
+  DepthSample,
+  ImageShape,
+  LabeledImage,
+  Split,
+} from "./types";

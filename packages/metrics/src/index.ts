@@ -30,8 +30,8 @@ export {
 } from "./classification";
 export type { CropBox, DepthMetrics, DepthMetricsOptions } from "./depth";
 export { depthMetrics } from "./depth";
-export type { KoraErrorCode, KoraErrorOptions } from "./errors";
-export { KoraError } from "./errors";
+export type { KoraErrorCode, KoraErrorOptions, MetricsErrorCode } from "./errors";
+export { KoraError, METRICS_ERROR_CODES } from "./errors";
 export type { ColorScaleName, HeatmapSvgOptions } from "./heatmap";
 export { heatmapSvg } from "./heatmap";
 export type { Matrix, MatrixLike } from "./matrix";

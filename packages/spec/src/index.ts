@@ -21,8 +21,8 @@ export {
   encodeAdapter,
   validateAdapterTensors,
 } from "./adapter-file";
-export type { KoraErrorCode, KoraErrorOptions } from "./errors";
-export { KoraError } from "./errors";
+export type { KoraErrorCode, KoraErrorOptions, SpecErrorCode } from "./errors";
+export { KoraError, SPEC_ERROR_CODES } from "./errors";
 export type { FoldedBottleneck, MethodDefinition, MethodRegistry, SpecOf } from "./methods";
 export {
   ADAPTER_METHOD_REGISTRY,

@@ -13,6 +13,7 @@ import {
 } from "./adapter-file/adapter-file";
 import { ADAPTER_FILES, type AdapterManifest } from "./adapter-file/manifest";
 import { KoraError } from "./errors";
+import type { SpecErrorCode } from "./errors/kora-error";
 import { writeFileAtomic } from "./node/atomic-write";
 import type { BackboneShape } from "./params/backbone-shape";
 import {
@@ -33,7 +34,7 @@ export async function readFileBytes(path: string, what: string): Promise<Uint8Ar
     return new Uint8Array(await readFile(path));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new KoraError({
+    throw new KoraError<SpecErrorCode>({
       code: code === "ENOENT" ? "FILE_NOT_FOUND" : "IO_ERROR",
       message:
         code === "ENOENT"

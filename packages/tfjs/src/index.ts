@@ -5,6 +5,8 @@
  */
 
 export * from "./adapters";
+export type { TfjsErrorCode } from "./errors";
+export { TFJS_ERROR_CODES } from "./errors";
 export { linear } from "./ops";
 export type {
   AdaptableModel,

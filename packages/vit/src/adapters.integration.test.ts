@@ -8,13 +8,12 @@ import {
   adamW,
   applyAdapters,
   crossEntropy,
-  loadAdapter,
   mergeAdapters,
   removeAdapters,
-  saveAdapter,
   train,
   unmergeAdapters,
 } from "@kora/tfjs";
+import { loadAdapter, saveAdapter } from "@kora/tfjs/node";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createViT, type ViT } from "./index";

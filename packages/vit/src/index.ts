@@ -8,6 +8,8 @@ export type { ViTPresetName } from "./config/presets";
 export { VIT_PRESETS } from "./config/presets";
 export type { ViTConfig, ViTConfigInput } from "./config/vit-config";
 export { resolveViTConfig, toBackboneShape } from "./config/vit-config";
+export type { VitErrorCode } from "./errors";
+export { VIT_ERROR_CODES } from "./errors";
 export type {
   CreateViTOptions,
   DepthHeadConfig,
@@ -32,10 +34,10 @@ export type { ResamplePositionEmbeddingsOptions, ResizeBicubicOptions } from "./
 export { resamplePositionEmbeddings, resizeBicubic } from "./weights/bicubic";
 export type { CheckpointConfig, CheckpointSource } from "./weights/checkpoint-config";
 export { parseCheckpointConfig, toHfConfig } from "./weights/checkpoint-config";
-export { loadViT, saveViT, VIT_FILES } from "./weights/files";
 export type { LoadViTOptions } from "./weights/load";
 export { decodeViT } from "./weights/load";
 export type { EncodedViT } from "./weights/save";
 export { encodeViT } from "./weights/save";
 export type { Float32Tensor, RenameProblem } from "./weights/tensor-names";
 export { hasTimmNames, normaliseHfNames, timmToHfTensors } from "./weights/tensor-names";
+export { VIT_FILES } from "./weights/vit-files";

@@ -1,4 +1,5 @@
-import { type Dataset, getDataset, listDatasets, openDataset } from "@kora/datasets";
+import type { Dataset } from "@kora/datasets";
+import { getDataset, listDatasets, openDataset } from "@kora/datasets/node";
 import { KoraError } from "@kora/spec";
 import type { Output } from "../output/context";
 import { formatInteger, renderFields, renderTable } from "../output/table";

@@ -1,5 +1,5 @@
 import { readdir } from "node:fs/promises";
-import { exportPeft } from "@kora/tfjs";
+import { exportPeft } from "@kora/tfjs/node";
 import type { Output } from "../output/context";
 import { ADAPTER_NAME, openRunModel } from "../run/model";
 import type { ExportOptions } from "./export";

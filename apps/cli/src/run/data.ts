@@ -2,12 +2,10 @@ import {
   type BatchOptions,
   type Dataset,
   type DepthBatch,
-  getDataset,
   type ImageBatch,
   iterateBatches,
-  listDatasets,
-  openDataset,
 } from "@kora/datasets";
+import { getDataset, listDatasets, openDataset } from "@kora/datasets/node";
 import type { ViTConfig } from "@kora/vit";
 import * as tf from "@tensorflow/tfjs";
 import { UsageError } from "../support/errors";

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { FASHION_MNIST_DEFAULT_ROOT } from "@kora/datasets";
+import { FASHION_MNIST_DEFAULT_ROOT } from "@kora/datasets/node";
 import { KoraError } from "@kora/spec";
 import type { ViTConfigInput } from "@kora/vit";
 

@@ -5,10 +5,10 @@ import {
   type ClassificationDataset,
   type DepthDataset,
   loadBatch,
-  openDataset,
   shuffledIndices,
   stratifiedSubset,
 } from "@kora/datasets";
+import { openDataset } from "@kora/datasets/node";
 import { KoraError, parseAdapterSpec } from "@kora/spec";
 import {
   type AdapterHandle,
@@ -19,7 +19,8 @@ import {
   train,
   warmupCosineSchedule,
 } from "@kora/tfjs";
-import { ClassificationHead, createViT, loadViT, type ViT, type ViTConfig } from "@kora/vit";
+import { ClassificationHead, createViT, type ViT, type ViTConfig } from "@kora/vit";
+import { loadViT } from "@kora/vit/node";
 import * as tf from "@tensorflow/tfjs";
 import type { ClassificationData, Preset } from "../config/presets";
 import type { TrainingMethod } from "../config/schema";

@@ -1,5 +1,6 @@
+import { hashSeed } from "@kora/spec";
 import { checkInteger, datasetError } from "../errors";
-import { createRandom, hashSeed } from "../random/rng";
+import { createRandom } from "../random/rng";
 import type { ClassificationDataset, Dataset, DepthDataset } from "../types";
 import {
   cropAndFlip,

@@ -1,5 +1,5 @@
+import { hashSeed } from "@kora/spec";
 import { datasetError } from "../errors";
-import { hashSeed } from "../random/rng";
 import type { ClassificationDataset } from "../types";
 import { shuffleInPlace } from "./shuffle";
 

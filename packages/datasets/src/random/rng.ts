@@ -1,4 +1,4 @@
-import { hashSeed, SeededRandom } from "@kora/spec";
+import { SeededRandom } from "@kora/spec";
 
 /** A small seeded pseudo-random generator (sfc32 core). Same seed → same stream, on every platform. */
 export interface Random {
@@ -11,13 +11,6 @@ export interface Random {
   /** Next standard-normal sample (Box–Muller; the second sample of each pair is kept for the next call). */
   normal(): number;
 }
-
-/**
- * Mixes any number of integers and strings into one 32-bit seed (murmur3-style finaliser), so a stream for
- * `(seed, split, index)` can be derived without running a generator up to `index`. (The project's one
- * implementation, from `@kora/spec`.)
- */
-export { hashSeed };
 
 /**
  * Creates a {@link Random} from a seed (any integer or string), on `@kora/spec`'s `SeededRandom` (sfc32). Unlike

@@ -290,24 +290,25 @@ export interface BuiltinDatasets {
 /** Names of the built-in datasets. */
 export type BuiltinDatasetName = keyof BuiltinDatasets;
 
-const registry = new Map<string, DatasetDefinition>();
-
-function add<Options extends OpenDatasetOptions, Result extends Dataset>(
+function entry<Options extends OpenDatasetOptions, Result extends Dataset>(
   definition: DatasetDefinition<Options, Result>,
-): void {
-  registry.set(definition.name, definition as unknown as DatasetDefinition);
+): [string, DatasetDefinition] {
+  return [definition.name, definition as unknown as DatasetDefinition];
 }
 
-add(cifar10);
-add(cifar100);
-add(tinyImageNet);
-add(nyuDepthV2);
-add(fashionMnist);
-add(mnist);
-add(syntheticDefinition("synthetic-pretrain"));
-add(syntheticDefinition("synthetic-source"));
-add(syntheticDefinition("synthetic-target"));
-add(syntheticDepth);
+// Built with its entries (no top-level calls), so importing this module changes nothing outside it.
+const registry = new Map<string, DatasetDefinition>([
+  entry(cifar10),
+  entry(cifar100),
+  entry(tinyImageNet),
+  entry(nyuDepthV2),
+  entry(fashionMnist),
+  entry(mnist),
+  entry(syntheticDefinition("synthetic-pretrain")),
+  entry(syntheticDefinition("synthetic-source")),
+  entry(syntheticDefinition("synthetic-target")),
+  entry(syntheticDepth),
+]);
 
 /**
  * Adds (or replaces) a dataset in the registry so {@link openDataset} and {@link getDataset} find it by name.
@@ -322,7 +323,7 @@ export function registerDataset<Options extends OpenDatasetOptions, Result exten
       "name",
     );
   }
-  add(definition);
+  registry.set(...entry(definition));
 }
 
 /** Names of every registered dataset, built-in ones first. */

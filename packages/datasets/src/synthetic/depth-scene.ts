@@ -1,5 +1,6 @@
+import { hashSeed } from "@kora/spec";
 import { checkIndex, checkInteger, datasetError } from "../errors";
-import { createRandom, hashSeed, type Random } from "../random/rng";
+import { createRandom, type Random } from "../random/rng";
 import type { DepthDataset, DepthSample, Split } from "../types";
 
 /** An infinite plane `{ p : p·normal = offset }` with a flat colour (optionally checkered). */

@@ -1,5 +1,5 @@
+import { hashSeed } from "@kora/spec";
 import { checkIndex, checkInteger, datasetError } from "../errors";
-import { hashSeed } from "../random/rng";
 import type { ClassificationDataset, LabeledImage, Split } from "../types";
 import { SYNTHETIC_DOMAINS, type SyntheticDomain } from "./domains";
 import { renderSyntheticImage } from "./render";

@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { MetricsErrorCode } from "../errors/kora-error";
 import { assertMinRows, type DenseMatrix, type MatrixLike, toDense } from "../matrix";
 import { frobeniusDot, normalise } from "./gram";
 import {
@@ -35,7 +36,7 @@ export function ckaMatrix(
 ): number[][] {
   const kernel = options.kernel ?? "linear";
   if (kernel !== "linear" && kernel !== "rbf") {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `options.kernel must be "linear" or "rbf", got ${String(kernel)}`,
       path: "options.kernel",
@@ -46,7 +47,7 @@ export function ckaMatrix(
   const symmetric = b === undefined || b === a;
   const listB = b ?? a;
   if (!Array.isArray(a) || !Array.isArray(listB) || a.length === 0 || listB.length === 0) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: "ckaMatrix(a, b) expects non-empty arrays of matrices",
       path: "a",
@@ -61,7 +62,7 @@ export function ckaMatrix(
   ] as const) {
     list.forEach((m, i) => {
       if (m.rows !== n) {
-        throw new KoraError({
+        throw new KoraError<MetricsErrorCode>({
           code: "SHAPE_MISMATCH",
           message: `every representation must have the same number of rows (examples): a[0] has ${n}, ${label}[${i}] has ${m.rows}`,
           path: `${label}[${i}]`,

@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { MetricsErrorCode } from "../errors/kora-error";
 import { centerColumns, type DenseMatrix } from "../matrix";
 import { centerGram, frobeniusDot, linearGram, medianOfFullSquare } from "./gram";
 import { constantFeatures } from "./linear-features";
@@ -60,7 +61,7 @@ export function rbfGramRepresentation(
   upper.sort();
   const median = medianOfFullSquare(upper, n);
   if (!(median > 0)) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "ZERO_MEDIAN_DISTANCE",
       message: `the median squared distance between examples of ${name} is 0 (most examples coincide), so the RBF bandwidth would be 0`,
       path: name,

@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { MetricsErrorCode } from "../errors/kora-error";
 import { packPanels, panelProduct } from "../linalg";
 import type { DenseMatrix } from "../matrix";
 
@@ -85,7 +86,7 @@ export function normalise(
     [selfY, nameY, scaleY],
   ] as const) {
     if (!(value > RELATIVE_ZERO * scale)) {
-      throw new KoraError({
+      throw new KoraError<MetricsErrorCode>({
         code: "NON_POSITIVE_ESTIMATE",
         message: `the (unbiased) self-similarity HSIC(${name}, ${name}) is ${value} (zero up to rounding or negative), so CKA's normaliser is undefined; use more examples or the biased estimator`,
         path: name,

@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { MetricsErrorCode } from "../errors/kora-error";
 import { assertMinRows, type MatrixLike, toDense } from "../matrix";
 import { centerGram, frobeniusDot } from "./gram";
 
@@ -18,7 +19,7 @@ function assertSymmetric(k: Float64Array, n: number, name: string): void {
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
       if (Math.abs(k[i * n + j]! - k[j * n + i]!) > tolerance) {
-        throw new KoraError({
+        throw new KoraError<MetricsErrorCode>({
           code: "INVALID_ARGUMENT",
           message: `${name} must be a symmetric kernel matrix, but ${name}[${i}][${j}] = ${k[i * n + j]} differs from ${name}[${j}][${i}] = ${k[j * n + i]}`,
           path: name,
@@ -50,7 +51,7 @@ export function hsic(k: MatrixLike, l: MatrixLike, options: HsicOptions = {}): n
     [dl, "l"],
   ] as const) {
     if (m.rows !== m.cols) {
-      throw new KoraError({
+      throw new KoraError<MetricsErrorCode>({
         code: "SHAPE_MISMATCH",
         message: `${name} must be a square kernel matrix, got ${m.rows} × ${m.cols}`,
         path: name,
@@ -58,7 +59,7 @@ export function hsic(k: MatrixLike, l: MatrixLike, options: HsicOptions = {}): n
     }
   }
   if (dk.rows !== dl.rows) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "SHAPE_MISMATCH",
       message: `k and l must be kernels over the same examples, got ${dk.rows} × ${dk.rows} and ${dl.rows} × ${dl.rows}`,
       path: "l",

@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { MetricsErrorCode } from "../errors/kora-error";
 import { type Panels, packPanels, panelProduct } from "../linalg";
 import { centerColumns, type DenseMatrix } from "../matrix";
 import { frobeniusDot } from "./gram";
@@ -21,7 +22,7 @@ export interface FeatureRepresentation {
 
 /** Throws CONSTANT_FEATURES for a representation whose rows are all identical. @internal */
 export function constantFeatures(name: string): KoraError {
-  return new KoraError({
+  return new KoraError<MetricsErrorCode>({
     code: "CONSTANT_FEATURES",
     message: `${name} is constant (all rows identical, zero variance), so CKA is 0/0`,
     path: name,

@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { MetricsErrorCode } from "../errors/kora-error";
 import { centerColumns, type DenseMatrix, type MatrixLike, toDense } from "../matrix";
 import { centerGram, frobeniusDot, linearGram, RELATIVE_ZERO } from "./gram";
 import { constantFeatures } from "./linear-features";
@@ -54,7 +55,7 @@ export class MinibatchCKA {
   constructor(options: MinibatchCKAOptions = {}) {
     const mode = options.unequalBatch ?? "error";
     if (mode !== "error" && mode !== "drop") {
-      throw new KoraError({
+      throw new KoraError<MetricsErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `options.unequalBatch must be "error" or "drop", got ${String(mode)}`,
         path: "options.unequalBatch",
@@ -84,7 +85,7 @@ export class MinibatchCKA {
     const symmetric = b === undefined || b === a;
     const listB = b ?? a;
     if (!Array.isArray(a) || !Array.isArray(listB) || a.length === 0 || listB.length === 0) {
-      throw new KoraError({
+      throw new KoraError<MetricsErrorCode>({
         code: "INVALID_ARGUMENT",
         message: "update(a, b) expects non-empty arrays of matrices (one per layer)",
         path: a.length === 0 ? "a" : "b",
@@ -100,7 +101,7 @@ export class MinibatchCKA {
       this.scaleA = new Float64Array(a.length);
       this.scaleB = new Float64Array(listB.length);
     } else if (a.length !== this.layersA || listB.length !== this.layersB || symmetric !== this.symmetric) {
-      throw new KoraError({
+      throw new KoraError<MetricsErrorCode>({
         code: "SHAPE_MISMATCH",
         message: `every batch must give the same layers: expected ${this.layersA} A-layers and ${this.layersB} B-layers${this.symmetric ? " (symmetric)" : ""}, got ${a.length} and ${listB.length}${symmetric ? " (symmetric)" : ""}`,
         path: "a",
@@ -115,7 +116,7 @@ export class MinibatchCKA {
     ] as const) {
       list.forEach((m, i) => {
         if (m.rows !== rows) {
-          throw new KoraError({
+          throw new KoraError<MetricsErrorCode>({
             code: "SHAPE_MISMATCH",
             message: `every matrix of one batch must have the same number of rows: a[0] has ${rows}, ${label}[${i}] has ${m.rows}`,
             path: `${label}[${i}]`,
@@ -124,7 +125,7 @@ export class MinibatchCKA {
       });
     }
     if (rows < 4) {
-      throw new KoraError({
+      throw new KoraError<MetricsErrorCode>({
         code: "TOO_FEW_EXAMPLES",
         message: `minibatch CKA (unbiased HSIC₁) needs batches of at least 4 examples, got ${rows}`,
         path: "a[0]",
@@ -137,7 +138,7 @@ export class MinibatchCKA {
         this.dropped++;
         return;
       }
-      throw new KoraError({
+      throw new KoraError<MetricsErrorCode>({
         code: "UNEQUAL_BATCH",
         message: `batch of ${rows} examples differs from the first batch's ${this.batchSize}; drop it (unequalBatch: "drop") or use equal batches`,
         path: "a[0]",
@@ -171,7 +172,7 @@ export class MinibatchCKA {
    */
   result(): number[][] {
     if (this.count === 0) {
-      throw new KoraError({
+      throw new KoraError<MetricsErrorCode>({
         code: "TOO_FEW_EXAMPLES",
         message: "MinibatchCKA.result() needs at least one accumulated batch",
       });
@@ -187,7 +188,7 @@ export class MinibatchCKA {
       means.forEach((value, i) => {
         if (scales[i] === 0) throw constantFeatures(`${label}[${i}]`);
         if (!(value > (RELATIVE_ZERO * scales[i]!) / this.count)) {
-          throw new KoraError({
+          throw new KoraError<MetricsErrorCode>({
             code: "NON_POSITIVE_ESTIMATE",
             message: `mean HSIC₁(${label}[${i}], ${label}[${i}]) is ${value}; CKA's normaliser is undefined`,
             path: `${label}[${i}]`,

@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { MetricsErrorCode } from "../errors/kora-error";
 
 /** Options of {@link linearCKA}. */
 export interface LinearCKAOptions {
@@ -33,7 +34,7 @@ export interface CKAMatrixOptions {
 /** Validates an RBF threshold. @internal */
 export function checkThreshold(threshold: number): number {
   if (typeof threshold !== "number" || !(threshold > 0) || !Number.isFinite(threshold)) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `options.threshold must be a positive finite number, got ${threshold}`,
       path: "options.threshold",

@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { MetricsErrorCode } from "../errors/kora-error";
 import { type MatrixLike, toDense } from "../matrix";
 import { type LabelArray, toLabelPair, toLabels } from "./labels";
 
@@ -37,7 +38,7 @@ export function topKAccuracy(
 ): number {
   const k = options.k ?? 5;
   if (!Number.isInteger(k) || k < 1) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `options.k must be a positive integer, got ${k}`,
       path: "options.k",
@@ -46,14 +47,14 @@ export function topKAccuracy(
   const labels = toLabels(yTrue, "yTrue") as number[];
   const s = toDense(scores, "scores");
   if (s.rows !== labels.length) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "SHAPE_MISMATCH",
       message: `scores must have one row per label: ${labels.length} labels, ${s.rows} rows`,
       path: "scores",
     });
   }
   if (labels.length === 0) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "TOO_FEW_EXAMPLES",
       message: "at least one example is needed",
       path: "yTrue",
@@ -64,7 +65,7 @@ export function topKAccuracy(
   for (let i = 0; i < labels.length; i++) {
     const c = labels[i]!;
     if (typeof c !== "number" || !Number.isInteger(c) || c < 0 || c >= classes) {
-      throw new KoraError({
+      throw new KoraError<MetricsErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `yTrue[${i}] = ${String(c)} is not a class index in [0, ${classes})`,
         path: `yTrue[${i}]`,

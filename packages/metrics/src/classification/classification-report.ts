@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { MetricsErrorCode } from "../errors/kora-error";
 import {
   checkZeroDivision,
   countPerLabel,
@@ -70,7 +71,7 @@ export function classificationReport(
   const zeroDivision = checkZeroDivision(options.zeroDivision);
   const digits = options.digits ?? 2;
   if (!Number.isInteger(digits) || digits < 0 || digits > 15) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `options.digits must be an integer in [0, 15], got ${digits}`,
       path: "options.digits",
@@ -79,7 +80,7 @@ export function classificationReport(
   const { labels, tp, fp, fn } = countPerLabel(yTrue, yPred, options.labels);
   const names = options.targetNames ?? labels.map(String);
   if (names.length !== labels.length) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "SHAPE_MISMATCH",
       message: `options.targetNames must name each of the ${labels.length} labels, got ${names.length} names`,
       path: "options.targetNames",

@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { MetricsErrorCode } from "../errors/kora-error";
 import { type Label, type LabelArray, labelIndex, resolveLabels, toLabelPair } from "./labels";
 
 /** How per-class scores are combined. */
@@ -40,7 +41,7 @@ export interface PrecisionRecallF1Support {
 export function checkZeroDivision(value: number | undefined): number {
   const z = value ?? 0;
   if (!(z === 0 || z === 1 || Number.isNaN(z))) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `options.zeroDivision must be 0, 1 or NaN, got ${String(value)}`,
       path: "options.zeroDivision",
@@ -156,7 +157,7 @@ export function f1Score(
 ): number | number[] {
   const average = options.average ?? "macro";
   if (!["macro", "micro", "weighted", "none"].includes(average)) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `options.average must be "macro", "micro", "weighted" or "none", got ${String(average)}`,
       path: "options.average",

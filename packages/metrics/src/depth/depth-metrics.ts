@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { MetricsErrorCode } from "../errors/kora-error";
 import type { Matrix } from "../matrix";
 
 /** Crop rectangle in pixels: rows `[top, bottom)`, columns `[left, right)`. */
@@ -73,7 +74,7 @@ function checkImage(m: Matrix, name: string): void {
     m.data === undefined ||
     m.data.length !== m.rows * m.cols
   ) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "SHAPE_MISMATCH",
       message: `${name} must be a Matrix { rows: height, cols: width, data } with data.length = rows * cols`,
       path: name,
@@ -110,7 +111,7 @@ export function depthMetrics(
   const minDepth = options.minDepth ?? 1e-3;
   const maxDepth = options.maxDepth ?? 10;
   if (!(minDepth >= 0) || !(maxDepth > minDepth) || !Number.isFinite(maxDepth)) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `need 0 <= options.minDepth < options.maxDepth < Infinity, got ${minDepth} and ${maxDepth}`,
       path: "options.minDepth",
@@ -118,14 +119,14 @@ export function depthMetrics(
   }
   const clamp = options.clampPrediction ?? true;
   if (preds.length !== gts.length) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "SHAPE_MISMATCH",
       message: `pred and gt must hold the same number of images, got ${preds.length} and ${gts.length}`,
       path: "pred",
     });
   }
   if (preds.length === 0) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "TOO_FEW_EXAMPLES",
       message: "depthMetrics needs at least one image",
       path: "pred",
@@ -139,7 +140,7 @@ export function depthMetrics(
     checkImage(p, pName);
     checkImage(g, gName);
     if (p.rows !== g.rows || p.cols !== g.cols) {
-      throw new KoraError({
+      throw new KoraError<MetricsErrorCode>({
         code: "SHAPE_MISMATCH",
         message: `${pName} is ${p.rows} × ${p.cols} but ${gName} is ${g.rows} × ${g.cols}`,
         path: pName,
@@ -155,7 +156,7 @@ export function depthMetrics(
         if (!(d > minDepth && d < maxDepth)) continue;
         const e = p.data[i]!;
         if (!Number.isFinite(e)) {
-          throw new KoraError({
+          throw new KoraError<MetricsErrorCode>({
             code: "NON_FINITE",
             message: `${pName} is ${e} at valid pixel (row ${r}, col ${c})`,
             path: pName,
@@ -166,7 +167,7 @@ export function depthMetrics(
       }
     }
     if (gv.length === 0) {
-      throw new KoraError({
+      throw new KoraError<MetricsErrorCode>({
         code: "NO_VALID_PIXELS",
         message: `${gName} has no pixel with depth in (${minDepth}, ${maxDepth}) inside the crop`,
         path: gName,
@@ -177,7 +178,7 @@ export function depthMetrics(
     if (options.medianScaling) {
       const ratio = median(gArr) / median(pArr);
       if (!Number.isFinite(ratio) || !(ratio > 0)) {
-        throw new KoraError({
+        throw new KoraError<MetricsErrorCode>({
           code: "NON_POSITIVE_DEPTH",
           message: `median scaling of ${pName} is undefined: median(gt) / median(pred) = ${ratio}`,
           path: pName,
@@ -188,7 +189,7 @@ export function depthMetrics(
     for (let i = 0; i < pArr.length; i++) {
       if (clamp) pArr[i] = Math.min(maxDepth, Math.max(minDepth, pArr[i]!));
       else if (!(pArr[i]! > 0)) {
-        throw new KoraError({
+        throw new KoraError<MetricsErrorCode>({
           code: "NON_POSITIVE_DEPTH",
           message: `${pName} has a non-positive depth ${pArr[i]} at a valid pixel and clampPrediction is off`,
           path: pName,
@@ -207,7 +208,7 @@ function cropBox(crop: "none" | "eigen" | CropBox, rows: number, cols: number): 
   if (crop === "none") return { top: 0, bottom: rows, left: 0, right: cols };
   if (crop === "eigen") {
     if (rows !== 480 || cols !== 640) {
-      throw new KoraError({
+      throw new KoraError<MetricsErrorCode>({
         code: "SHAPE_MISMATCH",
         message: `the Eigen crop is defined for 480 × 640 NYU images, got ${rows} × ${cols}; pass an explicit crop box`,
         path: "options.crop",
@@ -218,7 +219,7 @@ function cropBox(crop: "none" | "eigen" | CropBox, rows: number, cols: number): 
   const { top, bottom, left, right } = crop ?? ({} as CropBox);
   const ok = [top, bottom, left, right].every((v) => Number.isInteger(v));
   if (!ok || top < 0 || left < 0 || bottom > rows || right > cols || top >= bottom || left >= right) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `options.crop must be "none", "eigen" or integers 0 <= top < bottom <= ${rows}, 0 <= left < right <= ${cols}`,
       path: "options.crop",

@@ -1,7 +1,7 @@
 const MARKER = Symbol.for("kora.error");
 
 /**
- * Machine-readable error codes thrown by `@kora/metrics`.
+ * The machine-readable error codes `@kora/metrics` throws ({@link MetricsErrorCode} is their union).
  *
  * - `SHAPE_MISMATCH` — row counts differ between paired inputs, `data.length !== rows * cols`, a ragged
  *   `number[][]`, a non-square kernel matrix, or image sizes that disagree.
@@ -18,25 +18,31 @@ const MARKER = Symbol.for("kora.error");
  * - `NO_VALID_PIXELS` — a depth image with no ground-truth pixel inside (minDepth, maxDepth) after cropping.
  * - `NON_POSITIVE_DEPTH` — a predicted depth ≤ 0 at a valid pixel while `clampPrediction` is off.
  *
- * The type stays open (`string & {}`) so that codes of other KoRA-TS packages are assignable.
+ * Each is in the README's "Error codes" table; a test fails when the sources throw a code missing from either.
  */
-export type KoraErrorCode =
-  | "SHAPE_MISMATCH"
-  | "INVALID_ARGUMENT"
-  | "NON_FINITE"
-  | "TOO_FEW_EXAMPLES"
-  | "CONSTANT_FEATURES"
-  | "ZERO_MEDIAN_DISTANCE"
-  | "NON_POSITIVE_ESTIMATE"
-  | "UNEQUAL_BATCH"
-  | "NO_VALID_PIXELS"
-  | "NON_POSITIVE_DEPTH"
-  | (string & {});
+export const METRICS_ERROR_CODES = [
+  "SHAPE_MISMATCH",
+  "INVALID_ARGUMENT",
+  "NON_FINITE",
+  "TOO_FEW_EXAMPLES",
+  "CONSTANT_FEATURES",
+  "ZERO_MEDIAN_DISTANCE",
+  "NON_POSITIVE_ESTIMATE",
+  "UNEQUAL_BATCH",
+  "NO_VALID_PIXELS",
+  "NON_POSITIVE_DEPTH",
+] as const;
+
+/** A code `@kora/metrics` throws (see {@link METRICS_ERROR_CODES}). */
+export type MetricsErrorCode = (typeof METRICS_ERROR_CODES)[number];
+
+/** Any KoRA-TS error code: open, so that codes of the other KoRA-TS packages are assignable. */
+export type KoraErrorCode = MetricsErrorCode | (string & {});
 
 /** Options accepted by the {@link KoraError} constructor. */
-export interface KoraErrorOptions {
+export interface KoraErrorOptions<Code extends string = KoraErrorCode> {
   /** Stable, machine-readable code, e.g. `"CONSTANT_FEATURES"`. */
-  code: KoraErrorCode;
+  code: Code;
   /** Human-readable message naming the argument and what was expected. */
   message: string;
   /** Name or dotted path of the offending argument (`"x"`, `"options.threshold"`, `"a[3]"`), if any. */
@@ -57,12 +63,12 @@ export interface KoraErrorOptions {
  * try { linearCKA(x, y) } catch (e) { if (KoraError.isInstance(e) && e.code === "CONSTANT_FEATURES") ... }
  * ```
  */
-export class KoraError extends Error {
+export class KoraError<Code extends string = KoraErrorCode> extends Error {
   /** Stable, machine-readable code. */
-  readonly code: KoraErrorCode;
+  readonly code: Code;
   /** Name or dotted path of the offending argument, when there is one. */
   readonly path: string | undefined;
-  constructor(options: KoraErrorOptions) {
+  constructor(options: KoraErrorOptions<Code>) {
     super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "KoraError";
     this.code = options.code;

@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { MetricsErrorCode } from "../errors/kora-error";
 import { type Matrix, toDense } from "../matrix";
 import { type ColorScaleName, isDark, namedScale, SCALE_NAMES } from "./color-scales";
 
@@ -55,7 +56,7 @@ export function heatmapSvg(
 ): string {
   const { rows, cols, data } = readMatrix(matrix);
   if (rows === 0 || cols === 0) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: "heatmapSvg needs a non-empty matrix",
       path: "matrix",
@@ -68,7 +69,7 @@ export function heatmapSvg(
     [colLabels, cols, "colLabels"],
   ] as const) {
     if (labels.length !== count) {
-      throw new KoraError({
+      throw new KoraError<MetricsErrorCode>({
         code: "SHAPE_MISMATCH",
         message: `options.${name} must have ${count} entries, got ${labels.length}`,
         path: `options.${name}`,
@@ -77,7 +78,7 @@ export function heatmapSvg(
   }
   const digits = options.digits ?? 2;
   if (!Number.isInteger(digits) || digits < 0 || digits > 10) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `options.digits must be an integer in [0, 10], got ${digits}`,
       path: "options.digits",
@@ -97,7 +98,7 @@ export function heatmapSvg(
   const min = options.min ?? lo;
   let max = options.max ?? hi;
   if (!Number.isFinite(min) || !Number.isFinite(max) || max < min) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `options.min and options.max must be finite with min <= max, got ${min} and ${max}`,
       path: "options.min",
@@ -107,7 +108,7 @@ export function heatmapSvg(
   const scale = resolveScale(options.colorScale ?? "viridis");
   const cell = options.cellSize ?? Math.max(6, Math.min(44, Math.floor(560 / Math.max(rows, cols))));
   if (!(cell > 0) || !Number.isFinite(cell)) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `options.cellSize must be a positive number, got ${cell}`,
       path: "options.cellSize",
@@ -254,7 +255,7 @@ function readMatrix(matrix: readonly (readonly number[])[] | Matrix): {
 function resolveScale(scale: ColorScaleName | ((t: number) => string)): (t: number) => string {
   if (typeof scale === "function") return scale;
   if (!SCALE_NAMES.includes(scale)) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `options.colorScale must be one of ${SCALE_NAMES.join(", ")} or a function, got ${String(scale)}`,
       path: "options.colorScale",

@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { MetricsErrorCode } from "../errors/kora-error";
 
 /**
  * A dense row-major matrix. For representations, rows are examples and columns are features.
@@ -31,7 +32,7 @@ function isMatrix(value: MatrixLike): value is Matrix {
 /** Converts and validates an input into a fresh row-major Float64Array (finite values, consistent shape). @internal */
 export function toDense(value: MatrixLike, name: string): DenseMatrix {
   if (value === null || typeof value !== "object") {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `${name} must be a Matrix { rows, cols, data } or a number[][], got ${value === null ? "null" : typeof value}`,
       path: name,
@@ -44,14 +45,14 @@ export function toDense(value: MatrixLike, name: string): DenseMatrix {
     rows = value.rows;
     cols = value.cols;
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
-      throw new KoraError({
+      throw new KoraError<MetricsErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `${name}.rows and ${name}.cols must be non-negative integers, got ${rows} and ${cols}`,
         path: name,
       });
     }
     if (value.data === undefined || value.data.length !== rows * cols) {
-      throw new KoraError({
+      throw new KoraError<MetricsErrorCode>({
         code: "SHAPE_MISMATCH",
         message: `${name}.data must hold rows * cols = ${rows * cols} values, got ${value.data?.length}`,
         path: `${name}.data`,
@@ -66,7 +67,7 @@ export function toDense(value: MatrixLike, name: string): DenseMatrix {
     for (let r = 0; r < rows; r++) {
       const row = value[r];
       if (!Array.isArray(row) || row.length !== cols) {
-        throw new KoraError({
+        throw new KoraError<MetricsErrorCode>({
           code: "SHAPE_MISMATCH",
           message: `${name}[${r}] must be an array of ${cols} numbers (the length of ${name}[0]), got ${Array.isArray(row) ? row.length : typeof row}`,
           path: `${name}[${r}]`,
@@ -78,7 +79,7 @@ export function toDense(value: MatrixLike, name: string): DenseMatrix {
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {
       const r = Math.floor(i / cols);
-      throw new KoraError({
+      throw new KoraError<MetricsErrorCode>({
         code: "NON_FINITE",
         message: `${name} holds a non-finite value (${data[i]}) at row ${r}, column ${i - r * cols}`,
         path: name,
@@ -123,7 +124,7 @@ export function assertSameRows(items: readonly { rows: number; name: string }[])
   if (first === undefined) return;
   for (const item of items) {
     if (item.rows !== first.rows) {
-      throw new KoraError({
+      throw new KoraError<MetricsErrorCode>({
         code: "SHAPE_MISMATCH",
         message: `${first.name} and ${item.name} must have the same number of rows (examples), got ${first.rows} and ${item.rows}`,
         path: item.name,
@@ -135,7 +136,7 @@ export function assertSameRows(items: readonly { rows: number; name: string }[])
 /** Throws TOO_FEW_EXAMPLES when `rows < minimum`. @internal */
 export function assertMinRows(rows: number, minimum: number, what: string, name: string): void {
   if (rows < minimum) {
-    throw new KoraError({
+    throw new KoraError<MetricsErrorCode>({
       code: "TOO_FEW_EXAMPLES",
       message: `${what} needs at least ${minimum} examples (rows), ${name} has ${rows}`,
       path: name,

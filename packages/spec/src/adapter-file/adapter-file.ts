@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { SpecErrorCode } from "../errors/kora-error";
 import { adapterTensorLayout, shapeSize } from "../params/adapter-tensor-layout";
 import { type BackboneShape, validateBackboneShape } from "../params/backbone-shape";
 import { readSafetensors, toFloat32, writeSafetensors } from "../safetensors";
@@ -56,7 +57,7 @@ export interface EncodedAdapter {
 }
 
 function invalid(message: string, path?: string, cause?: unknown): KoraError {
-  return new KoraError({
+  return new KoraError<SpecErrorCode>({
     code: "INVALID_ADAPTER_FILE",
     message,
     ...(path === undefined ? {} : { path }),
@@ -93,7 +94,7 @@ export function validateAdapterTensors(
       throw invalid(`${file}: missing tensor ${name} (expected shape ${formatShape(shape)})`, name);
     }
     if (tensor.shape.length !== shape.length || tensor.shape.some((d, i) => d !== shape[i])) {
-      throw new KoraError({
+      throw new KoraError<SpecErrorCode>({
         code: "SHAPE_MISMATCH",
         message: `${file}: tensor ${name} has shape ${formatShape(tensor.shape)} but the spec and backbone need ${formatShape(shape)}`,
         path: name,
@@ -199,7 +200,7 @@ export function decodeAdapter(input: DecodeAdapterInput): AdapterFile {
     spec = parseAdapterSpec(m.spec);
   } catch (error) {
     if (KoraError.isInstance(error)) {
-      throw new KoraError({
+      throw new KoraError<SpecErrorCode>({
         code: "INVALID_SPEC",
         message: `${manifestFile}: ${error.message}`,
         path: `spec.${error.path ?? ""}`,
@@ -214,7 +215,7 @@ export function decodeAdapter(input: DecodeAdapterInput): AdapterFile {
     const keys = Object.keys(m.backbone) as (keyof BackboneShape)[];
     const differs = keys.filter((k) => m.backbone[k] !== input.backbone?.[k]);
     if (differs.length > 0) {
-      throw new KoraError({
+      throw new KoraError<SpecErrorCode>({
         code: "SHAPE_MISMATCH",
         message: `${manifestFile}: the adapter was made for backbone ${formatBackbone(m.backbone)} but the model is ${formatBackbone(input.backbone)} (${differs.join(", ")} differ)`,
         path: `backbone.${differs[0]}`,
@@ -227,7 +228,12 @@ export function decodeAdapter(input: DecodeAdapterInput): AdapterFile {
     contents = readSafetensors(input.safetensors);
   } catch (error) {
     if (KoraError.isInstance(error)) {
-      throw new KoraError({ code: error.code, message: `${tensorsFile}: ${error.message}`, cause: error });
+      throw new KoraError<SpecErrorCode>({
+        // readSafetensors is this package's: its codes are SpecErrorCode.
+        code: error.code as SpecErrorCode,
+        message: `${tensorsFile}: ${error.message}`,
+        cause: error,
+      });
     }
     throw error;
   }

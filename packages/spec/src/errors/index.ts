@@ -1,2 +1,2 @@
-export type { KoraErrorCode, KoraErrorOptions } from "./kora-error";
-export { KoraError } from "./kora-error";
+export type { KoraErrorCode, KoraErrorOptions, SpecErrorCode } from "./kora-error";
+export { KoraError, SPEC_ERROR_CODES } from "./kora-error";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { AdapterTensorInfo } from "../params/adapter-tensor-layout";
-import { activationSchema, type Exact, layersSchema, positiveInt } from "../spec/schema";
+import { activationSchema, type Exact, type Expect, layersSchema, positiveInt } from "../spec/schema";
 import type { AdapterFusionSpec } from "../spec/types";
 import { adaptedLayers, pushLinear } from "./layout-helpers";
 import { describeLayers, type MethodDefinition } from "./method-definition";
@@ -24,8 +24,8 @@ const adapterFusionSchema = z.strictObject({
   training: z.enum(["single-stage", "two-stage"]).default("single-stage"),
   layers: layersSchema.default(null),
 });
-const _exact: Exact<z.output<typeof adapterFusionSchema>, AdapterFusionSpec> = true;
-void _exact;
+/** Compile-time proof that the schema produces exactly the documented type. @internal */
+export type _SchemaMatchesSpec = Expect<Exact<z.output<typeof adapterFusionSchema>, AdapterFusionSpec>>;
 
 /** Bottleneck width of an AdapterFusion spec on a backbone of hidden size `dim`. */
 export function fusionBottleneck(spec: AdapterFusionSpec, dim: number): number {

@@ -1,5 +1,6 @@
 import { type AdapterTensor, validateAdapterTensors } from "../adapter-file/adapter-file";
 import { KoraError } from "../errors";
+import type { SpecErrorCode } from "../errors/kora-error";
 import type { BackboneShape } from "../params/backbone-shape";
 import type { GatedBottleneckSpec, KoraSpec } from "../spec/types";
 import { adaptedLayers } from "./layout-helpers";
@@ -40,14 +41,14 @@ export function foldKoraIntoBottleneck(
   tensors: Record<string, AdapterTensor>,
 ): FoldedBottleneck {
   if (spec.composition.kind !== "mlp") {
-    throw new KoraError({
+    throw new KoraError<SpecErrorCode>({
       code: "INVALID_SPEC",
       message: `foldKoraIntoBottleneck: composition.kind must be "mlp" (the attention composition mixes the deltas with input-dependent softmax weights and has no linear first layer to fold), got "${spec.composition.kind}"`,
       path: "composition.kind",
     });
   }
   if (spec.apply !== "value") {
-    throw new KoraError({
+    throw new KoraError<SpecErrorCode>({
       code: "INVALID_SPEC",
       message: `foldKoraIntoBottleneck: apply must be "value" (with "qkv" the deltas also change q and k, which a value-path adapter cannot), got "${spec.apply}"`,
       path: "apply",

@@ -4,6 +4,7 @@ import {
   activationSchema,
   dropoutSchema,
   type Exact,
+  type Expect,
   gateSchema,
   layersSchema,
   positiveInt,
@@ -21,8 +22,8 @@ const gatedBottleneckSchema = z.strictObject({
   layers: layersSchema.default(null),
   gate: gateSchema.prefault({}),
 });
-const _exact: Exact<z.output<typeof gatedBottleneckSchema>, GatedBottleneckSpec> = true;
-void _exact;
+/** Compile-time proof that the schema produces exactly the documented type. @internal */
+export type _SchemaMatchesSpec = Expect<Exact<z.output<typeof gatedBottleneckSchema>, GatedBottleneckSpec>>;
 
 /**
  * The gated bottleneck adapter on V: `layers.{i}.bottleneck.down.weight` `[h, D]` (+ `.bias` `[h]`),

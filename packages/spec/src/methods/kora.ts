@@ -4,6 +4,7 @@ import {
   activationSchema,
   dropoutSchema,
   type Exact,
+  type Expect,
   gateSchema,
   layersSchema,
   positiveInt,
@@ -31,8 +32,8 @@ const koraSchema = z.strictObject({
   gate: gateSchema.prefault({}),
   apply: z.enum(["value", "qkv"]).default("value"),
 });
-const _exact: Exact<z.output<typeof koraSchema>, KoraSpec> = true;
-void _exact;
+/** Compile-time proof that the schema produces exactly the documented type. @internal */
+export type _SchemaMatchesSpec = Expect<Exact<z.output<typeof koraSchema>, KoraSpec>>;
 
 /**
  * KoRA: `layers.{i}.kora.{query,key,value}.lora_A|lora_B`, then the composition (`fc1`/`fc2` for mlp,

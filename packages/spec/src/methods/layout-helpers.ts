@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { SpecErrorCode } from "../errors/kora-error";
 import type { AdapterTensorInfo, TensorGroup } from "../params/adapter-tensor-layout";
 import type { BackboneShape } from "../params/backbone-shape";
 
@@ -7,7 +8,7 @@ export function adaptedLayers(spec: { layers: number[] | null }, backbone: Backb
   if (spec.layers === null) return Array.from({ length: backbone.depth }, (_, i) => i);
   spec.layers.forEach((layer, i) => {
     if (layer >= backbone.depth) {
-      throw new KoraError({
+      throw new KoraError<SpecErrorCode>({
         code: "INVALID_SPEC",
         message: `adapter spec field layers[${i}]: block ${layer} does not exist in a backbone of depth ${backbone.depth}`,
         path: `layers[${i}]`,

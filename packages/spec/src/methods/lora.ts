@@ -1,7 +1,14 @@
 import { z } from "zod";
 import type { AdapterTensorInfo } from "../params/adapter-tensor-layout";
 import { targetModuleShape } from "../params/backbone-shape";
-import { dropoutSchema, type Exact, layersSchema, positiveInt, targetsSchema } from "../spec/schema";
+import {
+  dropoutSchema,
+  type Exact,
+  type Expect,
+  layersSchema,
+  positiveInt,
+  targetsSchema,
+} from "../spec/schema";
 import { type LoraSpec, TARGET_MODULES } from "../spec/types";
 import { adaptedLayers, pushLoraPair } from "./layout-helpers";
 import { describeLayers, type MethodDefinition } from "./method-definition";
@@ -16,8 +23,8 @@ const loraSchema = z.strictObject({
   rslora: z.boolean().default(false),
   init: z.enum(["kaiming", "gaussian"]).default("kaiming"),
 });
-const _exact: Exact<z.output<typeof loraSchema>, LoraSpec> = true;
-void _exact;
+/** Compile-time proof that the schema produces exactly the documented type. @internal */
+export type _SchemaMatchesSpec = Expect<Exact<z.output<typeof loraSchema>, LoraSpec>>;
 
 /** LoRA: `layers.{i}.{target}.lora_A` `[r, in]` / `.lora_B` `[out, r]`, targets in block order. */
 export const loraMethod: MethodDefinition<LoraSpec> = {

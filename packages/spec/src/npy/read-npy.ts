@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { SpecErrorCode } from "../errors/kora-error";
 import { float16BitsToFloat32 } from "../safetensors/float-conversion";
 
 /** A tensor read from a `.npy` file: C-order data and its shape. */
@@ -14,7 +15,7 @@ export interface NpyArray {
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 function invalid(file: string, message: string): KoraError {
-  return new KoraError({ code: "INVALID_NPY", message: `${file}: ${message}` });
+  return new KoraError<SpecErrorCode>({ code: "INVALID_NPY", message: `${file}: ${message}` });
 }
 
 /** Reads little-endian (or single-byte) numeric data of `descr` into a float array. */

@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { SpecErrorCode } from "../errors/kora-error";
 
 /** The shape of a pre-norm ViT (HF `ViTModel` layout, no pooler) plus its classification head. */
 export interface BackboneShape {
@@ -39,7 +40,7 @@ const FIELDS = [
  */
 export function validateBackboneShape(shape: unknown, label = "backbone"): asserts shape is BackboneShape {
   if (shape === null || typeof shape !== "object") {
-    throw new KoraError({
+    throw new KoraError<SpecErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `${label} must be an object with ${FIELDS.join(", ")}`,
     });
@@ -49,7 +50,7 @@ export function validateBackboneShape(shape: unknown, label = "backbone"): asser
     const value = record[field];
     const min = field === "numClasses" ? 0 : 1;
     if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
-      throw new KoraError({
+      throw new KoraError<SpecErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `${label}.${field} must be an integer ≥ ${min}, got ${String(value)}`,
         path: field,
@@ -58,14 +59,14 @@ export function validateBackboneShape(shape: unknown, label = "backbone"): asser
   }
   const { dim, heads, imageSize, patchSize } = shape as BackboneShape;
   if (dim % heads !== 0) {
-    throw new KoraError({
+    throw new KoraError<SpecErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `${label}.heads (${heads}) must divide ${label}.dim (${dim})`,
       path: "heads",
     });
   }
   if (imageSize % patchSize !== 0) {
-    throw new KoraError({
+    throw new KoraError<SpecErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `${label}.patchSize (${patchSize}) must divide ${label}.imageSize (${imageSize})`,
       path: "patchSize",

@@ -1,6 +1,7 @@
 import type { AdapterTensor } from "../adapter-file/adapter-file";
 import { validateAdapterTensors } from "../adapter-file/adapter-file";
 import { KoraError } from "../errors";
+import type { SpecErrorCode } from "../errors/kora-error";
 import { adapterTensorLayout } from "../params/adapter-tensor-layout";
 import type { BackboneShape } from "../params/backbone-shape";
 import { readSafetensors, toFloat32, writeSafetensors } from "../safetensors";
@@ -38,7 +39,7 @@ export function encodePeftAdapter(input: EncodePeftAdapterInput): {
 } {
   const spec = parseAdapterSpec(input.spec);
   if (spec.method !== "lora") {
-    throw new KoraError({
+    throw new KoraError<SpecErrorCode>({
       code: "INVALID_SPEC",
       message: `only LoRA adapters export to peft; a ${spec.method} adapter is nonlinear in its deltas and has no peft equivalent`,
       path: "method",
@@ -84,7 +85,7 @@ export function decodePeftAdapter(input: DecodePeftAdapterInput): {
     try {
       config = JSON.parse(config);
     } catch (error) {
-      throw new KoraError({
+      throw new KoraError<SpecErrorCode>({
         code: "INVALID_ADAPTER_FILE",
         message: `${PEFT_FILES.config}: not valid JSON (${(error as Error).message})`,
         cause: error,

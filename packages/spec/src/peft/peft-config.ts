@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { SpecErrorCode } from "../errors/kora-error";
 import { adaptedLayers } from "../methods/layout-helpers";
 import { hfBlockModuleSuffix, hfModulePath } from "../naming/hf-vit";
 import type { BackboneShape } from "../params/backbone-shape";
@@ -81,7 +82,7 @@ export function toPeftConfig(spec: LoraSpec, backbone: BackboneShape, options: T
 }
 
 function unsupported(field: string, message: string): KoraError {
-  return new KoraError({
+  return new KoraError<SpecErrorCode>({
     code: "INVALID_ADAPTER_FILE",
     message: `adapter_config.json ${field}: ${message}`,
     path: field,
@@ -95,7 +96,7 @@ function selectsModule(config: Record<string, unknown>, modulePath: string, laye
     try {
       pattern = new RegExp(`^(?:${targets})$`);
     } catch (error) {
-      throw new KoraError({
+      throw new KoraError<SpecErrorCode>({
         code: "INVALID_ADAPTER_FILE",
         message: `adapter_config.json target_modules: not a regex this reader understands: ${targets}`,
         path: "target_modules",
@@ -126,7 +127,7 @@ function selectsModule(config: Record<string, unknown>, modulePath: string, laye
  */
 export function fromPeftConfig(config: unknown, backbone: BackboneShape): LoraSpec {
   if (config === null || typeof config !== "object" || Array.isArray(config)) {
-    throw new KoraError({
+    throw new KoraError<SpecErrorCode>({
       code: "INVALID_ADAPTER_FILE",
       message: "adapter_config.json must hold a JSON object",
     });

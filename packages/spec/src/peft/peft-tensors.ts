@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { SpecErrorCode } from "../errors/kora-error";
 import { hfModulePath, parseHfModulePath } from "../naming/hf-vit";
 import type { TargetModule } from "../spec/types";
 
@@ -34,7 +35,7 @@ export function toPeftTensorNames<T>(tensors: Record<string, T>): Record<string,
     } else if (head !== null) {
       out[peftHeadTensorName(head[1] as "weight" | "bias")] = value;
     } else {
-      throw new KoraError({
+      throw new KoraError<SpecErrorCode>({
         code: "INVALID_ADAPTER_FILE",
         message: `tensor ${name} has no peft LoRA equivalent (only LoRA adapters export to peft)`,
         path: name,
@@ -62,7 +63,7 @@ export function fromPeftTensorNames<T>(tensors: Record<string, T>): Record<strin
     } else if (head !== null) {
       out[`head.${head[1]}`] = value;
     } else {
-      throw new KoraError({
+      throw new KoraError<SpecErrorCode>({
         code: "INVALID_ADAPTER_FILE",
         message: `adapter_model.safetensors: tensor ${name} is not a LoRA tensor of a ViT query/key/value/output/fc1/fc2 or the classifier`,
         path: name,

@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { SpecErrorCode } from "../errors/kora-error";
 
 /**
  * The complete, JSON-serialisable state of a {@link SeededRandom}: restoring it continues the stream exactly
@@ -31,7 +32,10 @@ export function hashSeed(...parts: readonly (number | string)[]): number {
       h = mix(h ^ part.length);
     } else {
       if (!Number.isFinite(part)) {
-        throw new KoraError({ code: "INVALID_ARGUMENT", message: `a seed must be finite, got ${part}` });
+        throw new KoraError<SpecErrorCode>({
+          code: "INVALID_ARGUMENT",
+          message: `a seed must be finite, got ${part}`,
+        });
       }
       const low = part >>> 0;
       const high = Math.floor(part / 4294967296) >>> 0;
@@ -90,7 +94,7 @@ export class SeededRandom {
       words.length !== 4 ||
       !words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)
     ) {
-      throw new KoraError({
+      throw new KoraError<SpecErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `random state must be { algorithm: "sfc32", words: four uint32 }, got ${JSON.stringify(state)}`,
       });

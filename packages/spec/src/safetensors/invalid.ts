@@ -1,8 +1,9 @@
 import { KoraError } from "../errors";
+import type { SpecErrorCode } from "../errors/kora-error";
 
 /** @internal A `KoraError` with code `INVALID_SAFETENSORS`; `path` names the tensor or header field. */
 export function invalidSafetensors(message: string, path?: string, cause?: unknown): KoraError {
-  return new KoraError({
+  return new KoraError<SpecErrorCode>({
     code: "INVALID_SAFETENSORS",
     message: `Invalid safetensors file: ${message}`,
     ...(path === undefined ? {} : { path }),
@@ -12,7 +13,7 @@ export function invalidSafetensors(message: string, path?: string, cause?: unkno
 
 /** @internal A `KoraError` with code `INVALID_ARGUMENT`, for bad input to `writeSafetensors`. */
 export function invalidWriteInput(message: string, path?: string): KoraError {
-  return new KoraError({
+  return new KoraError<SpecErrorCode>({
     code: "INVALID_ARGUMENT",
     message: `writeSafetensors: ${message}`,
     ...(path === undefined ? {} : { path }),

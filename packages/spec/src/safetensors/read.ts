@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { SpecErrorCode } from "../errors/kora-error";
 import { hostIsLittleEndian, swapByteOrderInPlace } from "./byte-order";
 import { isSafetensorsDtype, type SafetensorsDtype, safetensorsDtypeByteSize, viewAs } from "./dtypes";
 import { findDuplicateKey } from "./duplicate-keys";
@@ -44,7 +45,10 @@ export function readSafetensors(
   options: ReadSafetensorsOptions = {},
 ): SafetensorsContents {
   if (!ArrayBuffer.isView(bytes) || bytes[Symbol.toStringTag] !== "Uint8Array") {
-    throw new KoraError({ code: "INVALID_ARGUMENT", message: "readSafetensors: bytes must be a Uint8Array" });
+    throw new KoraError<SpecErrorCode>({
+      code: "INVALID_ARGUMENT",
+      message: "readSafetensors: bytes must be a Uint8Array",
+    });
   }
   const { header, dataStart } = parseHeader(bytes);
   const dataLength = bytes.length - dataStart;

@@ -1,4 +1,5 @@
 import { KoraError } from "../errors";
+import type { SpecErrorCode } from "../errors/kora-error";
 import {
   arrayNameOf,
   holdsDtype,
@@ -21,10 +22,13 @@ import { bfloat16BitsToFloat32, float16BitsToFloat32 } from "./float-conversion"
 export function toFloat32(tensor: { dtype: SafetensorsDtype; data: SafetensorsTypedArray }): Float32Array {
   const { dtype, data } = tensor;
   if (!isSafetensorsDtype(dtype)) {
-    throw new KoraError({ code: "INVALID_ARGUMENT", message: `toFloat32: unknown dtype ${String(dtype)}` });
+    throw new KoraError<SpecErrorCode>({
+      code: "INVALID_ARGUMENT",
+      message: `toFloat32: unknown dtype ${String(dtype)}`,
+    });
   }
   if (!holdsDtype(data, dtype)) {
-    throw new KoraError({
+    throw new KoraError<SpecErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `toFloat32: a ${dtype} tensor must hold a ${arrayNameOf(dtype)}`,
     });

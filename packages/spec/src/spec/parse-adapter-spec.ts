@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { KoraError } from "../errors";
+import type { SpecErrorCode } from "../errors/kora-error";
 import type { SpecOf } from "../methods/method-definition";
 import { ADAPTER_METHODS, isAdapterMethod, methodDefinition } from "../methods/registry";
 import type { AdapterMethod, AdapterSpec } from "./types";
@@ -39,7 +40,7 @@ function rejectForbiddenKeys(value: unknown, path: PropertyKey[]): void {
   for (const key of Object.keys(value)) {
     const childPath = [...path, Array.isArray(value) ? Number(key) : key];
     if (FORBIDDEN_KEYS.has(key)) {
-      throw new KoraError({
+      throw new KoraError<SpecErrorCode>({
         code: "INVALID_SPEC",
         message: `adapter spec: key "${key}" is not allowed (at ${formatPath(childPath)})`,
         path: formatPath(childPath),
@@ -51,10 +52,11 @@ function rejectForbiddenKeys(value: unknown, path: PropertyKey[]): void {
 
 function toKoraError(error: z.ZodError, input: unknown): KoraError {
   const issue = error.issues[0];
-  if (issue === undefined) return new KoraError({ code: "INVALID_SPEC", message: "adapter spec is invalid" });
+  if (issue === undefined)
+    return new KoraError<SpecErrorCode>({ code: "INVALID_SPEC", message: "adapter spec is invalid" });
   if (issue.code === "unrecognized_keys") {
     const path = formatPath([...issue.path, issue.keys[0] ?? ""]);
-    return new KoraError({
+    return new KoraError<SpecErrorCode>({
       code: "INVALID_SPEC",
       message: `adapter spec: unknown field ${path}`,
       path,
@@ -62,7 +64,7 @@ function toKoraError(error: z.ZodError, input: unknown): KoraError {
     });
   }
   const path = formatPath(issue.path);
-  return new KoraError({
+  return new KoraError<SpecErrorCode>({
     code: "INVALID_SPEC",
     message: `adapter spec field ${path}: ${issue.message}, got ${describe(valueAt(input, issue.path))}`,
     path,
@@ -85,7 +87,7 @@ function toKoraError(error: z.ZodError, input: unknown): KoraError {
  */
 export function parseAdapterSpec(input: unknown): AdapterSpec {
   if (input === null || typeof input !== "object" || Array.isArray(input)) {
-    throw new KoraError({
+    throw new KoraError<SpecErrorCode>({
       code: "INVALID_SPEC",
       message: `adapter spec must be an object with a "method" field, got ${describe(input)}`,
     });
@@ -93,7 +95,7 @@ export function parseAdapterSpec(input: unknown): AdapterSpec {
   rejectForbiddenKeys(input, []);
   const method = (input as { method?: unknown }).method;
   if (!isAdapterMethod(method)) {
-    throw new KoraError({
+    throw new KoraError<SpecErrorCode>({
       code: "INVALID_SPEC",
       message: `adapter spec field method: expected one of ${ADAPTER_METHODS.map((m) => `"${m}"`).join(", ")}, got ${describe(method)}`,
       path: "method",

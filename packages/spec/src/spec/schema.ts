@@ -39,3 +39,8 @@ export const gateSchema = z
 
 /** Compile-time proof that a schema produces exactly the documented type. @internal */
 export type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/**
+ * Fails to compile unless `T` is `true`: `type _Check = Expect<Exact<A, B>>` asserts at the type level, so the
+ * module runs nothing at import (the package is `"sideEffects": false`). @internal
+ */
+export type Expect<T extends true> = T;

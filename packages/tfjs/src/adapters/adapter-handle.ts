@@ -7,6 +7,7 @@ import {
   validateAdapterTensors,
 } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
+import type { TfjsErrorCode } from "../errors";
 import type { AdaptableModel } from "../sites/adaptable-model";
 import type { AttentionSite, MlpSite } from "../sites/block-sites";
 import type { LinearSite } from "../sites/linear-site";
@@ -93,7 +94,7 @@ export class AdapterHandle {
       ...sites.mlp.filter((s) => s.feedForwardHook !== null).map((s) => `layer ${s.layer} mlp`),
     ];
     if (busy.length > 0) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "ADAPTER_CONFLICT",
         message: `cannot apply adapters: sites already carry a hook that @kora/tfjs did not install (${busy.slice(0, 3).join(", ")}${busy.length > 3 ? ", ..." : ""})`,
       });
@@ -126,7 +127,7 @@ export class AdapterHandle {
 
   private assertLive(): void {
     if (this.removed) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "ADAPTERS_REMOVED",
         message: "this adapter handle was removed with removeAdapters(); call applyAdapters again",
       });
@@ -137,11 +138,14 @@ export class AdapterHandle {
     this.assertLive();
     const key = name ?? this.active;
     if (key === null) {
-      throw new KoraError({ code: "ADAPTER_NOT_FOUND", message: "no adapter is active; pass a name" });
+      throw new KoraError<TfjsErrorCode>({
+        code: "ADAPTER_NOT_FOUND",
+        message: "no adapter is active; pass a name",
+      });
     }
     const found = this.modules.get(key);
     if (found === undefined) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "ADAPTER_NOT_FOUND",
         message: `no adapter named "${key}" on this model (adapters: ${this.adapterNames.map((n) => `"${n}"`).join(", ") || "none"})`,
         path: "name",
@@ -153,7 +157,7 @@ export class AdapterHandle {
   private assertNotMerged(action: string): void {
     const merged = [...this.modules.values()].find((m) => m.merged);
     if (merged !== undefined) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "ADAPTER_MERGED",
         message: `cannot ${action} while adapter "${merged.name}" is merged into the backbone kernels; call unmergeAdapters() first`,
       });
@@ -206,14 +210,14 @@ export class AdapterHandle {
     const complete = completeSpec(spec);
     const name = options.name ?? "default";
     if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `adapter name must match [A-Za-z0-9_.-]+, got ${JSON.stringify(name)}`,
         path: "name",
       });
     }
     if (this.modules.has(name)) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "ADAPTER_EXISTS",
         message: `an adapter named "${name}" is already attached; pick another name or deleteAdapter("${name}")`,
         path: "name",
@@ -294,7 +298,10 @@ export class AdapterHandle {
     this.assertLive();
     const module = this.activeModule();
     if (module === null) {
-      throw new KoraError({ code: "ADAPTER_NOT_FOUND", message: "no enabled, active adapter to merge" });
+      throw new KoraError<TfjsErrorCode>({
+        code: "ADAPTER_NOT_FOUND",
+        message: "no enabled, active adapter to merge",
+      });
     }
     module.merge();
   }
@@ -332,7 +339,7 @@ export class AdapterHandle {
     }
     const head = this.headPair();
     if (options.includeHead === true && head === null) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `includeHead: the model's head is not a [${this.model.backboneShape.dim}, ${this.model.backboneShape.numClasses}] kernel plus a [${this.model.backboneShape.numClasses}] bias`,
         path: "includeHead",
@@ -361,7 +368,7 @@ export class AdapterHandle {
     validateAdapterTensors(module.spec, this.model.backboneShape, tensors, { includeHead });
     const head = includeHead ? this.headPair() : null;
     if (includeHead && head === null) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "SHAPE_MISMATCH",
         message:
           "the tensors include head.weight/head.bias but the model's head is not a linear classification head",
@@ -412,7 +419,7 @@ function readTensor(variable: tf.Variable, layoutShape: number[]): AdapterTensor
 function writeTensor(variable: tf.Variable, tensor: AdapterTensor): void {
   const expected = tfjsShape(tensor.shape);
   if (variable.shape.some((d, i) => d !== expected[i]) || shapeSize(tensor.shape) !== tensor.data.length) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "SHAPE_MISMATCH",
       message: `tensor of shape ${formatShape(tensor.shape)} does not fit variable ${variable.name} of tfjs shape ${formatShape(variable.shape)}`,
     });
@@ -458,7 +465,7 @@ export function getAdapterHandle(model: AdaptableModel): AdapterHandle | undefin
 export function requireAdapterHandle(model: AdaptableModel): AdapterHandle {
   const handle = handles.get(model);
   if (handle === undefined) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "ADAPTER_NOT_FOUND",
       message: "the model has no adapters; call applyAdapters(model, spec) first",
     });

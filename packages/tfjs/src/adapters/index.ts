@@ -37,10 +37,3 @@ export {
   LoraDense,
   registerAdapterLayers,
 } from "./layers";
-export type {
-  ExportPeftOptions,
-  LoadAdapterOptions,
-  LoadFusionAdapterOptions,
-  SaveAdapterOptions,
-} from "./persistence";
-export { exportPeft, importPeft, loadAdapter, loadFusionAdapter, saveAdapter } from "./persistence";

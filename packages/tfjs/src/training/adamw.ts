@@ -1,5 +1,6 @@
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
+import type { TfjsErrorCode } from "../errors";
 import { type GradientEntry, type Optimizer, type OptimizerOptions, SlotOptimizer } from "./optimizer";
 
 /** Options of {@link adamW}. */
@@ -26,7 +27,7 @@ class AdamW extends SlotOptimizer {
       [beta2, "betas[1]"],
     ] as const) {
       if (!(value >= 0 && value < 1)) {
-        throw new KoraError({
+        throw new KoraError<TfjsErrorCode>({
           code: "INVALID_ARGUMENT",
           message: `${field} must be in [0, 1), got ${value}`,
           path: field,
@@ -35,7 +36,7 @@ class AdamW extends SlotOptimizer {
     }
     const epsilon = options.epsilon ?? 1e-8;
     if (!(epsilon >= 0)) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `epsilon must be ≥ 0, got ${epsilon}`,
         path: "epsilon",

@@ -1,5 +1,7 @@
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
+import type { TfjsErrorCode } from "../errors";
+import { importAtRunTime } from "./lazy-modules";
 import { shareWasmIdentity } from "./wasm-kernels";
 import { parseThreadsEnv, resolveWasmThreads, setWasmBackendWithThreads } from "./wasm-threads";
 
@@ -51,8 +53,8 @@ export function selectedWasmThreads(): number | null {
 }
 
 function defaultImport(specifier: string): Promise<unknown> {
-  // A non-literal specifier: bundlers and TypeScript leave the optional peers alone.
-  return import(/* @vite-ignore */ specifier);
+  // Through the package's one run-time importer: bundlers and TypeScript leave the optional peers alone.
+  return importAtRunTime(specifier);
 }
 
 function unavailable(backend: BackendName, why: string, cause?: unknown): KoraError {
@@ -63,7 +65,7 @@ function unavailable(backend: BackendName, why: string, cause?: unknown): KoraEr
       : backend === "wasm"
         ? "install @tensorflow/tfjs-backend-wasm (a dependency of @kora/tfjs) and make its .wasm files loadable"
         : "the cpu backend ships with @tensorflow/tfjs; install @tensorflow/tfjs";
-  return new KoraError({
+  return new KoraError<TfjsErrorCode>({
     code: "BACKEND_UNAVAILABLE",
     message: `backend "${backend}" is not available: ${why}. To use it, ${install}.`,
     ...(cause === undefined ? {} : { cause }),
@@ -120,7 +122,7 @@ async function trySimple(
 
 function parseBackend(value: string, source: string): BackendName {
   if ((BACKENDS as readonly string[]).includes(value)) return value as BackendName;
-  throw new KoraError({
+  throw new KoraError<TfjsErrorCode>({
     code: "INVALID_ARGUMENT",
     message: `${source} must be one of ${BACKENDS.join(", ")}, got "${value}"`,
     path: source,
@@ -172,7 +174,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   }
   if (chosen === undefined) {
     if (requested !== undefined && errors[0] !== undefined) throw errors[0];
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "BACKEND_UNAVAILABLE",
       message: `no tfjs backend could be initialised: ${errors.map((e) => e.message).join(" | ")}`,
     });

@@ -6,7 +6,8 @@ import {
   writeSafetensors,
 } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
-import { nodeIo } from "./node-io";
+import type { TfjsErrorCode } from "../errors";
+import { nodeIo } from "./lazy-modules";
 import type { Optimizer, OptimizerStateJson } from "./optimizer";
 import { type RandomState, SeededRandom } from "./random";
 import { namedVariables, type TrainingVariables } from "./variables";
@@ -81,7 +82,7 @@ async function tensorInput(tensor: tf.Tensor): Promise<SafetensorsTensorInput> {
   if (tensor.dtype === "int32") {
     return { dtype: "I32", shape: tensor.shape, data: new Int32Array(await tensor.data<"int32">()) };
   }
-  throw new KoraError({
+  throw new KoraError<TfjsErrorCode>({
     code: "INVALID_ARGUMENT",
     message: `checkpoints hold float32 and int32 tensors, got ${tensor.dtype}`,
   });
@@ -120,7 +121,7 @@ export async function saveCheckpoint(input: SaveCheckpointInput): Promise<string
   const { dir, optimizer, position, keepLast } = input;
   const { fs, path: paths, writeFileAtomic } = await nodeIo();
   if (keepLast !== undefined && !(Number.isInteger(keepLast) && keepLast >= 1)) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `checkpoint.keepLast must be a positive integer, got ${keepLast}`,
       path: "keepLast",
@@ -151,7 +152,7 @@ export async function saveCheckpoint(input: SaveCheckpointInput): Promise<string
 }
 
 function corrupt(path: string, message: string, cause?: unknown): KoraError {
-  return new KoraError({
+  return new KoraError<TfjsErrorCode>({
     code: "INVALID_CHECKPOINT",
     message: `${path}: ${message}`,
     ...(cause === undefined ? {} : { cause }),
@@ -166,7 +167,7 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
     bytes = new Uint8Array(await fs.readFile(path));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: code === "ENOENT" ? "FILE_NOT_FOUND" : "IO_ERROR",
       message: `${path}: cannot read the checkpoint (${code ?? (error as Error).message})`,
       cause: error,
@@ -256,7 +257,10 @@ function toTensor(tensor: SafetensorsTensor, label: string): tf.Tensor {
       tensor.dtype === "F32" ? "float32" : "int32",
     );
   }
-  throw new KoraError({ code: "INVALID_CHECKPOINT", message: `${label}: unexpected dtype ${tensor.dtype}` });
+  throw new KoraError<TfjsErrorCode>({
+    code: "INVALID_CHECKPOINT",
+    message: `${label}: unexpected dtype ${tensor.dtype}`,
+  });
 }
 
 /**
@@ -274,7 +278,7 @@ export function restoreCheckpoint(
   for (const [name, variable] of named) {
     const saved = checkpoint.variables[name];
     if (saved === undefined || saved.shape.join(",") !== variable.shape.join(",")) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "CHECKPOINT_MISMATCH",
         message:
           saved === undefined
@@ -286,7 +290,7 @@ export function restoreCheckpoint(
   }
   const extra = Object.keys(checkpoint.variables).filter((name) => !named.has(name));
   if (extra.length > 0) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "CHECKPOINT_MISMATCH",
       message: `${checkpoint.path}: holds variables the run does not train: ${extra.slice(0, 5).join(", ")}`,
     });

@@ -1,5 +1,6 @@
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
+import type { TfjsErrorCode } from "../errors";
 import { defaultBatchSize, disposeBatch, forwardContext, forwardOf, type TrainableModel } from "./model";
 import { SeededRandom } from "./random";
 
@@ -97,7 +98,7 @@ export async function evaluate<B>(options: EvaluateOptions<B>): Promise<Evaluati
         const rows = output.shape[0] ?? 1;
         const width = output.size / rows;
         if (cols !== -1 && width !== cols) {
-          throw new KoraError({
+          throw new KoraError<TfjsErrorCode>({
             code: "SHAPE_MISMATCH",
             message: `evaluate: outputs of ${cols} values per example, then a batch with ${width}`,
           });

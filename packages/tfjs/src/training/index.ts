@@ -38,7 +38,7 @@ export type {
 } from "./optimizer";
 export { isNoWeightDecayParameter } from "./optimizer";
 export type { RandomState } from "./random";
-export { hashSeed, SeededRandom } from "./random";
+export { SeededRandom } from "./random";
 export type {
   LearningRateSchedule,
   StepScheduleOptions,

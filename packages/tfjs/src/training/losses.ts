@@ -1,5 +1,6 @@
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
+import type { TfjsErrorCode } from "../errors";
 
 /** Options of {@link crossEntropy}. */
 export interface CrossEntropyOptions {
@@ -29,14 +30,14 @@ export function crossEntropy(
 ): tf.Scalar {
   const { labelSmoothing = 0, ignoreIndex = -100 } = options;
   if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `labelSmoothing must be in [0, 1), got ${labelSmoothing}`,
       path: "labelSmoothing",
     });
   }
   if (logits.rank !== 2) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "SHAPE_MISMATCH",
       message: `crossEntropy expects logits [n, classes], got [${logits.shape}]`,
     });
@@ -45,7 +46,7 @@ export function crossEntropy(
     const [n, classes] = logits.shape as [number, number];
     const y = labelTensor(labels);
     if (y.size !== n) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "SHAPE_MISMATCH",
         message: `crossEntropy: ${n} rows of logits but ${y.size} labels`,
       });
@@ -83,7 +84,7 @@ function validPixels(
   options: DepthLossOptions,
 ): { valid: tf.Tensor; safeTarget: tf.Tensor } {
   if (prediction.size !== target.size) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "SHAPE_MISMATCH",
       message: `depth loss: prediction [${prediction.shape}] and target [${target.shape}] differ in size`,
     });
@@ -134,7 +135,7 @@ export function scaleInvariantLogLoss(
 ): tf.Scalar {
   const { lambda = 0.5, epsilon = 1e-6 } = options;
   if (!(lambda >= 0 && lambda <= 1)) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `lambda must be in [0, 1], got ${lambda}`,
       path: "lambda",

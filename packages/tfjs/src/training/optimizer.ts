@@ -1,5 +1,6 @@
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
+import type { TfjsErrorCode } from "../errors";
 
 /** One variable's gradient, as the training loop hands it to {@link Optimizer.applyGradients}. */
 export interface GradientEntry {
@@ -91,7 +92,11 @@ export interface OptimizerOptions {
 }
 
 function invalid(field: string, message: string): KoraError {
-  return new KoraError({ code: "INVALID_ARGUMENT", message: `${field} ${message}`, path: field });
+  return new KoraError<TfjsErrorCode>({
+    code: "INVALID_ARGUMENT",
+    message: `${field} ${message}`,
+    path: field,
+  });
 }
 
 /** Throws `INVALID_ARGUMENT` naming `field` unless `value` is a finite number ≥ 0. @internal */
@@ -156,7 +161,7 @@ export abstract class SlotOptimizer implements Optimizer {
     for (const entry of entries) {
       if (entry.gradient === null || entry.gradient === undefined) continue;
       if (entry.gradient.size !== entry.variable.size) {
-        throw new KoraError({
+        throw new KoraError<TfjsErrorCode>({
           code: "SHAPE_MISMATCH",
           message: `gradient of "${entry.name}" has shape [${entry.gradient.shape}], the variable [${entry.variable.shape}]`,
         });
@@ -204,7 +209,7 @@ export abstract class SlotOptimizer implements Optimizer {
 
   loadState(json: OptimizerStateJson, tensors: Readonly<Record<string, tf.Tensor>>): void {
     if (json.kind !== this.kind) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "CHECKPOINT_MISMATCH",
         message: `the checkpoint holds ${json.kind} optimizer state, this optimizer is ${this.kind}`,
       });

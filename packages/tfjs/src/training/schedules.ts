@@ -1,4 +1,5 @@
 import { KoraError } from "@kora/spec";
+import type { TfjsErrorCode } from "../errors";
 
 /**
  * A learning-rate schedule: the factor (usually in `[0, 1]`) that multiplies every parameter group's learning rate
@@ -9,7 +10,11 @@ export type LearningRateSchedule = (step: number) => number;
 
 function check(condition: boolean, field: string, message: string): void {
   if (!condition)
-    throw new KoraError({ code: "INVALID_ARGUMENT", message: `${field} ${message}`, path: field });
+    throw new KoraError<TfjsErrorCode>({
+      code: "INVALID_ARGUMENT",
+      message: `${field} ${message}`,
+      path: field,
+    });
 }
 
 /** The schedule that keeps the learning rate constant (factor 1 at every step). */

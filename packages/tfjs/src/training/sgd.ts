@@ -1,5 +1,6 @@
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
+import type { TfjsErrorCode } from "../errors";
 import {
   checkNonNegative,
   type GradientEntry,
@@ -34,7 +35,7 @@ class Sgd extends SlotOptimizer {
     checkNonNegative(this.momentum, "momentum");
     checkNonNegative(this.dampening, "dampening");
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "INVALID_ARGUMENT",
         message: "nesterov needs momentum > 0 and dampening = 0",
         path: "nesterov",

@@ -1,5 +1,6 @@
-import { KoraError } from "@kora/spec";
+import { hashSeed, KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
+import type { TfjsErrorCode } from "../errors";
 import {
   listCheckpoints,
   loadCheckpoint,
@@ -9,10 +10,10 @@ import {
 } from "./checkpoint";
 import { clipScale, globalNorm } from "./clip";
 import { type EvaluateOptions, type EvaluationResult, evaluate } from "./evaluate";
+import { nodeIo } from "./lazy-modules";
 import { defaultBatchSize, disposeBatch, forwardContext, forwardOf, type TrainableModel } from "./model";
-import { nodeIo } from "./node-io";
 import type { Optimizer } from "./optimizer";
-import { hashSeed, SeededRandom } from "./random";
+import { SeededRandom } from "./random";
 import { constantSchedule, type LearningRateSchedule } from "./schedules";
 import { namedVariables, type TrainingVariables } from "./variables";
 
@@ -188,7 +189,11 @@ export interface TrainResult {
 }
 
 function invalid(field: string, message: string): KoraError {
-  return new KoraError({ code: "INVALID_ARGUMENT", message: `${field} ${message}`, path: field });
+  return new KoraError<TfjsErrorCode>({
+    code: "INVALID_ARGUMENT",
+    message: `${field} ${message}`,
+    path: field,
+  });
 }
 
 function positiveInteger(value: number | undefined, field: string): void {
@@ -270,7 +275,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
   if (checkpointOptions !== undefined) {
     await removeTemporaryFiles(checkpointOptions.dir);
     if (checkpointOptions.resume === false && (await listCheckpoints(checkpointOptions.dir)).length > 0) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "CHECKPOINT_EXISTS",
         message:
           `${checkpointOptions.dir} already holds checkpoints and checkpoint.resume is false: ` +
@@ -282,7 +287,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
       const checkpoint = await loadCheckpoint(checkpointOptions.dir);
       if (checkpoint !== null) {
         if (String(checkpoint.position.seed) !== String(seed)) {
-          throw new KoraError({
+          throw new KoraError<TfjsErrorCode>({
             code: "CHECKPOINT_MISMATCH",
             message: `${checkpoint.path} was written by a run with seed ${checkpoint.position.seed}, this run has seed ${seed}`,
             path: "seed",
@@ -364,7 +369,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
   const microStep = (batch: B): void => {
     const trainable = [...named.values()].filter((v) => v.trainable);
     if (trainable.length === 0) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "NO_TRAINABLE_VARIABLES",
         message: "none of the variables passed to train() is trainable",
         path: "variables",
@@ -375,7 +380,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
       tf.variableGrads(() => {
         const loss = options.loss(forward(batch, context), batch);
         if (loss.rank !== 0) {
-          throw new KoraError({
+          throw new KoraError<TfjsErrorCode>({
             code: "SHAPE_MISMATCH",
             message: `loss must be a scalar, got [${loss.shape}]`,
           });
@@ -415,7 +420,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
       stats.dispose();
       if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
         const what = !Number.isFinite(loss) ? `the loss is ${loss}` : `the gradient norm is ${norm}`;
-        throw new KoraError({
+        throw new KoraError<TfjsErrorCode>({
           code: "NON_FINITE",
           message:
             `step ${step + 1} (epoch ${epoch}): ${what}; training stopped before updating any variable` +
@@ -501,7 +506,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
       }
       if (exhausted && microLosses.length > 0) await optimizerStep();
       if (seen === 0) {
-        throw new KoraError({
+        throw new KoraError<TfjsErrorCode>({
           code: "EMPTY_DATA",
           message:
             `epoch ${epoch} of the training data yielded no batches; pass a re-iterable (an array, a dataset) ` +
@@ -511,7 +516,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
       }
       if (!exhausted) break;
       if (batchInEpoch > seen) {
-        throw new KoraError({
+        throw new KoraError<TfjsErrorCode>({
           code: "CHECKPOINT_MISMATCH",
           message: `epoch ${epoch} has ${seen} batches but the checkpoint had consumed ${batchInEpoch}`,
           path: "data",

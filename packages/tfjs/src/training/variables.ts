@@ -1,5 +1,6 @@
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
+import type { TfjsErrorCode } from "../errors";
 
 /**
  * The variables a training run optimises and checkpoints: an array (each keyed by its `variable.name`) or a record
@@ -16,14 +17,14 @@ export function namedVariables(variables: TrainingVariables): Map<string, tf.Var
     : Object.entries(variables as Readonly<Record<string, tf.Variable>>);
   for (const [name, variable] of entries) {
     if (!(variable instanceof tf.Variable)) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `variables${Array.isArray(variables) ? "" : `.${name}`} must be a tf.Variable`,
         path: "variables",
       });
     }
     if (map.has(name)) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `variables: two variables are named "${name}"; names must be unique`,
         path: "variables",
@@ -32,7 +33,7 @@ export function namedVariables(variables: TrainingVariables): Map<string, tf.Var
     map.set(name, variable);
   }
   if (map.size === 0) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: "variables must not be empty",
       path: "variables",

@@ -17,6 +17,8 @@
 // results are identical to the single-threaded one's (tested).
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
+import type { TfjsErrorCode } from "../errors";
+import { nodeThreading } from "./lazy-modules";
 
 /** The most threads the threaded tfjs-backend-wasm build can use (it pre-starts 8 pthread workers). */
 export const MAX_WASM_THREADS = 8;
@@ -76,7 +78,7 @@ function guardHeap(backend: WasmBackendInternals): void {
   backend.move = (dataId, values, shape, dtype, refCount) => {
     const bytes = dtype === "string" ? 0 : tf.util.sizeFromShape(shape) * tf.util.bytesPerElement(dtype);
     if (live + bytes > HEAP_LIMIT - HEAP_RESERVE) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "OUT_OF_MEMORY",
         message:
           `the wasm heap (4 GiB) cannot hold another ${(bytes / 2 ** 20).toFixed(1)} MiB tensor [${shape.join(", ")}]: ` +
@@ -104,7 +106,7 @@ function isNode(): boolean {
 }
 
 function invalid(message: string): KoraError {
-  return new KoraError({ code: "INVALID_ARGUMENT", message, path: "threads" });
+  return new KoraError<TfjsErrorCode>({ code: "INVALID_ARGUMENT", message, path: "threads" });
 }
 
 /**
@@ -118,7 +120,7 @@ export async function resolveWasmThreads(threads: number | "auto"): Promise<numb
         ?.hardwareConcurrency;
       return Math.min(MAX_WASM_THREADS, Math.max(1, cores ?? 1));
     }
-    const { default: os } = await import("node:os");
+    const { os } = await nodeThreading();
     const cores =
       typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
     return Math.min(MAX_WASM_THREADS, Math.max(1, cores));
@@ -136,7 +138,7 @@ export function parseThreadsEnv(value: string): number | "auto" {
   const trimmed = value.trim().toLowerCase();
   if (trimmed === "auto") return "auto";
   if (!/^\d+$/.test(trimmed)) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `KORA_WASM_THREADS must be "auto" or an integer from 1 to ${MAX_WASM_THREADS}, got "${value}"`,
       path: "KORA_WASM_THREADS",
@@ -171,17 +173,14 @@ export async function setWasmBackendWithThreads(wasm: WasmModule, threads: numbe
   if (threads === 1 || !isNode()) return tf.setBackend("wasm");
 
   if (wasm.version_wasm !== undefined && wasm.version_wasm !== TESTED_WASM_VERSION) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "BACKEND_UNAVAILABLE",
       message:
         `wasm threads in Node are supported with @tensorflow/tfjs-backend-wasm ${TESTED_WASM_VERSION} (the version ` +
         `@kora/tfjs depends on), found ${wasm.version_wasm}; use threads: 1`,
     });
   }
-  const [{ default: os }, workerThreads] = await Promise.all([
-    import("node:os"),
-    import("node:worker_threads"),
-  ]);
+  const { os, workerThreads } = await nodeThreading();
   const NodeWorker = workerThreads.Worker;
   const texts = new Map<string, string>();
   const started: import("node:worker_threads").Worker[] = [];
@@ -256,7 +255,7 @@ export async function setWasmBackendWithThreads(wasm: WasmModule, threads: numbe
     }
     return ok;
   } catch (error) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "BACKEND_UNAVAILABLE",
       message: `the wasm backend could not start ${threads} threads: ${(error as Error)?.message ?? String(error)}; use threads: 1`,
       cause: error,

@@ -1,4 +1,5 @@
 import { type BackboneShape, KoraError, validateBackboneShape } from "@kora/spec";
+import type { VitErrorCode } from "../errors";
 import { VIT_PRESETS, type ViTPresetName } from "./presets";
 
 /** The complete configuration of a {@link ViT}: its shape, LayerNorm epsilon and preprocessing statistics. */
@@ -44,7 +45,11 @@ export interface ViTConfigInput extends Partial<ViTConfig> {
 const SHAPE_FIELDS = ["imageSize", "patchSize", "dim", "depth", "heads", "mlpDim"] as const;
 
 function invalid(message: string, path?: string): KoraError {
-  return new KoraError({ code: "INVALID_ARGUMENT", message, ...(path === undefined ? {} : { path }) });
+  return new KoraError<VitErrorCode>({
+    code: "INVALID_ARGUMENT",
+    message,
+    ...(path === undefined ? {} : { path }),
+  });
 }
 
 /**

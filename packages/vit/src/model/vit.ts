@@ -3,6 +3,7 @@ import { type AdaptableModel, AttentionSite, LinearSite, linear, MlpSite } from 
 import * as tf from "@tensorflow/tfjs";
 import type { ViTPresetName } from "../config/presets";
 import { resolveViTConfig, toBackboneShape, type ViTConfig, type ViTConfigInput } from "../config/vit-config";
+import type { VitErrorCode } from "../errors";
 import { batchMatMul, channelMatMul, gelu, layerNorm } from "../ops";
 import { ClassificationHead, makeVariable, type ViTHead } from "./heads";
 import { backboneParameterSpecs } from "./layout";
@@ -289,7 +290,7 @@ export class ViT implements AdaptableModel {
 
   private assertAlive(): void {
     if (this.disposed) {
-      throw new KoraError({ code: "INVALID_ARGUMENT", message: "this ViT has been disposed" });
+      throw new KoraError<VitErrorCode>({ code: "INVALID_ARGUMENT", message: "this ViT has been disposed" });
     }
   }
 
@@ -302,7 +303,7 @@ export class ViT implements AdaptableModel {
   ): tf.Tensor3D {
     const { imageSize, channels, patchSize: p, dim: d, heads, layerNormEps: eps } = this.baseConfig;
     if (pixels.rank !== 4) {
-      throw new KoraError({
+      throw new KoraError<VitErrorCode>({
         code: "SHAPE_MISMATCH",
         message: `pixels must be a rank-4 ${format} batch, got shape [${pixels.shape.join(", ")}]`,
       });
@@ -314,7 +315,7 @@ export class ViT implements AdaptableModel {
         format === "NCHW"
           ? `[B, ${channels}, ${imageSize}, ${imageSize}]`
           : `[B, ${imageSize}, ${imageSize}, ${channels}]`;
-      throw new KoraError({
+      throw new KoraError<VitErrorCode>({
         code: "SHAPE_MISMATCH",
         message: `pixels (${format}) must be ${expected}, got [${pixels.shape.join(", ")}]`,
       });
@@ -427,7 +428,7 @@ export function poolSequence(sequence: tf.Tensor3D, pool: FeaturePooling): tf.Te
     case "tokens":
       return tf.reshape(sequence, [batch, tokens * dim]);
     default:
-      throw new KoraError({
+      throw new KoraError<VitErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `pool must be "none", "cls", "mean" or "tokens", got ${String(pool)}`,
         path: "pool",

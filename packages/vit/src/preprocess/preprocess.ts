@@ -1,6 +1,7 @@
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import type { ViTConfig } from "../config/vit-config";
+import type { VitErrorCode } from "../errors";
 import type { ImageFormat } from "../model/vit";
 
 /** Options of {@link preprocessImages}. */
@@ -29,7 +30,7 @@ export function preprocessImages(
   options: PreprocessOptions,
 ): tf.Tensor4D {
   if (images.rank !== 4) {
-    throw new KoraError({
+    throw new KoraError<VitErrorCode>({
       code: "SHAPE_MISMATCH",
       message: `images must be a rank-4 ${options.format} batch, got shape [${images.shape.join(", ")}]`,
     });
@@ -37,7 +38,7 @@ export function preprocessImages(
   const channels = config.imageMean.length;
   const inChannels = options.format === "NCHW" ? images.shape[1] : images.shape[3];
   if (inChannels !== channels || config.imageStd.length !== channels) {
-    throw new KoraError({
+    throw new KoraError<VitErrorCode>({
       code: "SHAPE_MISMATCH",
       message: `images (${options.format}) have ${inChannels} channels, the config's mean/std have ${channels}`,
     });

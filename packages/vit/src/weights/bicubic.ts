@@ -1,4 +1,5 @@
 import { KoraError } from "@kora/spec";
+import type { VitErrorCode } from "../errors";
 
 /** PyTorch's cubic-convolution constant (`A = −0.75`, as in `F.interpolate(mode="bicubic")`). */
 const A = -0.75;
@@ -56,7 +57,7 @@ export function resizeBicubic(
 ): Float32Array {
   const [height, width, channels] = shape;
   if (data.length !== height * width * channels) {
-    throw new KoraError({
+    throw new KoraError<VitErrorCode>({
       code: "SHAPE_MISMATCH",
       message: `resizeBicubic: data has ${data.length} elements, shape [${shape.join(", ")}] needs ${height * width * channels}`,
     });
@@ -68,7 +69,7 @@ export function resizeBicubic(
     ["width", width],
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 1) {
-      throw new KoraError({
+      throw new KoraError<VitErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `resizeBicubic: ${label} must be an integer ≥ 1, got ${value}`,
       });
@@ -135,7 +136,7 @@ export function resamplePositionEmbeddings(
     typeof options.toGrid === "number" ? [options.toGrid, options.toGrid] : options.toGrid;
   const expected = (prefix + fromRows * fromColumns) * dim;
   if (data.length !== expected) {
-    throw new KoraError({
+    throw new KoraError<VitErrorCode>({
       code: "SHAPE_MISMATCH",
       message: `position embeddings have ${data.length} elements; ${prefix} prefix tokens + a ${fromRows}×${fromColumns} grid of ${dim} need ${expected}`,
     });

@@ -1,6 +1,7 @@
 import { KoraError } from "@kora/spec";
 import type { ViTPresetName } from "../config/presets";
 import { resolveViTConfig, type ViTConfig, type ViTConfigInput } from "../config/vit-config";
+import type { VitErrorCode } from "../errors";
 
 /** Where a checkpoint's config came from. */
 export type CheckpointSource = "hf" | "timm" | "kora";
@@ -22,7 +23,11 @@ function isRecord(value: unknown): value is Json {
 }
 
 function fail(message: string, path?: string): never {
-  throw new KoraError({ code: "INVALID_CONFIG", message, ...(path === undefined ? {} : { path }) });
+  throw new KoraError<VitErrorCode>({
+    code: "INVALID_CONFIG",
+    message,
+    ...(path === undefined ? {} : { path }),
+  });
 }
 
 function integer(json: Json, key: string, fallback: number, label: string): number {

@@ -13,10 +13,10 @@ import {
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createViT } from "../model/vit";
+import { loadViT, saveViT } from "../node/files";
 import { maxAbsDiff, useBackend, vitMicroFixture } from "../test-support/fixtures";
 import { timmConfigOfFixture, toTimmCheckpoint } from "../test-support/golden-suite";
 import { parseCheckpointConfig } from "./checkpoint-config";
-import { loadViT, saveViT } from "./files";
 import { decodeViT } from "./load";
 import { encodeViT } from "./save";
 

@@ -1,6 +1,7 @@
 import { KoraError, readSafetensors } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import type { ViTConfig } from "../config/vit-config";
+import type { VitErrorCode } from "../errors";
 import { ClassificationHead, DepthHead, type ViTHead } from "../model/heads";
 import { backboneParameterSpecs, type ParameterSpec, torchShape } from "../model/layout";
 import type { ParameterInitializer, ParameterLayout } from "../model/parameters";
@@ -88,7 +89,7 @@ export function decodeViT(weights: Uint8Array, config: unknown, options: LoadViT
   if (replaceHead) {
     const k = options.numClasses as number;
     if (!Number.isSafeInteger(k) || k < 0) {
-      throw new KoraError({
+      throw new KoraError<VitErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `numClasses must be an integer ≥ 0, got ${k}`,
         path: "numClasses",
@@ -142,7 +143,7 @@ export function decodeViT(weights: Uint8Array, config: unknown, options: LoadViT
   }
   if (wrongShape.length > 0) problems.push(`wrong shape (${wrongShape.length}): ${wrongShape.join("; ")}`);
   if (problems.length > 0) {
-    throw new KoraError({
+    throw new KoraError<VitErrorCode>({
       code: "WEIGHTS_MISMATCH",
       message: `the weights do not fit a ViT with dim ${resolved.dim}, depth ${resolved.depth}, patch ${resolved.patchSize}, image ${resolved.imageSize}, ${resolved.numClasses} classes:\n  ${problems.join("\n  ")}`,
     });
@@ -152,7 +153,7 @@ export function decodeViT(weights: Uint8Array, config: unknown, options: LoadViT
   const targetSize = options.imageSize ?? resolved.imageSize;
   if (targetSize !== resolved.imageSize) {
     if (!Number.isSafeInteger(targetSize) || targetSize < 1 || targetSize % resolved.patchSize !== 0) {
-      throw new KoraError({
+      throw new KoraError<VitErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `imageSize must be a positive multiple of the patch size ${resolved.patchSize}, got ${targetSize}`,
         path: "imageSize",

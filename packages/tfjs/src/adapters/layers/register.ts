@@ -8,6 +8,9 @@ let registered = false;
  * Registers {@link LoraDense} (`KoraLoraDense`) and {@link KoraValueDense} with `tf.serialization`, so
  * `tf.loadLayersModel` can rebuild models that contain them. Idempotent; the wrapping functions call it, and a
  * program that only loads a saved model calls it once before `tf.loadLayersModel`.
+ *
+ * Importing `@kora/tfjs` registers nothing (the package is `"sideEffects": false`, so a bundler may drop an import
+ * whose bindings are unused, and an import-time registration would then silently not happen).
  */
 export function registerAdapterLayers(): void {
   if (registered) return;
@@ -15,7 +18,3 @@ export function registerAdapterLayers(): void {
   tf.serialization.registerClass(KoraValueDense);
   registered = true;
 }
-
-// Registered on import as well (as tfjs registers its own layers), so `tf.loadLayersModel` finds the classes in
-// a program that imports @kora/tfjs but never wraps a model itself.
-registerAdapterLayers();

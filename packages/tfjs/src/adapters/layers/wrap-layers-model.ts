@@ -1,5 +1,6 @@
 import { KoraError, type KoraSpec, type LoraSpec, parseAdapterSpec } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
+import type { TfjsErrorCode } from "../../errors";
 import { KoraValueDense } from "./kora-dense";
 import { registerAdapterLayers } from "./register";
 
@@ -56,7 +57,10 @@ function topologyLayers(topology: Json): Json[] {
   const config = topology["config"] as Json | undefined;
   const layers = config?.["layers"];
   if (!Array.isArray(layers)) {
-    throw new KoraError({ code: "INVALID_ARGUMENT", message: "the model's topology has no layer list" });
+    throw new KoraError<TfjsErrorCode>({
+      code: "INVALID_ARGUMENT",
+      message: "the model's topology has no layer list",
+    });
   }
   return layers as Json[];
 }
@@ -120,7 +124,7 @@ export async function applyLoraToLayersModel(
   const selected = matcher(options.layers);
   const targets = [...dense.keys()].filter(selected);
   if (targets.length === 0) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `no Dense layer matches ${String(options.layers)} (Dense layers: ${[...dense.keys()].join(", ") || "none"})`,
       path: "layers",
@@ -162,7 +166,7 @@ export async function applyKoraToLayersModel(
   options: KoraLayersOptions,
 ): Promise<tf.LayersModel> {
   if (options.apply === "qkv") {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_ARGUMENT",
       message:
         'apply: "qkv" is not supported on a tf.LayersModel: the direct δ_q and δ_k would need KoRA weights shared by the query, key and value layers, which tfjs layer serialisation cannot express; use apply "value" here or the adapter-site API (applyAdapters)',
@@ -185,7 +189,7 @@ export async function applyKoraToLayersModel(
   ) as KoraSpec;
   const topology = model.toJSON(null, false) as unknown as Json;
   if (topology["class_name"] === "Sequential") {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_ARGUMENT",
       message:
         "KoRA needs a functional model in which the query, key and value Dense layers read the same input; a Sequential model cannot have them",
@@ -197,7 +201,7 @@ export async function applyKoraToLayersModel(
   const entries = Object.entries(roles).map(([role, name]) => {
     const entry = dense.get(name);
     if (entry === undefined) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `${role} layer "${name}" is not a Dense layer of the model (Dense layers: ${[...dense.keys()].join(", ") || "none"})`,
         path: role,
@@ -207,7 +211,7 @@ export async function applyKoraToLayersModel(
   });
   const [queryEntry, keyEntry, valueEntry] = entries as [Json, Json, Json];
   if (inboundOf(queryEntry) !== inboundOf(valueEntry) || inboundOf(keyEntry) !== inboundOf(valueEntry)) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `the query, key and value layers (${options.query}, ${options.key}, ${options.value}) must read the same input tensor`,
     });
@@ -216,7 +220,7 @@ export async function applyKoraToLayersModel(
   const width = (model.getLayer(options.value).input as tf.SymbolicTensor).shape.at(-1);
   for (const entry of [queryEntry, keyEntry]) {
     if ((entry["config"] as Json)["units"] !== units || width !== units) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `KoRA needs query, key and value projections D → D of one width; got input ${String(width)} and units ${(queryEntry["config"] as Json)["units"]}, ${(keyEntry["config"] as Json)["units"]}, ${units}`,
       });

@@ -12,14 +12,8 @@ import {
 } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  type AdapterSpecInput,
-  applyAdapters,
-  loadAdapter,
-  mergeAdapters,
-  removeAdapters,
-  saveAdapter,
-} from "../index";
+import { loadAdapter, saveAdapter } from "../../node";
+import { type AdapterSpecInput, applyAdapters, mergeAdapters, removeAdapters } from "../index";
 import { maxAbsDiff, randomizeAdapter, sizeOf } from "../test-support/helpers";
 import { TINY_SHAPE, TinyTransformer, tinyBatch } from "../test-support/tiny-transformer";
 

@@ -1,6 +1,7 @@
 import type { LoraSpec } from "@kora/spec";
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
+import type { TfjsErrorCode } from "../../errors";
 import type { AdaptableModel } from "../../sites/adaptable-model";
 import type { AttentionSite, MlpSite, Qkv } from "../../sites/block-sites";
 import type { LinearSite } from "../../sites/linear-site";
@@ -66,7 +67,7 @@ export class LoraModule implements AdapterModule {
       const key = info.name.slice("layers.".length, -".lora_A".length);
       const site = sites.get(key);
       if (site === undefined) {
-        throw new KoraError({
+        throw new KoraError<TfjsErrorCode>({
           code: "INVALID_ARGUMENT",
           message: `the model has no ${key} linear site, but the LoRA spec targets it`,
         });

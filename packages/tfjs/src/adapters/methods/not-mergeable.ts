@@ -1,11 +1,12 @@
 import { ADAPTER_METHOD_REGISTRY, type AdapterSpec, KoraError } from "@kora/spec";
+import type { TfjsErrorCode } from "../../errors";
 
 /**
  * The error `mergeAdapters` throws for a method whose update is not a linear map of the input; `why` says what
  * makes it nonlinear. @internal
  */
 export function notMergeable(spec: AdapterSpec, name: string, why: string): KoraError {
-  return new KoraError({
+  return new KoraError<TfjsErrorCode>({
     code: "NOT_MERGEABLE",
     message: `cannot merge adapter "${name}" (${spec.method}): ${why}; only ${mergeableTitles()} adapters can be merged. Keep the adapter active instead (it costs one small extra matmul chain per block).`,
   });

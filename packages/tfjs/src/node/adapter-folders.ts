@@ -5,13 +5,15 @@ import {
   type LoraSpec,
   methodDefinition,
 } from "@kora/spec";
+import { readAdapterDir, readPeftDir, writeAdapterDir, writePeftDir } from "@kora/spec/node";
+import {
+  type AdapterHandle,
+  applyAdapters,
+  getAdapterHandle,
+  requireAdapterHandle,
+} from "../adapters/adapter-handle";
+import type { TfjsErrorCode } from "../errors";
 import type { AdaptableModel } from "../sites/adaptable-model";
-import { type AdapterHandle, applyAdapters, getAdapterHandle, requireAdapterHandle } from "./adapter-handle";
-
-/** `@kora/spec/node`, loaded on first use so the main entry stays free of `node:` imports (browsers). */
-async function nodeIo() {
-  return import("@kora/spec/node");
-}
 
 /** Options of {@link saveAdapter}. */
 export interface SaveAdapterOptions {
@@ -25,7 +27,7 @@ export interface SaveAdapterOptions {
 
 /**
  * Writes an adapter folder in the `@kora/spec` format (`adapter.json` + `adapter.safetensors`, PyTorch `[out, in]`
- * weights), atomically. Node only.
+ * weights), atomically. Node only (`@kora/tfjs/node`).
  *
  * @returns the manifest written.
  */
@@ -40,7 +42,6 @@ export async function saveAdapter(
     ...(name === undefined ? {} : { name }),
     ...(options.includeHead === undefined ? {} : { includeHead: options.includeHead }),
   });
-  const { writeAdapterDir } = await nodeIo();
   return writeAdapterDir(dir, {
     spec: handle.spec(name),
     backbone: model.backboneShape,
@@ -72,7 +73,7 @@ function attach(
   } else {
     const existing = JSON.stringify(handle.spec(name));
     if (existing !== JSON.stringify(spec)) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "SPEC_MISMATCH",
         message: `adapter "${name}" is already attached with spec ${existing}; the loaded one has ${JSON.stringify(spec)}. Load it under another name.`,
         path: "name",
@@ -86,7 +87,7 @@ function attach(
 
 /**
  * Reads an adapter folder written by {@link saveAdapter} and attaches it (creating the adapter when the model
- * has none of that name). The stored backbone shape must equal the model's. Node only.
+ * has none of that name). The stored backbone shape must equal the model's. Node only (`@kora/tfjs/node`).
  *
  * @throws KoraError `SHAPE_MISMATCH` naming both backbone shapes, `FILE_NOT_FOUND`, `INVALID_ADAPTER_FILE`,
  * `SPEC_MISMATCH` (an adapter of that name with another spec is attached).
@@ -96,7 +97,6 @@ export async function loadAdapter(
   dir: string,
   options: LoadAdapterOptions = {},
 ): Promise<AdapterHandle> {
-  const { readAdapterDir } = await nodeIo();
   const file = await readAdapterDir(dir, { backbone: model.backboneShape });
   return attach(
     model,
@@ -121,7 +121,7 @@ export interface ExportPeftOptions {
  * Writes a LoRA adapter as a peft folder: `adapter_config.json` (peft_type LORA, r, lora_alpha, lora_dropout,
  * target_modules, bias "none", modules_to_save ["classifier"], use_rslora, base_model_name_or_path) and
  * `adapter_model.safetensors` (HF ViT names, `lora_A.weight [r, in]`, `lora_B.weight [out, r]`, metadata
- * `{"format": "pt"}`). Loadable with `PeftModel.from_pretrained`. Node only.
+ * `{"format": "pt"}`). Loadable with `PeftModel.from_pretrained`. Node only (`@kora/tfjs/node`).
  *
  * @throws KoraError `INVALID_SPEC` for KoRA/AdapterFusion (no peft equivalent).
  */
@@ -134,7 +134,7 @@ export async function exportPeft(
   const name = options.name ?? handle.activeAdapter ?? undefined;
   const spec = handle.spec(name);
   if (spec.method !== "lora") {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_SPEC",
       message: `cannot export adapter "${name}" to peft: it is a ${spec.method} adapter, and peft has no equivalent of ${methodDefinition(spec).title}; use saveAdapter`,
       path: "method",
@@ -144,7 +144,6 @@ export async function exportPeft(
     ...(name === undefined ? {} : { name }),
     ...(options.includeHead === undefined ? {} : { includeHead: options.includeHead }),
   });
-  const { writePeftDir } = await nodeIo();
   await writePeftDir(dir, {
     spec: spec as LoraSpec,
     backbone: model.backboneShape,
@@ -155,7 +154,7 @@ export async function exportPeft(
 
 /**
  * Reads a peft LoRA folder for an HF ViT of the model's shape (suffix-list or regex `target_modules`,
- * `layers_to_transform`) and attaches it as a LoRA adapter (default name `"default"`). Node only.
+ * `layers_to_transform`) and attaches it as a LoRA adapter (default name `"default"`). Node only (`@kora/tfjs/node`).
  *
  * @throws KoraError `INVALID_ADAPTER_FILE` for configs KoRA-TS cannot represent, `SHAPE_MISMATCH`.
  */
@@ -164,7 +163,6 @@ export async function importPeft(
   dir: string,
   options: LoadAdapterOptions = {},
 ): Promise<AdapterHandle> {
-  const { readPeftDir } = await nodeIo();
   const { spec, tensors } = await readPeftDir(dir, model.backboneShape);
   return attach(model, spec, options.name ?? "default", tensors, options.activate ?? true);
 }
@@ -183,7 +181,7 @@ export interface LoadFusionAdapterOptions {
  * Two-stage AdapterFusion, stage 2: copies a bottleneck adapter trained in stage 1 (an AdapterFusion folder from
  * {@link saveAdapter}, typically with one adapter; a fusion over one adapter is that adapter) into the fusion
  * adapter `into` of the model's AdapterFusion adapter. With `training: "two-stage"` the copied adapters stay
- * frozen and only the fusion trains. Node only.
+ * frozen and only the fusion trains. Node only (`@kora/tfjs/node`).
  *
  * @throws KoraError `SHAPE_MISMATCH` (other backbone or bottleneck), `INVALID_ARGUMENT` (missing adapter/block).
  */
@@ -195,17 +193,16 @@ export async function loadFusionAdapter(
   const handle = requireAdapterHandle(model);
   const spec = handle.spec(options.name);
   if (spec.method !== "adapter-fusion" || !spec.adapters.includes(options.into)) {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `loadFusionAdapter: the target must be an AdapterFusion adapter with a bottleneck adapter "${options.into}"`,
       path: "into",
     });
   }
-  const { readAdapterDir } = await nodeIo();
   const file = await readAdapterDir(dir, { backbone: model.backboneShape });
   const source = file.manifest.spec;
   if (source.method !== "adapter-fusion") {
-    throw new KoraError({
+    throw new KoraError<TfjsErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `${dir}: holds a ${source.method} adapter, not AdapterFusion bottleneck adapters`,
       path: "from",
@@ -223,14 +220,14 @@ export async function loadFusionAdapter(
     const value = file.tensors[sourceName];
     const target = tensors[key] as AdapterTensor;
     if (value === undefined) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "INVALID_ARGUMENT",
         message: `${dir}: has no tensor ${sourceName} (adapters: ${source.adapters.join(", ")}; layers: ${source.layers === null ? "all" : source.layers.join(", ")})`,
         path: "from",
       });
     }
     if (value.shape.join() !== target.shape.join()) {
-      throw new KoraError({
+      throw new KoraError<TfjsErrorCode>({
         code: "SHAPE_MISMATCH",
         message: `${dir}: ${sourceName} has shape [${value.shape.join(", ")}] but ${key} needs [${target.shape.join(", ")}] (different bottleneck)`,
         path: key,

@@ -4,20 +4,11 @@ import { join } from "node:path";
 import { countParameters, KoraError, parseAdapterSpec, readSafetensors } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  type AdapterSpecInput,
-  applyAdapters,
-  exportPeft,
-  getAdapterHandle,
-  importPeft,
-  loadAdapter,
-  loadFusionAdapter,
-  removeAdapters,
-  saveAdapter,
-} from "./index";
-import { maxAbsDiff, randomizeAdapter, sizeOf } from "./test-support/helpers";
-import { type PlainLora, plainForward } from "./test-support/plain-forward";
-import { TINY_SHAPE, TinyTransformer, tinyBatch } from "./test-support/tiny-transformer";
+import { type AdapterSpecInput, applyAdapters, getAdapterHandle, removeAdapters } from "../adapters/index";
+import { maxAbsDiff, randomizeAdapter, sizeOf } from "../adapters/test-support/helpers";
+import { type PlainLora, plainForward } from "../adapters/test-support/plain-forward";
+import { TINY_SHAPE, TinyTransformer, tinyBatch } from "../adapters/test-support/tiny-transformer";
+import { exportPeft, importPeft, loadAdapter, loadFusionAdapter, saveAdapter } from "./adapter-folders";
 
 let root = "";
 beforeAll(async () => {

@@ -1,38 +1,19 @@
+import { mkdir, readFile, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { KoraError } from "@kora/spec";
+import { writeFileAtomic } from "@kora/spec/node";
+import type { VitErrorCode } from "../errors";
 import type { ViT } from "../model/vit";
-import { decodeViT, type LoadViTOptions } from "./load";
-import { encodeViT } from "./save";
-
-type FsPromises = typeof import("node:fs/promises");
-type SpecNode = typeof import("@kora/spec/node");
-
-// Specifiers in variables: bundlers for the browser leave these imports alone (they only run when a path is
-// given), so the main entry has no static `node:` import and stays usable in browsers.
-const FS_PROMISES = "node:fs/promises";
-const SPEC_NODE = "@kora/spec/node";
-
-async function fs(): Promise<FsPromises> {
-  return (await import(/* @vite-ignore */ /* webpackIgnore: true */ FS_PROMISES)) as FsPromises;
-}
-
-/** Default file names of a Hugging Face checkpoint folder. */
-export const VIT_FILES = { weights: "model.safetensors", config: "config.json" } as const;
-
-function join(dir: string, file: string): string {
-  return /[\\/]$/.test(dir) ? dir + file : `${dir}/${file}`;
-}
-
-function parentOf(path: string): string {
-  const index = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
-  return index < 0 ? "." : index === 0 ? path.slice(0, 1) : path.slice(0, index);
-}
+import { decodeViT, type LoadViTOptions } from "../weights/load";
+import { encodeViT } from "../weights/save";
+import { VIT_FILES } from "../weights/vit-files";
 
 async function readBytes(path: string, what: string): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await (await fs()).readFile(path));
+    return new Uint8Array(await readFile(path));
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new KoraError({
+    throw new KoraError<VitErrorCode>({
       code: code === "ENOENT" ? "FILE_NOT_FOUND" : "IO_ERROR",
       message: `${path}: cannot read the ${what} (${code ?? (error as Error).message})`,
       cause: error,
@@ -45,13 +26,17 @@ async function readJson(path: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new KoraError({ code: "INVALID_CONFIG", message: `${path}: not valid JSON`, cause: error });
+    throw new KoraError<VitErrorCode>({
+      code: "INVALID_CONFIG",
+      message: `${path}: not valid JSON`,
+      cause: error,
+    });
   }
 }
 
 async function isDirectory(path: string): Promise<boolean> {
   try {
-    return (await (await fs()).stat(path)).isDirectory();
+    return (await stat(path)).isDirectory();
   } catch {
     return false;
   }
@@ -65,8 +50,7 @@ async function isDirectory(path: string): Promise<boolean> {
  * - `config`: an HF/timm `config.json` object, a {@link ViTConfigInput}, a preset name, or a path to a JSON file.
  *   Defaults to the `config.json` beside the weights when `weights` is a path; required with bytes.
  *
- * Paths are read with `node:fs/promises`, imported only when a path is given (the entry has no static `node:`
- * import, so it bundles for browsers, where you pass bytes).
+ * Node only (`@kora/vit/node`); in a browser, fetch the bytes yourself and call {@link decodeViT}.
  *
  * @example
  * ```ts
@@ -85,11 +69,11 @@ export async function loadViT(
     const folder = await isDirectory(weights);
     const file = folder ? join(weights, VIT_FILES.weights) : weights;
     bytes = await readBytes(file, "weights");
-    if (configValue === undefined) configValue = join(folder ? weights : parentOf(weights), VIT_FILES.config);
+    if (configValue === undefined) configValue = join(folder ? weights : dirname(weights), VIT_FILES.config);
   } else {
     bytes = weights;
     if (configValue === undefined) {
-      throw new KoraError({
+      throw new KoraError<VitErrorCode>({
         code: "INVALID_ARGUMENT",
         message: "loadViT(bytes, config): a config is required when the weights are given as bytes",
         path: "config",
@@ -108,10 +92,7 @@ export async function loadViT(
  */
 export async function saveViT(vit: ViT, dir: string): Promise<void> {
   const encoded = encodeViT(vit);
-  await (await fs()).mkdir(dir, { recursive: true });
-  const { writeFileAtomic } = (await import(
-    /* @vite-ignore */ /* webpackIgnore: true */ SPEC_NODE
-  )) as SpecNode;
+  await mkdir(dir, { recursive: true });
   await writeFileAtomic(join(dir, VIT_FILES.weights), encoded.safetensors);
   await writeFileAtomic(
     join(dir, VIT_FILES.config),
