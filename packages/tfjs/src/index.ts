@@ -7,7 +7,8 @@
 export * from "./adapters";
 export type { TfjsErrorCode } from "./errors";
 export { TFJS_ERROR_CODES } from "./errors";
-export { linear } from "./ops";
+export type { DropoutScope } from "./ops";
+export { linear, withDropoutScope } from "./ops";
 export type {
   AdaptableModel,
   FeedForwardHook,

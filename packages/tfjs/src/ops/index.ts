@@ -1,1 +1,3 @@
+export type { DropoutScope } from "./dropout-scope";
+export { withDropoutScope } from "./dropout-scope";
 export { linear } from "./linear";

@@ -6,10 +6,16 @@ export { selectBackend, selectedWasmThreads } from "./backend";
 export type {
   Checkpoint,
   CheckpointEntry,
+  CheckpointFileDigest,
+  CheckpointFingerprint,
+  CheckpointManifest,
+  LoadCheckpointOptions,
   SaveCheckpointInput,
+  SkippedCheckpoint,
   TrainingPosition,
 } from "./checkpoint";
 export {
+  CHECKPOINT_MANIFEST_SUFFIX,
   LATEST_CHECKPOINT_FILE,
   listCheckpoints,
   loadCheckpoint,
@@ -57,6 +63,7 @@ export type {
   TrainingData,
   TrainOptions,
   TrainResult,
+  TrainWarning,
 } from "./train";
 export { train } from "./train";
 export type { TrainingVariables } from "./variables";

@@ -6,6 +6,8 @@ export interface NodeIo {
   path: typeof import("node:path");
   /** `@kora/spec/node`'s temp-file + fsync + rename writer. */
   writeFileAtomic: typeof import("@kora/spec/node").writeFileAtomic;
+  /** Hex SHA-256 of bytes or text (`node:crypto`), for checkpoint manifests. */
+  sha256(data: Uint8Array | string): string;
 }
 
 /** The Node modules threaded wasm needs in Node. */
@@ -24,6 +26,7 @@ export interface NodeThreading {
 const SPECIFIERS = {
   fs: "node:fs/promises",
   path: "node:path",
+  crypto: "node:crypto",
   os: "node:os",
   workerThreads: "node:worker_threads",
   specNode: "@kora/spec/node",
@@ -42,8 +45,14 @@ export function nodeIo(): Promise<NodeIo> {
   io ??= Promise.all([
     importAtRunTime<NodeIo["fs"]>(SPECIFIERS.fs),
     importAtRunTime<NodeIo["path"]>(SPECIFIERS.path),
+    importAtRunTime<typeof import("node:crypto")>(SPECIFIERS.crypto),
     importAtRunTime<typeof import("@kora/spec/node")>(SPECIFIERS.specNode),
-  ]).then(([fs, path, spec]) => ({ fs, path, writeFileAtomic: spec.writeFileAtomic }));
+  ]).then(([fs, path, crypto, spec]) => ({
+    fs,
+    path,
+    writeFileAtomic: spec.writeFileAtomic,
+    sha256: (data) => crypto.createHash("sha256").update(data).digest("hex"),
+  }));
   return io;
 }
 

@@ -11,6 +11,7 @@ import { assertFreshBuild } from "./test-support/fresh-build";
 // The child imports the BUILT package (dist/), as a user would; CI runs `pnpm build` before `pnpm test`.
 const here = dirname(fileURLToPath(import.meta.url));
 const child = join(here, "test-support", "resume-child.mjs");
+const adapterChild = join(here, "test-support", "resume-adapter-child.mjs");
 const dist = join(here, "..", "..", "dist", "index.js");
 const STEPS = 24; // 6 batches per epoch: 4 epochs, reshuffled each epoch
 let dir: string;
@@ -21,15 +22,17 @@ interface Spawned {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
-function start(name: string, delay = 0): Spawned {
+/** Starts a child training into `<dir>/<name>-checkpoints`, writing its final weights to `<dir>/<name>.bin`. */
+function start(name: string, delay = 0, script = child, extra: string[] = [], steps = STEPS): Spawned {
   const args = [
-    child,
+    script,
     "--dir",
     join(dir, `${name}-checkpoints`),
     "--out",
     join(dir, `${name}.bin`),
     "--steps",
-    `${STEPS}`,
+    `${steps}`,
+    ...extra,
   ];
   if (delay > 0) args.push("--delay", `${delay}`);
   const env = { ...process.env, KORA_BACKEND: "wasm" };
@@ -108,4 +111,45 @@ describe("exact resume across a SIGKILL (child processes, built package, wasm ba
     expect(b.equals(a)).toBe(true);
     expect((await readdir(checkpointDir)).filter((n) => n.includes(".tmp-"))).toEqual([]);
   }, 90_000);
+});
+
+describe("exact resume of adapters WITH dropout across SIGKILLs (child processes, built package, wasm)", () => {
+  const steps = 15; // 6 batches of 8 per epoch, 2 per step: 5 epochs
+  /** Kills `spawned` once it has printed "step <after>" and returns the step of the latest checkpoint. */
+  async function killAfter(spawned: Spawned, name: string, after: number): Promise<number> {
+    await waitForLine(spawned, `step ${after}`, 30_000);
+    spawned.process.kill("SIGKILL");
+    expect((await spawned.exit).signal).toBe("SIGKILL");
+    const latest = await loadCheckpoint(join(dir, `${name}-checkpoints`));
+    const step = latest?.position.step as number;
+    expect(step).toBeGreaterThanOrEqual(after);
+    expect(step).toBeLessThan(steps);
+    return step;
+  }
+
+  for (const method of ["lora", "kora", "gated-bottleneck"]) {
+    it(`${method}, dropout 0.2: killed twice (after steps 4 and 9), resumed each time = uninterrupted, byte for byte`, async () => {
+      const extra = ["--method", method];
+      const whole = start(`${method}-whole`, 0, adapterChild, extra, steps);
+      // Kill before awaiting the uninterrupted run: waiting for it first could let this one finish unkilled.
+      const interrupted = start(`${method}-killed`, 200, adapterChild, extra, steps);
+      const first = await killAfter(interrupted, `${method}-killed`, 4);
+      const second = start(`${method}-killed`, 200, adapterChild, extra, steps);
+      await waitForLine(second, `step ${first + 1}`, 30_000);
+      const killedAgain = await killAfter(second, `${method}-killed`, 9);
+      const wholeExit = await whole.exit;
+      expect(wholeExit.code, wholeExit.stderr).toBe(0);
+      expect(whole.lines).toContain("resumed none");
+      const last = start(`${method}-killed`, 0, adapterChild, extra, steps);
+      const lastExit = await last.exit;
+      expect(lastExit.code, lastExit.stderr).toBe(0);
+      expect(last.lines).toContain(`resumed ${killedAgain}`);
+      expect(last.lines[0]).toBe(`step ${killedAgain + 1}`);
+
+      const a = await readFile(join(dir, `${method}-whole.bin`));
+      const b = await readFile(join(dir, `${method}-killed.bin`));
+      expect(a.length).toBeGreaterThan(0);
+      expect(b.equals(a)).toBe(true);
+    }, 120_000);
+  }
 });

@@ -321,22 +321,36 @@ describe("train", () => {
     const checkpointDir = join(dir, "crash");
     await run({ steps: 3, checkpoint: { dir: checkpointDir, everySteps: 1, keepLast: 5 } });
     // What a crash mid-write leaves: a temp file (never a checkpoint name) — and, simulating a non-atomic writer,
-    // even a truncated file with a checkpoint name is ignored because latest.json is written last.
+    // even a truncated file with a checkpoint name is passed over because its manifest is written after it.
     await writeFile(join(checkpointDir, ".checkpoint-000000004.safetensors.tmp-1-abc"), "partial");
+    await writeFile(join(checkpointDir, ".checkpoint-000000004.manifest.json.tmp-1-abc"), "partial");
     await writeFile(join(checkpointDir, "checkpoint-000000004.safetensors"), "partial");
     expect((await loadCheckpoint(checkpointDir))?.position.step).toBe(3);
-    const resumed = await run({ steps: 5, checkpoint: { dir: checkpointDir, everySteps: 1, keepLast: 5 } });
+    const warnings: string[] = [];
+    const resumed = await run({
+      steps: 5,
+      checkpoint: { dir: checkpointDir, everySteps: 1, keepLast: 5 },
+      onWarning: (w) => void warnings.push(`${w.kind} ${w.path}`),
+    });
     expect(resumed.result.resumedFrom).toBe(3);
+    expect(warnings).toEqual([
+      `checkpoint-skipped ${join(checkpointDir, "checkpoint-000000004.safetensors")}`,
+    ]);
     const names = await readdir(checkpointDir);
     expect(names.some((n) => n.includes(".tmp-"))).toBe(false);
     expect((await loadCheckpoint(checkpointDir))?.position.step).toBe(5);
-    // A pointer to something that is not a checkpoint is reported, never silently used.
+    // latest.json is a pointer for people and tools, never trusted: one naming a file without a manifest is
+    // passed over for the newest checkpoint that verifies.
     await writeFile(join(checkpointDir, "checkpoint-000000009.safetensors"), "partial");
     await writeFile(
       join(checkpointDir, "latest.json"),
       JSON.stringify({ file: "checkpoint-000000009.safetensors" }),
     );
-    expect((await rejection(loadCheckpoint(checkpointDir))).code).toBe("INVALID_CHECKPOINT");
+    const latest = await loadCheckpoint(checkpointDir);
+    expect(latest?.position.step).toBe(5);
+    expect(latest?.skipped.map((s) => [s.step, s.reason])).toEqual([
+      [9, "it has no manifest (its write did not complete)"],
+    ]);
   });
 
   it("freezing a variable mid-run leaves it and its optimizer state untouched", async () => {

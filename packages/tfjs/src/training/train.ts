@@ -1,7 +1,11 @@
 import { hashSeed, KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import type { TfjsErrorCode } from "../errors";
+import { withDropoutScope } from "../ops/dropout-scope";
+import { canonicalJson } from "./canonical-json";
 import {
+  CHECKPOINT_MANIFEST_SUFFIX,
+  type CheckpointFingerprint,
   listCheckpoints,
   loadCheckpoint,
   restoreCheckpoint,
@@ -112,10 +116,33 @@ export interface TrainCheckpointOptions {
   /** Keep only the newest this-many checkpoints (default 3). */
   keepLast?: number;
   /**
-   * Resume from the folder's latest checkpoint when there is one (default true). With `false`, a folder that
-   * already holds checkpoints is an error (`CHECKPOINT_EXISTS`) rather than a mix of two runs.
+   * Resume from the folder's newest checkpoint that verifies when there is one (default true). With `false`, a
+   * folder that already holds checkpoints is an error (`CHECKPOINT_EXISTS`) rather than a mix of two runs.
    */
   resume?: boolean;
+  /**
+   * A JSON-serialisable description of everything that defines the run besides what `train` sees itself: the
+   * training configuration, the adapter spec, the backbone's identity (e.g. its file's SHA-256), the data. Its
+   * SHA-256 joins the engine's own settings (seed, optimizer kind and each variable's learning rate and weight
+   * decay, accumulation, clipping, variable names, shapes and dtypes) in every checkpoint's fingerprint; a resume
+   * from a checkpoint with another fingerprint is refused with `CHECKPOINT_MISMATCH`. Leave out what may change
+   * on resume (the step or epoch limit, the checkpoint interval, the backend).
+   */
+  fingerprint?: unknown;
+}
+
+/** Something {@link train} noticed and worked around ({@link TrainOptions.onWarning}). */
+export interface TrainWarning {
+  /**
+   * `"checkpoint-skipped"`: a newer checkpoint failed verification and the run resumed from an older one (the
+   * damaged files are renamed with a `.damaged` suffix and kept for inspection). `"checkpoint-unverified"`: the
+   * folder was written without manifests (an older version of this package) and was resumed unverified.
+   */
+  kind: "checkpoint-skipped" | "checkpoint-unverified";
+  /** What happened, naming the file and, for a fallback, the checkpoint resumed from. */
+  message: string;
+  /** The checkpoint file concerned. */
+  path: string;
 }
 
 /** Options of {@link train}. */
@@ -158,6 +185,11 @@ export interface TrainOptions<B> {
   onEpoch?: (event: EpochEvent) => void | Promise<void>;
   /** Called after every evaluation. */
   onEval?: (event: EvalEvent) => void | Promise<void>;
+  /**
+   * Called for each {@link TrainWarning} (e.g. a resume that fell back past a damaged checkpoint). Default: Node's
+   * `process.emitWarning`, so a fallback is never silent.
+   */
+  onWarning?: (warning: TrainWarning) => void | Promise<void>;
   /** Periodic evaluation (optional). */
   evaluation?: TrainEvaluationOptions<B>;
   /** Checkpointing and resume (optional). */
@@ -211,8 +243,40 @@ async function removeTemporaryFiles(dir: string): Promise<void> {
     return;
   }
   for (const name of names) {
-    if (/^\.(checkpoint-\d+\.safetensors|latest\.json)\.tmp-/.test(name))
+    if (/^\.(checkpoint-\d+\.(safetensors|manifest\.json)|latest\.json)\.tmp-/.test(name))
       await fs.rm(path.join(dir, name), { force: true });
+  }
+}
+
+/** The canonical JSON of {@link TrainCheckpointOptions.fingerprint}, or `INVALID_ARGUMENT` when it has none. */
+function callerJson(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = canonicalJson(value);
+  } catch (error) {
+    throw new KoraError<TfjsErrorCode>({
+      code: "INVALID_ARGUMENT",
+      message: `checkpoint.fingerprint must be JSON-serialisable (plain data, not cyclic): ${(error as Error).message}`,
+      path: "checkpoint.fingerprint",
+      cause: error,
+    });
+  }
+  if (text === undefined) {
+    throw new KoraError<TfjsErrorCode>({
+      code: "INVALID_ARGUMENT",
+      message: `checkpoint.fingerprint must be JSON-serialisable, got ${typeof value}`,
+      path: "checkpoint.fingerprint",
+    });
+  }
+  return text;
+}
+
+/** Renames a damaged checkpoint's data file and manifest to `*.damaged`: kept for inspection, never resumed from. */
+async function setAside(dataPath: string): Promise<void> {
+  const { fs } = await nodeIo();
+  const manifest = dataPath.replace(/\.safetensors$/, CHECKPOINT_MANIFEST_SUFFIX);
+  for (const path of [dataPath, manifest]) {
+    await fs.rename(path, `${path}.damaged`).catch(() => undefined);
   }
 }
 
@@ -221,8 +285,13 @@ async function removeTemporaryFiles(dir: string): Promise<void> {
  * accumulation, a finiteness check (a NaN/Inf loss or gradient stops the run with `KoraError` code `NON_FINITE`
  * naming the step, before any variable or checkpoint changes), global-norm clipping, the optimizer update with the
  * scheduled learning rate, atomic checkpoints (variables, optimizer state, schedule and data-order position, RNG
- * state) and exact resume, progress callbacks and periodic evaluation. No tensor outlives a step except the
- * optimizer's state.
+ * state, each with a manifest of checksums and the run's fingerprint) and exact resume (adapter dropout included,
+ * see {@link withDropoutScope}) from the newest checkpoint that verifies, progress callbacks and periodic
+ * evaluation. No tensor outlives a step except the optimizer's state.
+ *
+ * @throws KoraError `CHECKPOINT_MISMATCH` when the folder's checkpoint was written by another configuration,
+ * `CHECKPOINT_CORRUPT` when checkpoints exist but none verifies (see {@link loadCheckpoint}); `DISK_FULL` /
+ * `IO_ERROR` when a checkpoint cannot be written, naming the file and the last complete checkpoint.
  *
  * @example
  * ```ts
@@ -263,6 +332,31 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
   const checkpointOptions = options.checkpoint;
   const keepLast = checkpointOptions?.keepLast ?? 3;
 
+  const warn = async (warning: TrainWarning): Promise<void> => {
+    if (options.onWarning !== undefined) await options.onWarning(warning);
+    else globalThis.process?.emitWarning?.(warning.message, { code: warning.kind, type: "KoraWarning" });
+  };
+  let fingerprintCache: CheckpointFingerprint | undefined;
+  const fingerprint = async (): Promise<CheckpointFingerprint> => {
+    if (fingerprintCache !== undefined) return fingerprintCache;
+    const { sha256 } = await nodeIo();
+    const caller = checkpointOptions?.fingerprint;
+    fingerprintCache = {
+      engine: {
+        seed,
+        accumulationSteps: accumulation,
+        clipGradientNorm: clip ?? null,
+        optimizer: optimizer.kind,
+        variables: [...named].map(([name, v]) => {
+          const { learningRate, weightDecay } = optimizer.resolve(name, v);
+          return [name, v.shape, v.dtype, learningRate, weightDecay];
+        }),
+      },
+      caller: caller === undefined ? null : sha256(callerJson(caller)),
+    };
+    return fingerprintCache;
+  };
+
   let step = 0;
   let epoch = 0;
   let batchInEpoch = 0;
@@ -284,8 +378,25 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
       });
     }
     if (checkpointOptions.resume ?? true) {
-      const checkpoint = await loadCheckpoint(checkpointOptions.dir);
+      const checkpoint = await loadCheckpoint(checkpointOptions.dir, { fingerprint: await fingerprint() });
       if (checkpoint !== null) {
+        for (const skipped of checkpoint.skipped) {
+          await warn({
+            kind: "checkpoint-skipped",
+            message:
+              `${skipped.path}: ${skipped.reason}; resuming from the older ${checkpoint.path} (step ` +
+              `${checkpoint.position.step}) instead, and keeping the damaged files as *.damaged`,
+            path: skipped.path,
+          });
+          await setAside(skipped.path);
+        }
+        if (checkpoint.manifest === null) {
+          await warn({
+            kind: "checkpoint-unverified",
+            message: `${checkpoint.path}: written without a manifest (an older @kora/tfjs), resumed unverified`,
+            path: checkpoint.path,
+          });
+        }
         if (String(checkpoint.position.seed) !== String(seed)) {
           throw new KoraError<TfjsErrorCode>({
             code: "CHECKPOINT_MISMATCH",
@@ -313,13 +424,30 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
   });
   const save = async (): Promise<void> => {
     if (checkpointOptions === undefined || lastCheckpointStep === step) return;
-    lastCheckpoint = await saveCheckpoint({
-      dir: checkpointOptions.dir,
-      variables: Object.fromEntries(named),
-      optimizer,
-      position: position(),
-      keepLast,
-    });
+    try {
+      lastCheckpoint = await saveCheckpoint({
+        dir: checkpointOptions.dir,
+        variables: Object.fromEntries(named),
+        optimizer,
+        position: position(),
+        keepLast,
+        fingerprint: await fingerprint(),
+      });
+    } catch (error) {
+      if (!(KoraError.isInstance(error) && (error.code === "DISK_FULL" || error.code === "IO_ERROR")))
+        throw error;
+      // Say what a rerun will resume from: the failed write left the previous checkpoint as it was.
+      throw new KoraError<TfjsErrorCode>({
+        code: error.code === "DISK_FULL" ? "DISK_FULL" : "IO_ERROR",
+        message:
+          `step ${step}: ${error.message}; ` +
+          (lastCheckpoint === null
+            ? "no checkpoint of this run was completed before it"
+            : `the last complete checkpoint ${lastCheckpoint} (step ${lastCheckpointStep}) is intact and a rerun resumes from it`),
+        ...(error.path === undefined ? {} : { path: error.path }),
+        cause: error,
+      });
+    }
     lastCheckpointStep = step;
   };
 
@@ -376,17 +504,21 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
       });
     }
     const context = forwardContext(true, step, epoch, random);
-    const { value, grads } = tf.tidy(() =>
-      tf.variableGrads(() => {
-        const loss = options.loss(forward(batch, context), batch);
-        if (loss.rank !== 0) {
-          throw new KoraError<TfjsErrorCode>({
-            code: "SHAPE_MISMATCH",
-            message: `loss must be a scalar, got [${loss.shape}]`,
-          });
-        }
-        return loss;
-      }, trainable),
+    // Adapter dropout masks derive from (seed, step, micro-batch, site) rather than from call counters that a
+    // checkpoint would not hold, so a resumed process draws the masks of the uninterrupted run.
+    const { value, grads } = withDropoutScope({ seed, step, microBatch: microLosses.length }, () =>
+      tf.tidy(() =>
+        tf.variableGrads(() => {
+          const loss = options.loss(forward(batch, context), batch);
+          if (loss.rank !== 0) {
+            throw new KoraError<TfjsErrorCode>({
+              code: "SHAPE_MISMATCH",
+              message: `loss must be a scalar, got [${loss.shape}]`,
+            });
+          }
+          return loss;
+        }, trainable),
+      ),
     );
     microLosses.push(value);
     for (const [engineName, gradient] of Object.entries(grads)) {

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { scopedMaskSeed } from "../../ops/dropout-scope";
 import { linear } from "../../ops/linear";
 
 /**
@@ -21,9 +22,11 @@ export function asVector(variable: tf.Variable): tf.Tensor1D {
 }
 
 /**
- * Seeded inverted dropout for adapter inputs: every call draws a fresh mask from `seed` and a per-call counter,
- * so a run is reproducible while consecutive steps still see different masks. Identity when not training or
- * when `rate` is 0.
+ * Seeded inverted dropout for adapter inputs. Inside a {@link withDropoutScope} (every micro-batch of `train()`),
+ * a mask is a pure function of (run seed, step, micro-batch, this dropout's seed, site, call index at the site),
+ * so a resumed run draws the masks the uninterrupted run drew. Outside a scope (a hand-written loop that sets
+ * none) masks fall back to `seed` and a per-instance call counter: reproducible from construction within one
+ * process, but not across a resume. Identity when not training or when `rate` is 0.
  */
 export class SeededDropout {
   private calls = 0;
@@ -31,13 +34,18 @@ export class SeededDropout {
   constructor(
     /** Drop probability in [0, 1). */
     readonly rate: number,
-    /** Base seed of the masks. */
+    /** Base seed of the masks (the adapter's seed). */
     readonly seed: number,
   ) {}
 
-  /** Applies dropout to `x` when `training` and `rate > 0`, otherwise returns `x`. */
-  apply<T extends tf.Tensor>(x: T, training: boolean): T {
+  /**
+   * Applies dropout to `x` when `training` and `rate > 0`, otherwise returns `x`. `site` names where in the
+   * model the mask applies (e.g. `"3.query"`), so sites of one forward pass get independent masks.
+   */
+  apply<T extends tf.Tensor>(x: T, training: boolean, site: string): T {
     if (!training || this.rate === 0) return x;
+    const scoped = scopedMaskSeed(this.seed, site);
+    if (scoped !== null) return tf.dropout(x, this.rate, undefined, scoped) as T;
     this.calls += 1;
     return tf.dropout(x, this.rate, undefined, this.seed * 7919 + this.calls) as T;
   }

@@ -184,7 +184,7 @@ export class KoraValueDense extends tf.layers.Layer {
         this.bias === null ? null : (this.bias.read() as tf.Tensor1D),
       );
       const { gated } = koraDeltas(
-        this.dropoutMasks.apply(flat, kwargs["training"] === true),
+        this.dropoutMasks.apply(flat, kwargs["training"] === true, this.name),
         this.blockWeights(),
         {
           scale: loraScaling(this.spec),

@@ -121,7 +121,7 @@ export class LoraDense extends tf.layers.Layer {
       const kernel = (this.kernel as LayerWeight).read() as tf.Tensor2D;
       const bias = this.bias === null ? null : (this.bias.read() as tf.Tensor1D);
       const delta = lowRankDelta(
-        this.dropoutMasks.apply(flat, kwargs["training"] === true),
+        this.dropoutMasks.apply(flat, kwargs["training"] === true, this.name),
         (this.loraA as LayerWeight).read() as tf.Tensor2D,
         (this.loraB as LayerWeight).read() as tf.Tensor2D,
         loraScaling(this.spec),

@@ -83,7 +83,7 @@ export class GatedBottleneckModule implements AdapterModule {
     const block = this.blocks.get(site);
     if (block === undefined) return qkv;
     return tf.tidy(() => {
-      const input = this.dropout.apply(x, training);
+      const input = this.dropout.apply(x, training, `${this.name}/${site.layer}.qkv`);
       const hidden = applyActivation(linear(input, block.down.weight, block.down.bias), this.spec.activation);
       const delta = linear(hidden, block.up.weight, block.up.bias);
       const gated = block.gate === null ? delta : (tf.mul(delta, block.gate) as tf.Tensor2D);

@@ -78,7 +78,7 @@ export class KoraModule implements AdapterModule {
   qkv(site: AttentionSite, x: tf.Tensor2D, qkv: Qkv, training: boolean): Qkv {
     const weights = this.blocks.get(site);
     if (weights === undefined) return qkv;
-    return koraQkv(this.dropout.apply(x, training), qkv, weights, {
+    return koraQkv(this.dropout.apply(x, training, `${this.name}/${site.layer}.qkv`), qkv, weights, {
       scale: this.scale,
       composition: this.spec.composition,
       apply: this.spec.apply,

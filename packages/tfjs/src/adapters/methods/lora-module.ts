@@ -89,7 +89,12 @@ export class LoraModule implements AdapterModule {
     const pair = this.pairs.get(site);
     if (pair === undefined || this.isMerged) return null;
     return tf.tidy(() =>
-      lowRankDelta(this.dropout.apply(x, training), asMatrix(pair.a), asMatrix(pair.b), this.scale),
+      lowRankDelta(
+        this.dropout.apply(x, training, `${this.name}/${site.layer}.${site.target}`),
+        asMatrix(pair.a),
+        asMatrix(pair.b),
+        this.scale,
+      ),
     );
   }
 
