@@ -68,6 +68,18 @@ const SMOKE = {
       if (!(item.image instanceof Uint8Array) || item.image.length === 0) throw new Error("no image");
       const direct = pkg.openSyntheticDataset("synthetic-source", { split: "test" });
       if ((await direct.get(0)).image.join() !== item.image.join()) throw new Error("root and /node disagree");
+      // h5wasm is an optional peer: npm does not install it, and reading a .mat file says what to install.
+      const { existsSync } = await import("node:fs");
+      if (existsSync("node_modules/h5wasm")) throw new Error("npm installed the optional peer h5wasm");
+      let missing;
+      try {
+        await sub0.openNyuDepthV2({ root: ${JSON.stringify(join(root, "packages/datasets/src/__fixtures__/nyu-labeled-tiny.mat"))}, split: "all", verifyCounts: false });
+      } catch (error) {
+        missing = error;
+      }
+      if (missing?.code !== "MISSING_DEPENDENCY" || !missing.message.includes("npm install h5wasm@")) {
+        throw new Error("a .mat file without h5wasm gave " + (missing?.stack ?? "no error"));
+      }
     `,
   },
 };

@@ -9,12 +9,15 @@ import { KoraError } from "@kora/spec";
  *   official ones; the message names the file.
  * - `UNKNOWN_DATASET`: a name not in the registry.
  * - `INVALID_ARGUMENT`: a bad option or index.
+ * - `MISSING_DEPENDENCY`: a feature needs an optional peer dependency that is not installed (h5wasm for `.mat`
+ *   files); the message names the package and the command that installs it.
  */
 export const DATASET_ERROR_CODES = [
   "DATASET_NOT_FOUND",
   "INVALID_DATASET_FILE",
   "UNKNOWN_DATASET",
   "INVALID_ARGUMENT",
+  "MISSING_DEPENDENCY",
 ] as const;
 
 /** A code `@kora/datasets` throws (see {@link DATASET_ERROR_CODES}). */

@@ -89,4 +89,4 @@ export type {
   LoraSpec,
   TargetModule,
 } from "./spec";
-export { defaultAdapterSpec, parseAdapterSpec, TARGET_MODULES } from "./spec";
+export { defaultAdapterSpec, MAX_SPEC_DEPTH, parseAdapterSpec, TARGET_MODULES } from "./spec";

@@ -5,6 +5,7 @@ import { type BackboneShape, validateBackboneShape } from "../params/backbone-sh
 import { readSafetensors, toFloat32, writeSafetensors } from "../safetensors";
 import { parseAdapterSpec } from "../spec/parse-adapter-spec";
 import type { AdapterSpec } from "../spec/types";
+import { englishMessages } from "../spec/zod-messages";
 import {
   ADAPTER_FILES,
   ADAPTER_FORMAT,
@@ -178,7 +179,7 @@ export function decodeAdapter(input: DecodeAdapterInput): AdapterFile {
       throw invalid(`${manifestFile}: not valid JSON (${(error as Error).message})`, undefined, error);
     }
   }
-  const parsed = manifestSchema.safeParse(raw);
+  const parsed = manifestSchema().safeParse(raw, { error: englishMessages() });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue === undefined ? "" : issue.path.join(".");

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { name as packageName, version as packageVersion } from "../../package.json";
 import type { BackboneShape } from "../params/backbone-shape";
 import type { AdapterSpec } from "../spec/types";
@@ -33,25 +33,34 @@ export interface AdapterManifest {
 /** @internal */
 export const LIBRARY = { name: packageName, version: packageVersion };
 
-const positiveInt = z.number().int().positive();
+const positiveInt = () => z.number().check(z.int(), z.positive());
+
+// Built on first use, not at import, like the spec schemas (see spec/schema.ts): a bundle that never reads an
+// adapter file carries no zod for it.
+const buildManifestSchema = () =>
+  z.strictObject({
+    format: z.literal(ADAPTER_FORMAT),
+    formatVersion: z.number().check(z.int(), z.positive()),
+    library: z.strictObject({ name: z.string(), version: z.string() }),
+    name: z.string().check(z.minLength(1)),
+    spec: z.unknown(),
+    backbone: z.strictObject({
+      dim: positiveInt(),
+      depth: positiveInt(),
+      heads: positiveInt(),
+      mlpDim: positiveInt(),
+      numClasses: z.number().check(z.int(), z.nonnegative()),
+      patchSize: positiveInt(),
+      imageSize: positiveInt(),
+      channels: positiveInt(),
+    }),
+    includesHead: z.boolean(),
+    metadata: z.record(z.string(), z.string()),
+  });
+let schema: ReturnType<typeof buildManifestSchema> | undefined;
 
 /** @internal Schema of `adapter.json`; `spec` is validated separately by `parseAdapterSpec`. */
-export const manifestSchema = z.strictObject({
-  format: z.literal(ADAPTER_FORMAT),
-  formatVersion: z.number().int().positive(),
-  library: z.strictObject({ name: z.string(), version: z.string() }),
-  name: z.string().min(1),
-  spec: z.unknown(),
-  backbone: z.strictObject({
-    dim: positiveInt,
-    depth: positiveInt,
-    heads: positiveInt,
-    mlpDim: positiveInt,
-    numClasses: z.number().int().nonnegative(),
-    patchSize: positiveInt,
-    imageSize: positiveInt,
-    channels: positiveInt,
-  }),
-  includesHead: z.boolean(),
-  metadata: z.record(z.string(), z.string()),
-});
+export function manifestSchema(): ReturnType<typeof buildManifestSchema> {
+  schema ??= buildManifestSchema();
+  return schema;
+}

@@ -1,31 +1,37 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { AdapterTensorInfo } from "../params/adapter-tensor-layout";
 import { activationSchema, type Exact, type Expect, layersSchema, positiveInt } from "../spec/schema";
 import type { AdapterFusionSpec } from "../spec/types";
 import { adaptedLayers, pushLinear } from "./layout-helpers";
 import { describeLayers, type MethodDefinition } from "./method-definition";
 
-const adapterFusionSchema = z.strictObject({
-  method: z.literal("adapter-fusion"),
-  adapters: z
-    .array(z.string().regex(/^[A-Za-z0-9_-]+$/, { message: "must match [A-Za-z0-9_-]+" }))
-    .min(1)
-    .refine((list) => new Set(list).size === list.length, { message: "must not contain duplicates" })
-    .default(["adapter_0", "adapter_1"]),
-  reduction: z.number().positive().default(64),
-  bottleneck: positiveInt.nullable().default(null),
-  activation: activationSchema.default("relu"),
-  fusion: z
-    .strictObject({
-      variant: z.enum(["dynamic", "static"]).default("static"),
-      attentionDim: positiveInt.nullable().default(8),
-    })
-    .prefault({}),
-  training: z.enum(["single-stage", "two-stage"]).default("single-stage"),
-  layers: layersSchema.default(null),
-});
+// Built on first use, not at import (see spec/schema.ts: keeps zod out of bundles that never parse a spec).
+const buildSchema = () =>
+  z.strictObject({
+    method: z.literal("adapter-fusion"),
+    adapters: z._default(
+      z.array(z.string().check(z.regex(/^[A-Za-z0-9_-]+$/, { message: "must match [A-Za-z0-9_-]+" }))).check(
+        z.minLength(1),
+        z.refine((list) => new Set(list).size === list.length, { message: "must not contain duplicates" }),
+      ),
+      ["adapter_0", "adapter_1"],
+    ),
+    reduction: z._default(z.number().check(z.positive()), 64),
+    bottleneck: z._default(z.nullable(positiveInt()), null),
+    activation: z._default(activationSchema(), "relu"),
+    fusion: z.prefault(
+      z.strictObject({
+        variant: z._default(z.enum(["dynamic", "static"]), "static"),
+        attentionDim: z._default(z.nullable(positiveInt()), 8),
+      }),
+      {},
+    ),
+    training: z._default(z.enum(["single-stage", "two-stage"]), "single-stage"),
+    layers: z._default(layersSchema(), null),
+  });
+let schema: ReturnType<typeof buildSchema> | undefined;
 /** Compile-time proof that the schema produces exactly the documented type. @internal */
-export type _SchemaMatchesSpec = Expect<Exact<z.output<typeof adapterFusionSchema>, AdapterFusionSpec>>;
+export type _SchemaMatchesSpec = Expect<Exact<z.output<ReturnType<typeof buildSchema>>, AdapterFusionSpec>>;
 
 /** Bottleneck width of an AdapterFusion spec on a backbone of hidden size `dim`. */
 export function fusionBottleneck(spec: AdapterFusionSpec, dim: number): number {
@@ -41,7 +47,10 @@ export const adapterFusionMethod: MethodDefinition<AdapterFusionSpec> = {
   title: "AdapterFusion",
   summary: "N bottleneck adapters after each FFN, fused per token by attention",
   mergeable: false,
-  schema: adapterFusionSchema,
+  get schema() {
+    schema ??= buildSchema();
+    return schema;
+  },
   layout(spec, backbone) {
     const out: AdapterTensorInfo[] = [];
     const d = backbone.dim;

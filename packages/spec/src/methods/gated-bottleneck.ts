@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { AdapterTensorInfo } from "../params/adapter-tensor-layout";
 import {
   activationSchema,
@@ -13,17 +13,20 @@ import type { GatedBottleneckSpec } from "../spec/types";
 import { adaptedLayers, pushGate, pushLinear } from "./layout-helpers";
 import { describeLayers, type MethodDefinition } from "./method-definition";
 
-const gatedBottleneckSchema = z.strictObject({
-  method: z.literal("gated-bottleneck"),
-  hidden: positiveInt.default(4),
-  activation: activationSchema.default("gelu"),
-  bias: z.boolean().default(true),
-  dropout: dropoutSchema.default(0),
-  layers: layersSchema.default(null),
-  gate: gateSchema.prefault({}),
-});
+// Built on first use, not at import (see spec/schema.ts: keeps zod out of bundles that never parse a spec).
+const buildSchema = () =>
+  z.strictObject({
+    method: z.literal("gated-bottleneck"),
+    hidden: z._default(positiveInt(), 4),
+    activation: z._default(activationSchema(), "gelu"),
+    bias: z._default(z.boolean(), true),
+    dropout: z._default(dropoutSchema(), 0),
+    layers: z._default(layersSchema(), null),
+    gate: z.prefault(gateSchema(), {}),
+  });
+let schema: ReturnType<typeof buildSchema> | undefined;
 /** Compile-time proof that the schema produces exactly the documented type. @internal */
-export type _SchemaMatchesSpec = Expect<Exact<z.output<typeof gatedBottleneckSchema>, GatedBottleneckSpec>>;
+export type _SchemaMatchesSpec = Expect<Exact<z.output<ReturnType<typeof buildSchema>>, GatedBottleneckSpec>>;
 
 /**
  * The gated bottleneck adapter on V: `layers.{i}.bottleneck.down.weight` `[h, D]` (+ `.bias` `[h]`),
@@ -35,7 +38,10 @@ export const gatedBottleneckMethod: MethodDefinition<GatedBottleneckSpec> = {
   title: "gated bottleneck adapter",
   summary: "v' = v + g·(W₂ σ(W₁ x + b₁) + b₂) on each attention block's value path, KoRA's functional twin",
   mergeable: false,
-  schema: gatedBottleneckSchema,
+  get schema() {
+    schema ??= buildSchema();
+    return schema;
+  },
   layout(spec, backbone) {
     const out: AdapterTensorInfo[] = [];
     const d = backbone.dim;

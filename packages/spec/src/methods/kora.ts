@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { AdapterTensorInfo } from "../params/adapter-tensor-layout";
 import {
   activationSchema,
@@ -13,27 +13,31 @@ import type { KoraSpec } from "../spec/types";
 import { adaptedLayers, pushGate, pushLinear, pushLoraPair } from "./layout-helpers";
 import { describeLayers, type MethodDefinition } from "./method-definition";
 
-const compositionSchema = z.strictObject({
-  kind: z.enum(["mlp", "attention"]).default("mlp"),
-  hidden: positiveInt.default(4),
-  activation: activationSchema.default("gelu"),
-  bias: z.boolean().default(true),
-});
-
-const koraSchema = z.strictObject({
-  method: z.literal("kora"),
-  rank: positiveInt.default(8),
-  alpha: z.number().positive().default(8),
-  dropout: dropoutSchema.default(0),
-  rslora: z.boolean().default(false),
-  layers: layersSchema.default(null),
-  bInitStd: z.number().positive().default(0.02),
-  composition: compositionSchema.prefault({}),
-  gate: gateSchema.prefault({}),
-  apply: z.enum(["value", "qkv"]).default("value"),
-});
+// Built on first use, not at import (see spec/schema.ts: keeps zod out of bundles that never parse a spec).
+const buildSchema = () =>
+  z.strictObject({
+    method: z.literal("kora"),
+    rank: z._default(positiveInt(), 8),
+    alpha: z._default(z.number().check(z.positive()), 8),
+    dropout: z._default(dropoutSchema(), 0),
+    rslora: z._default(z.boolean(), false),
+    layers: z._default(layersSchema(), null),
+    bInitStd: z._default(z.number().check(z.positive()), 0.02),
+    composition: z.prefault(
+      z.strictObject({
+        kind: z._default(z.enum(["mlp", "attention"]), "mlp"),
+        hidden: z._default(positiveInt(), 4),
+        activation: z._default(activationSchema(), "gelu"),
+        bias: z._default(z.boolean(), true),
+      }),
+      {},
+    ),
+    gate: z.prefault(gateSchema(), {}),
+    apply: z._default(z.enum(["value", "qkv"]), "value"),
+  });
+let schema: ReturnType<typeof buildSchema> | undefined;
 /** Compile-time proof that the schema produces exactly the documented type. @internal */
-export type _SchemaMatchesSpec = Expect<Exact<z.output<typeof koraSchema>, KoraSpec>>;
+export type _SchemaMatchesSpec = Expect<Exact<z.output<ReturnType<typeof buildSchema>>, KoraSpec>>;
 
 /**
  * KoRA: `layers.{i}.kora.{query,key,value}.lora_A|lora_B`, then the composition (`fc1`/`fc2` for mlp,
@@ -44,7 +48,10 @@ export const koraMethod: MethodDefinition<KoraSpec> = {
   title: "KoRA",
   summary: "q/k/v low-rank deltas mixed by a composition block, added to the value path through a gate",
   mergeable: false,
-  schema: koraSchema,
+  get schema() {
+    schema ??= buildSchema();
+    return schema;
+  },
   layout(spec, backbone) {
     const out: AdapterTensorInfo[] = [];
     const d = backbone.dim;

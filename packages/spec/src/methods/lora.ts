@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { AdapterTensorInfo } from "../params/adapter-tensor-layout";
 import { targetModuleShape } from "../params/backbone-shape";
 import {
@@ -13,18 +13,21 @@ import { type LoraSpec, TARGET_MODULES } from "../spec/types";
 import { adaptedLayers, pushLoraPair } from "./layout-helpers";
 import { describeLayers, type MethodDefinition } from "./method-definition";
 
-const loraSchema = z.strictObject({
-  method: z.literal("lora"),
-  rank: positiveInt.default(8),
-  alpha: z.number().positive().default(8),
-  dropout: dropoutSchema.default(0),
-  targets: targetsSchema.default(["query", "value"]),
-  layers: layersSchema.default(null),
-  rslora: z.boolean().default(false),
-  init: z.enum(["kaiming", "gaussian"]).default("kaiming"),
-});
+// Built on first use, not at import (see spec/schema.ts: keeps zod out of bundles that never parse a spec).
+const buildSchema = () =>
+  z.strictObject({
+    method: z.literal("lora"),
+    rank: z._default(positiveInt(), 8),
+    alpha: z._default(z.number().check(z.positive()), 8),
+    dropout: z._default(dropoutSchema(), 0),
+    targets: z._default(targetsSchema(), ["query", "value"]),
+    layers: z._default(layersSchema(), null),
+    rslora: z._default(z.boolean(), false),
+    init: z._default(z.enum(["kaiming", "gaussian"]), "kaiming"),
+  });
+let schema: ReturnType<typeof buildSchema> | undefined;
 /** Compile-time proof that the schema produces exactly the documented type. @internal */
-export type _SchemaMatchesSpec = Expect<Exact<z.output<typeof loraSchema>, LoraSpec>>;
+export type _SchemaMatchesSpec = Expect<Exact<z.output<ReturnType<typeof buildSchema>>, LoraSpec>>;
 
 /** LoRA: `layers.{i}.{target}.lora_A` `[r, in]` / `.lora_B` `[out, r]`, targets in block order. */
 export const loraMethod: MethodDefinition<LoraSpec> = {
@@ -32,7 +35,10 @@ export const loraMethod: MethodDefinition<LoraSpec> = {
   title: "LoRA",
   summary: "low-rank updates s·B·A of chosen projections, peft-compatible",
   mergeable: true,
-  schema: loraSchema,
+  get schema() {
+    schema ??= buildSchema();
+    return schema;
+  },
   layout(spec, backbone) {
     const out: AdapterTensorInfo[] = [];
     for (const layer of adaptedLayers(spec, backbone)) {

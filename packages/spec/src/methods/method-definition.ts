@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type { ZodMiniType } from "zod/mini";
 import type { AdapterTensorInfo } from "../params/adapter-tensor-layout";
 import type { BackboneShape } from "../params/backbone-shape";
 import type { AdapterMethod, AdapterSpec } from "../spec/types";
@@ -19,8 +19,11 @@ export interface MethodDefinition<S extends AdapterSpec = AdapterSpec> {
   readonly summary: string;
   /** Whether the update is a linear map of the input that can be folded into the backbone kernels. */
   readonly mergeable: boolean;
-  /** The zod schema that validates a spec and fills its defaults (`parseAdapterSpec` dispatches to it). */
-  readonly schema: z.ZodType<S>;
+  /**
+   * The zod/mini schema that validates a spec and fills its defaults (`parseAdapterSpec` dispatches to it). Built
+   * on first access, so that importing the registry costs a browser bundle no zod until a spec is parsed.
+   */
+  readonly schema: ZodMiniType<S>;
   /**
    * The adapter's own tensors on `backbone` (head excluded), in file order: blocks ascending, then a fixed
    * per-block order. Parameter counts and file validation are derived from it.

@@ -21,7 +21,12 @@ export const ADAPTER_METHOD_REGISTRY: MethodRegistry = {
 };
 
 /** Every adapter method, in registry order (`["lora", "kora", ...]`), e.g. for CLI choices and config enums. */
-export const ADAPTER_METHODS = Object.keys(ADAPTER_METHOD_REGISTRY) as [AdapterMethod, ...AdapterMethod[]];
+// Marked pure so that a bundler may drop the registry, and the zod it reaches through the schema getters, from a
+// page that never reads it (a top-level call is otherwise kept for its possible side effects).
+export const ADAPTER_METHODS = /* @__PURE__ */ Object.keys(ADAPTER_METHOD_REGISTRY) as [
+  AdapterMethod,
+  ...AdapterMethod[],
+];
 
 /** Whether `value` names a registered adapter method. */
 export function isAdapterMethod(value: unknown): value is AdapterMethod {

@@ -1,4 +1,4 @@
-export { defaultAdapterSpec, parseAdapterSpec } from "./parse-adapter-spec";
+export { defaultAdapterSpec, MAX_SPEC_DEPTH, parseAdapterSpec } from "./parse-adapter-spec";
 export type {
   Activation,
   AdapterFusionSpec,

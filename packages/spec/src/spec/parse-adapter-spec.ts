@@ -1,11 +1,18 @@
-import type { z } from "zod";
+import type { core } from "zod/mini";
 import { KoraError } from "../errors";
 import type { SpecErrorCode } from "../errors/kora-error";
 import type { SpecOf } from "../methods/method-definition";
 import { ADAPTER_METHODS, isAdapterMethod, methodDefinition } from "../methods/registry";
 import type { AdapterMethod, AdapterSpec } from "./types";
+import { englishMessages } from "./zod-messages";
 
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/**
+ * How deep a spec may nest. The deepest real field is two levels down (`gate.init`, `layers[0]`); the bound only
+ * has to be far below what could exhaust the stack of anything that later walks the value recursively.
+ */
+export const MAX_SPEC_DEPTH = 32;
 
 function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
@@ -22,7 +29,9 @@ function describe(value: unknown): string {
     const text = JSON.stringify(value);
     return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
   } catch {
-    return String(value);
+    // BigInts, cycles and nesting too deep for JSON.stringify (String() of the latter is "[object Object]").
+    if (typeof value === "bigint") return `${value}n`;
+    return Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : typeof value;
   }
 }
 
@@ -35,22 +44,55 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
-function rejectForbiddenKeys(value: unknown, path: PropertyKey[]): void {
-  if (value === null || typeof value !== "object") return;
-  for (const key of Object.keys(value)) {
-    const childPath = [...path, Array.isArray(value) ? Number(key) : key];
-    if (FORBIDDEN_KEYS.has(key)) {
-      throw new KoraError<SpecErrorCode>({
-        code: "INVALID_SPEC",
-        message: `adapter spec: key "${key}" is not allowed (at ${formatPath(childPath)})`,
-        path: formatPath(childPath),
+function specError(message: string, path: readonly PropertyKey[]): KoraError<SpecErrorCode> {
+  return new KoraError<SpecErrorCode>({ code: "INVALID_SPEC", message, path: formatPath(path) });
+}
+
+/**
+ * Walks the whole input once, without recursion (an explicit stack, so a hostile 100 000-deep value cannot
+ * overflow the call stack) and visiting each object once (so shared sub-objects cannot make the walk
+ * exponential), before any schema sees it. Rejects keys that could reach a prototype, nesting deeper than
+ * {@link MAX_SPEC_DEPTH}, and sparse arrays (the schemas iterate `length`, which a hole-y array can make
+ * arbitrarily larger than the input).
+ */
+function rejectHostileShapes(input: object): void {
+  const seen = new Set<object>();
+  const stack: { value: unknown; path: PropertyKey[] }[] = [{ value: input, path: [] }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value, path } = item;
+    const key = path[path.length - 1];
+    if (typeof key === "string" && FORBIDDEN_KEYS.has(key)) {
+      throw specError(`adapter spec: key "${key}" is not allowed (at ${formatPath(path)})`, path);
+    }
+    if (value === null || typeof value !== "object" || seen.has(value)) continue;
+    seen.add(value);
+    if (path.length >= MAX_SPEC_DEPTH) {
+      throw specError(
+        `adapter spec: nested deeper than ${MAX_SPEC_DEPTH} levels (at ${formatPath(path)})`,
+        path,
+      );
+    }
+    const isArray = Array.isArray(value);
+    const keys = Object.keys(value);
+    if (isArray && keys.length !== value.length) {
+      throw specError(
+        `adapter spec: sparse array${path.length === 0 ? "" : ` at ${formatPath(path)}`}`,
+        path,
+      );
+    }
+    // Pushed in reverse, so that keys are checked depth-first in document order and the first offending key of
+    // the document is the one reported.
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const child = keys[i] as string;
+      stack.push({
+        value: (value as Record<string, unknown>)[child],
+        path: [...path, isArray ? Number(child) : child],
       });
     }
-    rejectForbiddenKeys((value as Record<string, unknown>)[key], childPath);
   }
 }
 
-function toKoraError(error: z.ZodError, input: unknown): KoraError {
+function toKoraError(error: core.$ZodError, input: unknown): KoraError {
   const issue = error.issues[0];
   if (issue === undefined)
     return new KoraError<SpecErrorCode>({ code: "INVALID_SPEC", message: "adapter spec is invalid" });
@@ -77,7 +119,9 @@ function toKoraError(error: z.ZodError, input: unknown): KoraError {
  * `ADAPTER_METHOD_REGISTRY`, fills in the defaults and returns a fully specified {@link AdapterSpec}.
  *
  * @throws KoraError with code `INVALID_SPEC` and `path` naming the offending field: an unknown `method`, an
- * unknown field, a non-integer or non-positive rank, a dropout outside [0, 1), a `__proto__`/`constructor` key.
+ * unknown field, a non-integer or non-positive rank, a dropout outside [0, 1), a `__proto__`, `constructor` or
+ * `prototype` key at any depth, nesting deeper than {@link MAX_SPEC_DEPTH} levels. Time is linear in the size of
+ * the input, however it is nested.
  *
  * @example
  * ```ts
@@ -92,7 +136,7 @@ export function parseAdapterSpec(input: unknown): AdapterSpec {
       message: `adapter spec must be an object with a "method" field, got ${describe(input)}`,
     });
   }
-  rejectForbiddenKeys(input, []);
+  rejectHostileShapes(input);
   const method = (input as { method?: unknown }).method;
   if (!isAdapterMethod(method)) {
     throw new KoraError<SpecErrorCode>({
@@ -101,7 +145,7 @@ export function parseAdapterSpec(input: unknown): AdapterSpec {
       path: "method",
     });
   }
-  const result = methodDefinition(method).schema.safeParse(input);
+  const result = methodDefinition(method).schema.safeParse(input, { error: englishMessages() });
   if (!result.success) throw toKoraError(result.error, input);
   return result.data;
 }
