@@ -3,6 +3,16 @@
 // run a few hundred inputs with fixed seeds and a release campaign run many more (FUZZ_RUNS, FUZZ_SEED).
 export { deepJson, leBytes } from "./bombs";
 export {
+  applyJsonMutation,
+  INTERESTING_JSON_NUMBERS,
+  INTERESTING_JSON_VALUES,
+  INTERESTING_KEYS,
+  type Json,
+  type JsonMutation,
+  jsonMutation,
+  mutatedJsonText,
+} from "./json-mutations";
+export {
   applyMutation,
   applyMutations,
   type ByteMutation,
