@@ -1,0 +1,190 @@
+import { spawnSync } from "node:child_process";
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runKora } from "../test-support/run-cli";
+
+// Faults a run folder must survive (issue 17): foreign checkpoints, damaged checkpoints, torn log lines, a second
+// writer, files kora did not write, and bad output paths. Runs are tiny (vit-micro, 2–4 steps of 4 images).
+const dir = mkdtempSync(join(tmpdir(), "kora-cli-faults-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const tiny = [
+  "--backbone",
+  "vit-micro",
+  "--dataset",
+  "synthetic-source",
+  "--batch-size",
+  "4",
+  "--method",
+  "lora",
+];
+
+function runJson(out: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as Record<string, unknown>;
+}
+
+async function trained(name: string, extra: string[] = []): Promise<string> {
+  const out = join(dir, name);
+  const result = await runKora([
+    "train",
+    ...tiny,
+    "--steps",
+    "3",
+    "--checkpoint-every",
+    "1",
+    ...extra,
+    "--out",
+    out,
+  ]);
+  expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code: 0 });
+  return out;
+}
+
+describe("kora train: checkpoints the engine verifies", () => {
+  it("a checkpoint of another configuration (run.json edited) is refused: CHECKPOINT_MISMATCH, suggests a new --out", async () => {
+    const out = await trained("foreign");
+    const run = runJson(out);
+    // The warm-up is not one of the engine's own settings: only the CLI's fingerprint can tell the runs apart.
+    (run["training"] as Record<string, unknown>)["warmup"] = 5;
+    writeFileSync(join(out, "run.json"), JSON.stringify(run));
+    const resumed = await runKora(["train", "--resume", "--out", out, "--steps", "4"]);
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toMatch(/kora: error: .*another --out/);
+    expect(resumed.stderr).toMatch(/fingerprint|another configuration|differs/);
+    expect(runJson(out)["status"]).toBe("interrupted");
+  }, 60_000);
+
+  it("a damaged newest checkpoint: the run resumes from the one before, says so on stderr and in run.json", async () => {
+    const out = await trained("damaged");
+    const newest = join(out, "checkpoints", "checkpoint-000000003.safetensors");
+    const bytes = readFileSync(newest);
+    bytes[bytes.length - 5] = bytes[bytes.length - 5]! ^ 0xff;
+    writeFileSync(newest, bytes);
+    const resumed = await runKora(["train", "--resume", "--out", out, "--steps", "4", "--json"]);
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ resumedFrom: 2, step: 4 });
+    expect(resumed.stderr).toMatch(/kora: warning: .*checkpoint-000000003/);
+    const warnings = runJson(out)["warnings"] as { kind: string; path: string }[];
+    expect(warnings.map((w) => w.kind)).toEqual(["checkpoint-skipped"]);
+    // The log was cut back to the checkpoint actually resumed from, then continued.
+    const steps = readFileSync(join(out, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { step: number }).step);
+    expect(steps).toEqual([1, 2, 3, 4]);
+  }, 60_000);
+
+  it("a checkpoint that cannot be written (IO_ERROR) marks the run interrupted, not running", async () => {
+    const out = await trained("io-error");
+    // A folder where latest.json goes: the checkpoint's last rename fails (EISDIR), as a write to a broken disk does.
+    rmSync(join(out, "checkpoints", "latest.json"));
+    mkdirSync(join(out, "checkpoints", "latest.json", "x"), { recursive: true });
+    const resumed = await runKora(["train", "--resume", "--out", out, "--steps", "4"]);
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toMatch(
+      /kora: error: .*latest\.json.*run\.json marked interrupted.*--resume --out/,
+    );
+    expect(resumed.stderr).not.toMatch(/unexpected error/);
+    expect(runJson(out)).toMatchObject({ status: "interrupted", failure: { code: "IO_ERROR" } });
+  }, 60_000);
+});
+
+describe("kora train: the metrics log", () => {
+  it("a torn last line (a write cut short by a full disk) is skipped with a warning, not a SyntaxError", async () => {
+    const out = await trained("torn");
+    appendFileSync(join(out, "metrics.jsonl"), '{"step":4,"epoch":0,"lo');
+    const resumed = await runKora(["train", "--resume", "--out", out, "--steps", "5"]);
+    expect(resumed.stderr).toMatch(/kora: warning: .*metrics\.jsonl.*(torn|unreadable)/);
+    expect(resumed.code).toBe(0);
+    const steps = readFileSync(join(out, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { step: number }).step);
+    expect(steps).toEqual([1, 2, 3, 4, 5]);
+  }, 60_000);
+});
+
+describe("kora train: one writer per run folder, and only kora's own files", () => {
+  it("a folder locked by a live process is refused at once, naming the holder", async () => {
+    const out = join(dir, "locked");
+    mkdirSync(out);
+    writeFileSync(
+      join(out, "run.lock"),
+      JSON.stringify({
+        pid: process.pid,
+        hostname: hostname(),
+        command: "train",
+        started: "2026-01-01T00:00:00Z",
+      }),
+    );
+    const second = await runKora(["train", ...tiny, "--steps", "2", "--out", out]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(new RegExp(`kora: error: .*in use .*pid ${process.pid}`));
+    expect(existsSync(join(out, "run.json"))).toBe(false);
+  });
+
+  it("a stale lock of a dead process is taken over, with a note; the lock is gone when the run ends", async () => {
+    const out = join(dir, "stale");
+    mkdirSync(out);
+    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], {
+      encoding: "utf8",
+    });
+    writeFileSync(
+      join(out, "run.lock"),
+      JSON.stringify({ pid: Number(dead.stdout), hostname: hostname(), command: "train", started: "x" }),
+    );
+    const run = await runKora(["train", ...tiny, "--steps", "2", "--out", out]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(new RegExp(`stale lock .*pid ${dead.stdout}`));
+    expect(existsSync(join(out, "run.lock"))).toBe(false);
+  }, 60_000);
+
+  it("a folder holding adapter files but no run.json is not overwritten", async () => {
+    const out = join(dir, "foreign-files");
+    mkdirSync(out);
+    writeFileSync(join(out, "adapter.json"), "{}");
+    const run = await runKora(["train", ...tiny, "--steps", "2", "--out", out]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/kora: error: .*adapter\.json.*no run\.json/);
+    expect(readFileSync(join(out, "adapter.json"), "utf8")).toBe("{}");
+  });
+});
+
+describe("kora train: output folders that cannot be used fail at once with the path", () => {
+  it.each([
+    ["an empty --out", () => "", /--out: .*empty/],
+    ["--out naming a file", () => join(dir, "a-file"), /a-file.* not a folder/],
+    ["--out under /proc", () => "/proc/self/kora-run", /\/proc\/self\/kora-run/],
+  ])("%s", async (_name, path, message) => {
+    writeFileSync(join(dir, "a-file"), "x");
+    const run = await runKora(["train", ...tiny, "--steps", "2", "--out", path()]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toMatch(/unexpected error/);
+  });
+
+  it("a run.json with fields missing is a typed error naming the file", async () => {
+    const out = join(dir, "half-run");
+    mkdirSync(out);
+    writeFileSync(
+      join(out, "run.json"),
+      JSON.stringify({ format: "kora-run", version: 1, command: "train" }),
+    );
+    const run = await runKora(["train", "--resume", "--out", out, "--steps", "2"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/half-run\/run\.json: .*(missing|expected)/);
+    expect(run.stderr).not.toMatch(/unexpected error/);
+    expect(readdirSync(out)).toEqual(["run.json"]);
+  });
+});
