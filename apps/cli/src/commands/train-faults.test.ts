@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import {
   appendFileSync,
   existsSync,
@@ -12,7 +12,7 @@ import {
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runKora } from "../test-support/run-cli";
+import { CLI, runKora } from "../test-support/run-cli";
 
 // Faults a run folder must survive (issue 17): foreign checkpoints, damaged checkpoints, torn log lines, a second
 // writer, files kora did not write, and bad output paths. Runs are tiny (vit-micro, 2–4 steps of 4 images).
@@ -186,5 +186,43 @@ describe("kora train: output folders that cannot be used fail at once with the p
     expect(run.stderr).toMatch(/half-run\/run\.json: .*(missing|expected)/);
     expect(run.stderr).not.toMatch(/unexpected error/);
     expect(readdirSync(out)).toEqual(["run.json"]);
+  });
+});
+
+describe("kora merge: no silent replacement", () => {
+  it("an existing config.json is kept unless --force", async () => {
+    const run = await trained("to-merge");
+    const target = join(dir, "merged");
+    mkdirSync(target);
+    writeFileSync(join(target, "config.json"), "{}");
+    const refused = await runKora(["merge", "--run", run, "--out", target]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/kora: error: --out: .*config\.json already exists.*--force/);
+    expect(readFileSync(join(target, "config.json"), "utf8")).toBe("{}");
+    expect(existsSync(join(target, "model.safetensors"))).toBe(false);
+    const forced = await runKora(["merge", "--run", run, "--out", target, "--force"]);
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(target, "config.json"), "utf8"))).toHaveProperty("hidden_size");
+  }, 60_000);
+});
+
+describe("a closed or full stdout", () => {
+  it("a reader that closes the pipe early: exit 141 (SIGPIPE's), nothing on stderr", async () => {
+    const child = spawn(process.execPath, [CLI, "train", "--help"], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += String(chunk);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect({ code, stderr }).toEqual({ code: 141, stderr: "" });
+  });
+
+  it.skipIf(!existsSync("/dev/full"))("stdout on a full device: one line, exit 1, no stack", () => {
+    const result = spawnSync("bash", ["-c", `"${process.execPath}" "${CLI}" train --help > /dev/full`], {
+      encoding: "utf8",
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe("kora: error: cannot write to stdout: no space left on the device (ENOSPC)\n");
   });
 });
