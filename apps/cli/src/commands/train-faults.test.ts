@@ -226,3 +226,58 @@ describe("a closed or full stdout", () => {
     expect(result.stderr).toBe("kora: error: cannot write to stdout: no space left on the device (ENOSPC)\n");
   });
 });
+
+describe("experiment files: hostile keys and sizes", () => {
+  const base = { backbone: "vit-micro", dataset: "synthetic-source", method: "lora", steps: 2, batchSize: 4 };
+  function experiment(name: string, text: string): string {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  }
+
+  it.each([
+    [
+      "__proto__ at the top (JSON)",
+      "proto.json",
+      '{"__proto__": {"steps": 3}, "backbone": "vit-micro"}',
+      "__proto__",
+    ],
+    ["constructor at the top (YAML)", "ctor.yaml", "constructor: 1\nbackbone: vit-micro\n", "constructor"],
+    [
+      "prototype deep in the adapter",
+      "deep.json",
+      '{"adapter": {"method": "lora", "x": {"prototype": 1}}}',
+      "adapter.x.prototype",
+    ],
+    ["toString is an unknown key", "tostring.yaml", "toString: 1\n", "toString"],
+  ])("%s: INVALID_EXPERIMENT naming the key", async (_name, file, text, key) => {
+    const run = await runKora([
+      "train",
+      "--experiment",
+      experiment(file, text),
+      "--out",
+      join(dir, `x-${file}`),
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(key);
+    expect(run.stderr).not.toMatch(/is not a function|unexpected error/);
+  });
+
+  it.each([
+    ["batchSize 100000", { batchSize: 100000 }, /--batch-size \(batchSize\): 100000 is more than the limit/],
+    ["batchSize 1e9", { batchSize: 1e9 }, /--batch-size \(batchSize\): 1000000000 is more than/],
+    [
+      "batchSize above the examples",
+      { batchSize: 4096, dataset: "synthetic-depth" },
+      /more than the \d+ training examples/,
+    ],
+    ["steps 1e12", { steps: 1e12 }, /--steps \(steps\): 1000000000000 is more than the limit/],
+  ])("%s: refused before anything is built", async (name, extra, message) => {
+    const file = experiment(`${name.replace(/\W/g, "-")}.json`, JSON.stringify({ ...base, ...extra }));
+    const out = join(dir, `size-${name.replace(/\W/g, "-")}`);
+    const run = await runKora(["train", "--experiment", file, "--out", out]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+  });
+});

@@ -25,7 +25,7 @@ import {
   writeRunFile,
 } from "../run/run-file";
 import { lockRunFolder } from "../run/run-lock";
-import { trainSettings } from "../run/train-settings";
+import { checkRunSize, trainSettings } from "../run/train-settings";
 import { useBackend } from "../support/backend";
 import { UsageError } from "../support/errors";
 
@@ -179,6 +179,7 @@ async function trainLocked(
   }
   await useBackend(inputs, output);
   const dataset = await openDatasetSplit({ ...datasetChoice, split: "train" });
+  checkRunSize(settings, dataset.size, dataset.name);
   const head = headFor(dataset);
   const { vit, task } = await buildRunModel(backbone, head, spec, settings.seed);
   try {

@@ -15,7 +15,7 @@ import { openRunModel } from "../run/model";
 import { prepareOutputFolder, removeCreatedFolders } from "../run/output-folder";
 import { RUN_FILES, type RunFile, writeRunFile } from "../run/run-file";
 import { lockRunFolder } from "../run/run-lock";
-import { trainSettings } from "../run/train-settings";
+import { checkRunSize, trainSettings } from "../run/train-settings";
 import { useBackend } from "../support/backend";
 import { UsageError } from "../support/errors";
 import { checkNoForeignFiles } from "./train-run";
@@ -84,6 +84,7 @@ async function transferLocked(options: TransferOptions, output: Output): Promise
         seed: settings.seed,
       }),
     );
+    checkRunSize(settings, subset.length, `the ${target.name} subset`);
     const run: RunFile = {
       format: "kora-run",
       version: 1,
