@@ -281,3 +281,19 @@ describe("experiment files: hostile keys and sizes", () => {
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe("kora train: the metrics log after a crash between checkpoint and log line", () => {
+  it("a missing line for the resumed step is reported, and the log continues", async () => {
+    const out = await trained("lost-line");
+    const log = join(out, "metrics.jsonl");
+    writeFileSync(log, readFileSync(log, "utf8").split("\n").slice(0, 2).join("\n").concat("\n"));
+    const resumed = await runKora(["train", "--resume", "--out", out, "--steps", "4"]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(/kora: warning: .*metrics\.jsonl has no line for step 3/);
+    const steps = readFileSync(log, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { step: number }).step);
+    expect(steps).toEqual([1, 2, 4]);
+  }, 60_000);
+});

@@ -88,7 +88,13 @@ export async function fit(input: FitInput): Promise<FitResult> {
       firstStep = false;
       // A resumed run replays the steps after its checkpoint (which may be older than latest.json names, when a
       // damaged one was passed over): drop their lines from the log first, and any line a crash tore.
-      const { unreadable } = trimMetricsLog(metricsPath, event.step);
+      const { unreadable, missing } = trimMetricsLog(metricsPath, event.step);
+      if (missing.length > 0) {
+        output.note(
+          `kora: warning: ${metricsPath} has no line for step ${missing.join(", ")}: the process stopped after that step's checkpoint and before its log line; the log has a gap there`,
+          true,
+        );
+      }
       if (unreadable.length > 0) {
         output.note(
           `kora: warning: ${metricsPath}: skipped ${unreadable.length} torn or unreadable line(s) (line ${unreadable.join(", ")}), e.g. a write cut short by a full disk`,

@@ -5,6 +5,8 @@ export interface TrimmedLog {
   kept: number;
   /** Lines that are not a JSON object with a numeric `step` (a write cut short), 1-based line numbers. */
   unreadable: number[];
+  /** Steps before `firstStep` with no line (a process that died after a checkpoint, before logging its step). */
+  missing: number[];
 }
 
 /**
@@ -14,7 +16,8 @@ export interface TrimmedLog {
  * whole, so a torn last line without its newline cannot glue itself to the next one.
  */
 export function trimMetricsLog(path: string, firstStep: number): TrimmedLog {
-  if (!existsSync(path)) return { kept: 0, unreadable: [] };
+  if (!existsSync(path)) return { kept: 0, unreadable: [], missing: [] };
+  const seen = new Set<number>();
   const kept: string[] = [];
   const unreadable: number[] = [];
   readFileSync(path, "utf8")
@@ -29,8 +32,14 @@ export function trimMetricsLog(path: string, firstStep: number): TrimmedLog {
         step = undefined;
       }
       if (typeof step !== "number" || !Number.isFinite(step)) unreadable.push(index + 1);
-      else if (step < firstStep) kept.push(line);
+      else if (step < firstStep) {
+        kept.push(line);
+        seen.add(step);
+      }
     });
   writeFileSync(path, kept.map((line) => `${line}\n`).join(""));
-  return { kept: kept.length, unreadable };
+  // Only the last step is checked: the engine writes a checkpoint before it reports the step, so that is the
+  // line a crash in between can lose (its loss is not in the checkpoint and cannot be written again).
+  const missing = kept.length > 0 && firstStep > 1 && !seen.has(firstStep - 1) ? [firstStep - 1] : [];
+  return { kept: kept.length, unreadable, missing };
 }
