@@ -166,6 +166,8 @@ describe("kora train: output folders that cannot be used fail at once with the p
     ["an empty --out", () => "", /--out: .*empty/],
     ["--out naming a file", () => join(dir, "a-file"), /a-file.* not a folder/],
     ["--out under /proc", () => "/proc/self/kora-run", /\/proc\/self\/kora-run/],
+    // An existing folder nothing can be written to (as a read-only file system is): the lock cannot be made.
+    ["--out a folder that cannot be written", () => "/proc/self", /\/proc\/self\/run\.lock .*not writable/],
   ])("%s", async (_name, path, message) => {
     writeFileSync(join(dir, "a-file"), "x");
     const run = await runKora(["train", ...tiny, "--steps", "2", "--out", path()]);
