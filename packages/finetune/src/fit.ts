@@ -5,6 +5,7 @@ import {
   type StepEvent,
   type TrainCheckpointOptions,
   type TrainResult,
+  type TrainWarning,
   train,
   warmupCosineSchedule,
 } from "@kora/tfjs";
@@ -59,6 +60,11 @@ export interface FinetuneOptions {
   signal?: AbortSignal | undefined;
   /** After every optimizer step. */
   onStep?: ((event: StepEvent) => void | Promise<void>) | undefined;
+  /**
+   * Called for each warning of the training engine (a resume that fell back past a damaged checkpoint, a folder
+   * resumed unverified). Default: `train`'s own (Node's `process.emitWarning`).
+   */
+  onWarning?: ((warning: TrainWarning) => void | Promise<void>) | undefined;
 }
 
 /** What {@link finetune} returns: `train`'s result and the steps the run was planned for. */
@@ -138,6 +144,7 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
       ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
+      ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
     });
     return { ...result, totalSteps };
   } finally {

@@ -18,7 +18,8 @@ export function registerMerge(program: Command, streams: OutputStreams): void {
     .requiredOption(
       "--out <path>",
       "FILE.safetensors (config.json is written beside it) or a folder (model.safetensors + config.json)",
-    );
+    )
+    .option("--force", "replace model.safetensors / config.json when they exist already");
   addBackendOption(command).addHelpText(
     "after",
     `

@@ -1,5 +1,4 @@
 import { existsSync, statSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Dataset } from "@kora/datasets";
 import { backboneChecksum, disposeModel } from "@kora/finetune";
@@ -10,9 +9,11 @@ import type { Output } from "../output/context";
 import { formatInteger } from "../output/table";
 import { openDatasetSplit } from "../run/data";
 import { mergeInputs, readExperiment, type TrainInputs } from "../run/experiment";
-import { finishRun, parameterLine } from "../run/finish-run";
+import { runFingerprint } from "../run/fingerprint";
+import { finishRun, parameterLine, recordFailure } from "../run/finish-run";
 import { fit } from "../run/fit";
 import { buildRunModel, checkBackbone, checkPreset } from "../run/model";
+import { prepareOutputFolder, removeCreatedFolders } from "../run/output-folder";
 import {
   absoluteBackbone,
   type BackboneReference,
@@ -23,7 +24,8 @@ import {
   readRunFile,
   writeRunFile,
 } from "../run/run-file";
-import { trainSettings } from "../run/train-settings";
+import { lockRunFolder } from "../run/run-lock";
+import { checkRunSize, trainSettings } from "../run/train-settings";
 import { useBackend } from "../support/backend";
 import { UsageError } from "../support/errors";
 
@@ -72,13 +74,59 @@ export interface TrainOptions extends TrainInputs {
   resume?: boolean;
 }
 
+/** Files of a run folder that a new run writes: one of them without a `run.json` is someone else's file. */
+const RUN_OUTPUTS = [
+  RUN_FILES.model,
+  RUN_FILES.adapter,
+  RUN_FILES.adapterTensors,
+  RUN_FILES.head,
+  RUN_FILES.metrics,
+  RUN_FILES.checkpoints,
+];
+
+/**
+ * Refuses a folder that holds files a run would replace but no `run.json`: kora did not write them (or not as a
+ * run), so it will not overwrite them.
+ */
+export function checkNoForeignFiles(out: string): void {
+  if (existsSync(join(out, RUN_FILES.run))) return;
+  const found = RUN_OUTPUTS.filter((name) => existsSync(join(out, name)));
+  if (found.length > 0) {
+    throw new KoraError({
+      code: "OUTPUT_EXISTS",
+      message: `--out: ${out} holds ${found.join(", ")} but no ${RUN_FILES.run}: not a kora run folder, and kora does not replace files it did not write; choose another --out`,
+    });
+  }
+}
+
 /** Runs `kora train`. */
 export async function runTrain(options: TrainOptions, output: Output): Promise<void> {
   const { experiment, resume, ...flags } = options;
-  let inputs: TrainInputs =
+  const inputs: TrainInputs =
     experiment === undefined ? flags : mergeInputs(await readExperiment(experiment), flags);
   const out = inputs.out;
   if (out === undefined) throw new UsageError("give --out RUN_DIR (the run folder to write)");
+  const { created } = await prepareOutputFolder(out);
+  // One writer per run folder: a second `kora train` into it fails here, before reading or writing anything.
+  const lock = await lockRunFolder(out, "train", (note) => output.note(note, true));
+  let failed = true;
+  try {
+    await trainLocked(out, inputs, flags, resume, output);
+    failed = false;
+  } finally {
+    await lock.release();
+    if (failed) await removeCreatedFolders(created);
+  }
+}
+
+async function trainLocked(
+  out: string,
+  initial: TrainInputs,
+  flags: TrainInputs,
+  resume: boolean | undefined,
+  output: Output,
+): Promise<void> {
+  let inputs = initial;
 
   let previous: RunFile | null = null;
   if (existsSync(join(out, RUN_FILES.run))) {
@@ -105,7 +153,9 @@ export async function runTrain(options: TrainOptions, output: Output): Promise<v
     inputs = { ...previous.training, ...flags };
     if (flags.steps !== undefined && flags.epochs === undefined) delete inputs.epochs;
     if (flags.epochs !== undefined && flags.steps === undefined) delete inputs.steps;
-  } else if (resume === true && existsSync(join(out, RUN_FILES.checkpoints)) === false) {
+  } else if (resume !== true) {
+    checkNoForeignFiles(out);
+  } else if (existsSync(join(out, RUN_FILES.checkpoints)) === false) {
     throw new KoraError({
       code: "FILE_NOT_FOUND",
       message: `--resume: ${out} holds no run to resume (no ${RUN_FILES.run})`,
@@ -129,11 +179,11 @@ export async function runTrain(options: TrainOptions, output: Output): Promise<v
   }
   await useBackend(inputs, output);
   const dataset = await openDatasetSplit({ ...datasetChoice, split: "train" });
+  checkRunSize(settings, dataset.size, dataset.name);
   const head = headFor(dataset);
   const { vit, task } = await buildRunModel(backbone, head, spec, settings.seed);
   try {
     if (previous !== null) checkBackbone(vit, previous, `--resume ${out}`);
-    await mkdir(out, { recursive: true });
     const run: RunFile = {
       format: "kora-run",
       version: 1,
@@ -158,21 +208,30 @@ export async function runTrain(options: TrainOptions, output: Output): Promise<v
       loss: previous?.loss ?? null,
       started: previous?.started ?? new Date().toISOString(),
       updated: "",
+      ...(previous?.warnings === undefined ? {} : { warnings: previous.warnings }),
     };
     output.note(
       `kora train: ${spec.method} on ${describeBackbone(backbone)}, ${dataset.name} (${formatInteger(dataset.size)} examples); ${parameterLine(spec, vit)}`,
     );
     await writeRunFile(out, run);
-    const outcome = await fit({
-      vit,
-      task,
-      dataset,
-      settings,
-      runDir: out,
-      resume: resume === true,
-      output,
-      label: "train",
-    });
+    const fingerprint = await runFingerprint(run);
+    const outcome = await recordFailure(run, out, "train", () =>
+      fit({
+        vit,
+        task,
+        dataset,
+        settings,
+        runDir: out,
+        resume: resume === true,
+        output,
+        label: "train",
+        fingerprint,
+        onWarning: async (warning) => {
+          run.warnings = [...(run.warnings ?? []), { ...warning, at: new Date().toISOString() }];
+          await writeRunFile(out, run);
+        },
+      }),
+    );
     await finishRun(run, outcome, out, vit, output, "train");
   } finally {
     disposeModel(vit);

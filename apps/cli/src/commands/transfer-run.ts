@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { stratifiedSubset } from "@kora/datasets";
 import { classificationTask, disposeModel, headSeed } from "@kora/finetune";
@@ -9,13 +8,17 @@ import { formatInteger } from "../output/table";
 import { evaluationSplit, openDatasetSplit } from "../run/data";
 import { evaluateModel } from "../run/evaluation";
 import type { BackendInputs, OptimisationInputs } from "../run/experiment";
-import { finishRun, parameterLine } from "../run/finish-run";
+import { runFingerprint } from "../run/fingerprint";
+import { finishRun, parameterLine, recordFailure } from "../run/finish-run";
 import { fit } from "../run/fit";
 import { openRunModel } from "../run/model";
+import { prepareOutputFolder, removeCreatedFolders } from "../run/output-folder";
 import { RUN_FILES, type RunFile, writeRunFile } from "../run/run-file";
-import { trainSettings } from "../run/train-settings";
+import { lockRunFolder } from "../run/run-lock";
+import { checkRunSize, trainSettings } from "../run/train-settings";
 import { useBackend } from "../support/backend";
 import { UsageError } from "../support/errors";
+import { checkNoForeignFiles } from "./train-run";
 
 /** Options of `kora transfer`, as commander parses them. */
 export interface TransferOptions extends BackendInputs, OptimisationInputs {
@@ -35,6 +38,20 @@ export async function runTransfer(options: TransferOptions, output: Output): Pro
   if (options.fraction !== undefined && options.perClass !== undefined) {
     throw new UsageError("give --fraction or --per-class, not both");
   }
+  const { created } = await prepareOutputFolder(options.out);
+  const lock = await lockRunFolder(options.out, "transfer", (note) => output.note(note, true));
+  let failed = true;
+  try {
+    await transferLocked(options, output);
+    failed = false;
+  } finally {
+    await lock.release();
+    if (failed) await removeCreatedFolders(created);
+  }
+}
+
+async function transferLocked(options: TransferOptions, output: Output): Promise<void> {
+  if (options.resume !== true) checkNoForeignFiles(options.out);
   if (existsSync(join(options.out, RUN_FILES.run)) && options.resume !== true) {
     throw new KoraError({
       code: "RUN_EXISTS",
@@ -67,7 +84,7 @@ export async function runTransfer(options: TransferOptions, output: Output): Pro
         seed: settings.seed,
       }),
     );
-    await mkdir(options.out, { recursive: true });
+    checkRunSize(settings, subset.length, `the ${target.name} subset`);
     const run: RunFile = {
       format: "kora-run",
       version: 1,
@@ -99,17 +116,25 @@ export async function runTransfer(options: TransferOptions, output: Output): Pro
       `kora transfer: ${source.spec.method} from ${options.from} to ${target.name}: ${formatInteger(subset.length)} of ${formatInteger(target.size)} training examples (${target.classes.length} classes); ${parameterLine(source.spec, vit)}`,
     );
     await writeRunFile(options.out, run);
-    const outcome = await fit({
-      vit,
-      task,
-      dataset: target,
-      indices: subset,
-      settings,
-      runDir: options.out,
-      resume: options.resume === true,
-      output,
-      label: "transfer",
-    });
+    const fingerprint = await runFingerprint(run);
+    const outcome = await recordFailure(run, options.out, "transfer", () =>
+      fit({
+        vit,
+        task,
+        dataset: target,
+        indices: subset,
+        settings,
+        runDir: options.out,
+        resume: options.resume === true,
+        output,
+        label: "transfer",
+        fingerprint,
+        onWarning: async (warning) => {
+          run.warnings = [...(run.warnings ?? []), { ...warning, at: new Date().toISOString() }];
+          await writeRunFile(options.out, run);
+        },
+      }),
+    );
     await finishRun(run, outcome, options.out, vit, output, "transfer", async () => {
       const test = await openDatasetSplit({
         name: target.name,

@@ -117,6 +117,28 @@ function invalid(file: string, message: string, path?: string): KoraError {
   });
 }
 
+/** Keys that reach or replace an object's prototype when a value is copied or merged. */
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/**
+ * Rejects `__proto__`, `constructor` and `prototype` keys at any depth (an inline adapter spec included), walking
+ * the parsed value without recursion so a deeply nested file cannot overflow the stack.
+ */
+function checkSafeKeys(value: unknown, file: string): void {
+  const stack: [unknown, string][] = [[value, ""]];
+  while (stack.length > 0) {
+    const [current, path] = stack.pop()!;
+    if (current === null || typeof current !== "object") continue;
+    for (const key of Object.keys(current)) {
+      const at = path === "" ? key : `${path}.${key}`;
+      if (FORBIDDEN_KEYS.has(key)) {
+        throw invalid(file, `${at}: the key "${key}" is not allowed (it could alter object prototypes)`, at);
+      }
+      stack.push([(current as Record<string, unknown>)[key], at]);
+    }
+  }
+}
+
 /**
  * Reads and validates an experiment file (`.json`, `.yaml` / `.yml`): the `kora train` flags as keys (camelCase:
  * `batchSize`, `dComp`; kebab-case is accepted too), an inline `adapter` spec instead of the method keys if wished.
@@ -145,10 +167,12 @@ export async function readExperiment(file: string): Promise<TrainInputs> {
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw invalid(file, "an experiment file holds one object of settings (backbone, dataset, method, …)");
   }
+  checkSafeKeys(parsed, file);
   const out: Record<string, unknown> = {};
   for (const [rawKey, value] of Object.entries(parsed as Record<string, unknown>)) {
     const key = rawKey.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    const check = (KEYS as Record<string, Check>)[key];
+    // Own keys only: `toString` or `constructor` must not find Object.prototype's members.
+    const check = Object.hasOwn(KEYS, key) ? (KEYS as Record<string, Check>)[key] : undefined;
     if (check === undefined) {
       throw invalid(
         file,

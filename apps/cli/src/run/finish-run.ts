@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { countTrainable } from "@kora/finetune";
-import type { AdapterSpec } from "@kora/spec";
+import { type AdapterSpec, KoraError } from "@kora/spec";
 import type { ViT } from "@kora/vit";
 import type { Output } from "../output/context";
 import { formatInteger, formatPercent, renderFields } from "../output/table";
@@ -13,6 +13,50 @@ import { RUN_FILES, type RunFile, writeRunFile } from "./run-file";
 export function parameterLine(spec: AdapterSpec, vit: ViT): string {
   const { trainable, total, fraction } = countTrainable(vit, { kind: "adapter", spec });
   return `${formatInteger(trainable)} of ${formatInteger(total)} parameters train (${formatPercent(fraction)})`;
+}
+
+/**
+ * Runs a fit of `run` and, when it fails, records that in `run.json` (status `interrupted`, never left
+ * `running`, and the error) before passing the error on, with what to do next: after `DISK_FULL` / `IO_ERROR`
+ * the last complete checkpoint is intact and `--resume` continues from it; after `CHECKPOINT_CORRUPT` /
+ * `CHECKPOINT_MISMATCH` the folder's checkpoints cannot continue this run, so a new `--out` is the way on.
+ */
+export async function recordFailure<T>(
+  run: RunFile,
+  out: string,
+  command: "train" | "transfer",
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const code = KoraError.isInstance(error) ? error.code : "UNEXPECTED";
+    const message = error instanceof Error ? error.message : String(error);
+    run.status = "interrupted";
+    run.failure = { code, message, at: new Date().toISOString() };
+    let recorded = true;
+    try {
+      await writeRunFile(out, run);
+    } catch {
+      recorded = false; // e.g. the disk is still full: the error below says so
+    }
+    if (!KoraError.isInstance(error)) throw error;
+    const resume = `kora ${command} --resume ${command === "train" ? `--out ${out}` : "… (the same flags)"}`;
+    const advice: Record<string, string> = {
+      DISK_FULL: `free some space, then continue with '${resume}'`,
+      IO_ERROR: `fix the cause, then continue with '${resume}'`,
+      CHECKPOINT_CORRUPT: `this run cannot continue from ${join(out, RUN_FILES.checkpoints)}; start it again with another --out`,
+      CHECKPOINT_MISMATCH: `the checkpoints in ${join(out, RUN_FILES.checkpoints)} belong to another run; start this one with another --out`,
+    };
+    const next = advice[error.code];
+    if (next === undefined) throw error;
+    throw new KoraError({
+      code: error.code,
+      message: `${message}; ${recorded ? `${RUN_FILES.run} marked interrupted` : `${RUN_FILES.run} could not be updated`}; ${next}`,
+      ...(error.path === undefined ? {} : { path: error.path }),
+      cause: error,
+    });
+  }
 }
 
 /**

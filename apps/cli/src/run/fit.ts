@@ -1,11 +1,12 @@
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "@kora/datasets";
 import { type FinetuneResult, finetune, plannedSteps as finetuneSteps, type Task } from "@kora/finetune";
-import type { StepEvent } from "@kora/tfjs";
+import type { StepEvent, TrainWarning } from "@kora/tfjs";
 import type { ViT } from "@kora/vit";
 import type { Output } from "../output/context";
 import { createProgress } from "../output/progress";
+import { trimMetricsLog } from "./metrics-log";
 import { RUN_FILES, type TrainSettings } from "./run-file";
 
 /** Steps a run makes: `steps`, or `epochs` passes of ⌈examples / batch size⌉ steps, whichever ends first. */
@@ -27,6 +28,13 @@ export interface FitInput {
   output: Output;
   /** Progress label. */
   label: string;
+  /**
+   * The run's description every checkpoint records (`runFingerprint`): a resume from a checkpoint of another run
+   * is refused with `CHECKPOINT_MISMATCH`.
+   */
+  fingerprint: unknown;
+  /** Called with each warning after it is printed (to record it in `run.json`). */
+  onWarning?: (warning: TrainWarning) => void | Promise<void>;
 }
 
 /** What {@link fit} returns. */
@@ -70,6 +78,7 @@ export async function fit(input: FitInput): Promise<FitResult> {
     dir: join(runDir, RUN_FILES.checkpoints),
     keepLast: 3,
     resume: input.resume,
+    fingerprint: input.fingerprint,
     ...(settings.checkpointEvery === undefined ? {} : { everySteps: settings.checkpointEvery }),
   };
   let progress: ReturnType<typeof createProgress> | null = null;
@@ -77,12 +86,20 @@ export async function fit(input: FitInput): Promise<FitResult> {
   const onStep = (event: StepEvent): void => {
     if (firstStep) {
       firstStep = false;
-      // A resumed run replays the steps after its checkpoint: drop their lines from the log first.
-      if (existsSync(metricsPath)) {
-        const kept = readFileSync(metricsPath, "utf8")
-          .split("\n")
-          .filter((line) => line.trim() !== "" && (JSON.parse(line) as { step: number }).step < event.step);
-        writeFileSync(metricsPath, kept.map((line) => `${line}\n`).join(""));
+      // A resumed run replays the steps after its checkpoint (which may be older than latest.json names, when a
+      // damaged one was passed over): drop their lines from the log first, and any line a crash tore.
+      const { unreadable, missing } = trimMetricsLog(metricsPath, event.step);
+      if (missing.length > 0) {
+        output.note(
+          `kora: warning: ${metricsPath} has no line for step ${missing.join(", ")}: the process stopped after that step's checkpoint and before its log line; the log has a gap there`,
+          true,
+        );
+      }
+      if (unreadable.length > 0) {
+        output.note(
+          `kora: warning: ${metricsPath}: skipped ${unreadable.length} torn or unreadable line(s) (line ${unreadable.join(", ")}), e.g. a write cut short by a full disk`,
+          true,
+        );
       }
       progress = createProgress(output, {
         label: input.label,
@@ -126,6 +143,10 @@ export async function fit(input: FitInput): Promise<FitResult> {
       checkpoint,
       signal: stop.signal,
       onStep,
+      onWarning: async (warning) => {
+        output.note(`kora: warning: ${warning.message}`, true);
+        await input.onWarning?.(warning);
+      },
     });
     if (result.stopped) {
       return { result: null, interrupted: { step: result.step, checkpoint: result.checkpoint }, totalSteps };

@@ -63,6 +63,10 @@ export interface RunFile {
   updated: string;
   /** Results of the evaluation a transfer run ends with. */
   evaluation?: Record<string, unknown>;
+  /** What the training engine worked around (e.g. a damaged checkpoint passed over on resume), oldest first. */
+  warnings?: { kind: string; message: string; path: string; at: string }[];
+  /** Why the last attempt stopped, when it failed (`status` is then `interrupted`). */
+  failure?: { code: string; message: string; at: string };
 }
 
 /** File names inside a run folder: `run.json`, the final model (a `@kora/finetune` model folder), checkpoints, log. */
@@ -122,7 +126,43 @@ export async function readRunFile(dir: string, flag = "--run"): Promise<RunFile>
       message: `${path}: run file version ${String(version)} is not supported (this kora reads version 1)`,
     });
   }
+  checkRunFields(run as Record<string, unknown>, path);
   return run as RunFile;
+}
+
+/** Fields every command reads, with a check of their kind: a hand-edited or truncated run.json fails here, typed. */
+const REQUIRED: [string, (value: unknown) => boolean, string][] = [
+  ["command", (v) => v === "train" || v === "transfer", '"train" or "transfer"'],
+  ["task", (v) => v === "classification" || v === "depth", '"classification" or "depth"'],
+  ["backbone", (v) => typeof v === "object" && v !== null, "an object (preset + seed, or weights + config)"],
+  ["head", (v) => typeof v === "object" && v !== null, "an object"],
+  [
+    "dataset",
+    (v) => typeof v === "object" && v !== null && typeof (v as { name?: unknown }).name === "string",
+    "an object with a name",
+  ],
+  ["spec", (v) => typeof v === "object" && v !== null, "an adapter spec"],
+  ["training", (v) => typeof v === "object" && v !== null, "an object of settings"],
+  ["step", (v) => typeof v === "number" && Number.isInteger(v) && v >= 0, "a step count"],
+];
+
+function checkRunFields(run: Record<string, unknown>, path: string): void {
+  for (const [field, ok, expected] of REQUIRED) {
+    if (!(field in run)) {
+      throw new KoraError({
+        code: "INVALID_RUN",
+        message: `${path}: field "${field}" is missing (expected ${expected})`,
+        path: field,
+      });
+    }
+    if (!ok(run[field])) {
+      throw new KoraError({
+        code: "INVALID_RUN",
+        message: `${path}: field "${field}" must be ${expected}`,
+        path: field,
+      });
+    }
+  }
 }
 
 /** A short description of a backbone reference. */

@@ -1,3 +1,4 @@
+import { KoraError } from "@kora/spec";
 import { UsageError } from "../support/errors";
 import type { TrainInputs } from "./experiment";
 import type { TrainSettings } from "./run-file";
@@ -22,4 +23,45 @@ export function trainSettings(inputs: TrainInputs, defaultEpochs: number): Train
   if (inputs.epochs === undefined && inputs.steps === undefined) settings.epochs = defaultEpochs;
   if (inputs.checkpointEvery !== undefined) settings.checkpointEvery = inputs.checkpointEvery;
   return settings;
+}
+
+/** The largest batch a run accepts: beyond it, one batch of even the smallest images outgrows the heap. */
+export const MAX_BATCH_SIZE = 8192;
+/** The most optimizer steps a run accepts (with `epochs`, the steps they amount to): more is a typo. */
+export const MAX_STEPS = 100_000_000;
+
+/**
+ * Checks the run's size against its training data and sane limits before anything is built: a batch larger than
+ * the data or than {@link MAX_BATCH_SIZE}, or more than {@link MAX_STEPS} steps, is an error naming the field,
+ * where it used to allocate gigabytes or run for ever.
+ *
+ * @throws KoraError `INVALID_ARGUMENT` with `path` `batchSize`, `steps` or `epochs`.
+ */
+export function checkRunSize(settings: TrainSettings, examples: number, data: string): void {
+  const fail = (path: string, flag: string, message: string): never => {
+    throw new KoraError({ code: "INVALID_ARGUMENT", message: `${flag} (${path}): ${message}`, path });
+  };
+  if (settings.batchSize > MAX_BATCH_SIZE) {
+    fail("batchSize", "--batch-size", `${settings.batchSize} is more than the limit of ${MAX_BATCH_SIZE}`);
+  }
+  if (settings.batchSize > examples) {
+    fail(
+      "batchSize",
+      "--batch-size",
+      `${settings.batchSize} is more than the ${examples} training examples of ${data}`,
+    );
+  }
+  if (settings.steps !== undefined && settings.steps > MAX_STEPS) {
+    fail("steps", "--steps", `${settings.steps} is more than the limit of ${MAX_STEPS} steps`);
+  }
+  if (
+    settings.epochs !== undefined &&
+    settings.epochs * Math.ceil(examples / settings.batchSize) > MAX_STEPS
+  ) {
+    fail(
+      "epochs",
+      "--epochs",
+      `${settings.epochs} epochs of ${Math.ceil(examples / settings.batchSize)} steps are more than the limit of ${MAX_STEPS} steps`,
+    );
+  }
 }

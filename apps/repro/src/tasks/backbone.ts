@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openDataset } from "@kora/datasets/node";
 import {
@@ -60,34 +61,97 @@ export async function ensureBackbone(context: TaskContext): Promise<BackboneInfo
   const labels = source.labels === "shape" ? ", 10 shape labels" : "";
   const init = source.init === "lecun" ? ", LeCun init" : "";
   const description = `pretrained here on ${source.dataset} (${source.steps} steps × ${source.batchSize}, lr ${source.learningRate}${labels}${init})`;
-  if (existsSync(join(path, "model.safetensors")) && existsSync(infoPath)) {
-    const info = JSON.parse(readFileSync(infoPath, "utf8")) as {
-      seconds: number;
-      pretrainAccuracy: number | null;
-    };
+  const entry = readCacheEntry(path, infoPath);
+  if (entry.kind === "valid") {
     context.log(`backbone: cached ${path}`);
     return {
       path,
       hash,
       cached: true,
-      seconds: info.seconds,
-      pretrainAccuracy: info.pretrainAccuracy,
+      seconds: entry.info.seconds,
+      pretrainAccuracy: entry.info.pretrainAccuracy,
       description,
     };
+  }
+  if (entry.kind === "damaged") {
+    context.log(`backbone: warning: the cached ${path} is damaged (${entry.reason}); pretraining it again`);
   }
   context.log(`backbone: pretraining on ${source.dataset} (${source.steps} steps), cached as ${path}`);
   const started = performance.now();
   const accuracy = await pretrain(context, path);
   const seconds = (performance.now() - started) / 1000;
   mkdirSync(cacheDir, { recursive: true });
-  writeFileSync(
-    infoPath,
-    `${JSON.stringify({ seconds, pretrainAccuracy: accuracy, config: pretrainConfigKey(preset) }, null, 2)}\n`,
-  );
+  // The info file is written last and atomically: it marks the entry complete and records the checksums that
+  // later runs verify.
+  const info: CacheInfo = {
+    seconds,
+    pretrainAccuracy: accuracy,
+    config: pretrainConfigKey(preset),
+    files: digestFolder(path),
+  };
+  const temporary = `${infoPath}.tmp-${process.pid}`;
+  writeFileSync(temporary, `${JSON.stringify(info, null, 2)}\n`);
+  renameSync(temporary, infoPath);
   context.log(
     `backbone: pretrained in ${seconds.toFixed(1)} s, held-out accuracy ${(accuracy * 100).toFixed(1)} %`,
   );
   return { path, hash, cached: false, seconds, pretrainAccuracy: accuracy, description };
+}
+
+/** `backbone-<hash>.json`: what the cached entry took to make and the SHA-256 of each of its files. */
+interface CacheInfo {
+  seconds: number;
+  pretrainAccuracy: number | null;
+  config: unknown;
+  files: Record<string, string>;
+}
+
+function digestFolder(path: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const name of readdirSync(path).sort()) {
+    files[name] = createHash("sha256")
+      .update(readFileSync(join(path, name)))
+      .digest("hex");
+  }
+  return files;
+}
+
+type CacheEntry =
+  | { kind: "valid"; info: CacheInfo }
+  | { kind: "missing" }
+  | { kind: "damaged"; reason: string };
+
+/**
+ * Checks a cached backbone against its info file: the info must parse and every file it lists must still have
+ * its SHA-256. A damaged entry (a crash, a full disk, an edit) is rebuilt rather than failing every later run.
+ */
+function readCacheEntry(path: string, infoPath: string): CacheEntry {
+  if (!existsSync(infoPath)) return { kind: "missing" };
+  let info: Partial<CacheInfo>;
+  try {
+    info = JSON.parse(readFileSync(infoPath, "utf8")) as Partial<CacheInfo>;
+  } catch (error) {
+    return { kind: "damaged", reason: `${infoPath} is not valid JSON: ${(error as Error).message}` };
+  }
+  if (
+    info === null ||
+    typeof info !== "object" ||
+    typeof info.seconds !== "number" ||
+    (info.pretrainAccuracy !== null && typeof info.pretrainAccuracy !== "number") ||
+    info.files === null ||
+    typeof info.files !== "object" ||
+    !("model.safetensors" in info.files)
+  ) {
+    return { kind: "damaged", reason: `${infoPath} lacks its fields or its checksums` };
+  }
+  for (const [name, sha256] of Object.entries(info.files)) {
+    const file = join(path, name);
+    if (!existsSync(file)) return { kind: "damaged", reason: `${file} is missing` };
+    if (createHash("sha256").update(readFileSync(file)).digest("hex") !== sha256) {
+      return { kind: "damaged", reason: `${file} differs from its checksum` };
+    }
+  }
+  return { kind: "valid", info: info as CacheInfo };
 }
 
 /**

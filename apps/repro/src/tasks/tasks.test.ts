@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { classificationTask } from "@kora/finetune";
@@ -163,6 +163,23 @@ describe("the pretrained backbone", () => {
       pretrainAccuracy: first.pretrainAccuracy,
     });
     expect(lines.at(-1)).toMatch(/^backbone: cached /);
+
+    // A damaged cache entry is rebuilt with a warning, never a failure of every later run: a torn info file ...
+    const info = join(work, "cache", `backbone-${first.hash}.json`);
+    writeFileSync(info, readFileSync(info, "utf8").slice(0, 20));
+    const third = await ensureBackbone(cacheContext);
+    expect(third.cached).toBe(false);
+    expect(lines.join("\n")).toMatch(/backbone: warning: the cached .* is damaged \(.*not valid JSON/);
+    expect((await ensureBackbone(cacheContext)).cached).toBe(true);
+    // ... or weights whose bytes changed.
+    const weights = join(first.path, "model.safetensors");
+    const bytes = readFileSync(weights);
+    bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0xff;
+    writeFileSync(weights, bytes);
+    const fourth = await ensureBackbone(cacheContext);
+    expect(fourth.cached).toBe(false);
+    expect(lines.at(-3)).toMatch(/model\.safetensors differs from its checksum\); pretraining it again/);
+    expect((await ensureBackbone(cacheContext)).cached).toBe(true);
   });
 
   it("refuses shape labels without a 10-class pretraining head", async () => {
