@@ -1,20 +1,18 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { Dataset } from "@kora/datasets";
 import { backboneChecksum, disposeModel } from "@kora/finetune";
 import { type AdapterSpec, KoraError } from "@kora/spec";
-import { resolveSpec } from "../adapter-flags";
-import { parseAdapterSpecWithHints } from "../adapter-spec-input";
 import type { Output } from "../output/context";
 import { formatInteger } from "../output/table";
 import { openDatasetSplit } from "../run/data";
 import { mergeInputs, readExperiment, type TrainInputs } from "../run/experiment";
 import { finishRun, parameterLine } from "../run/finish-run";
 import { fit } from "../run/fit";
-import { buildRunModel, checkBackbone, checkPreset } from "../run/model";
+import { buildRunModel, checkBackbone } from "../run/model";
+import { resumeDifferences } from "../run/resume-flags";
 import {
-  absoluteBackbone,
   type BackboneReference,
   describeBackbone,
   type HeadDescription,
@@ -24,38 +22,9 @@ import {
   writeRunFile,
 } from "../run/run-file";
 import { trainSettings } from "../run/train-settings";
+import { adapterSpec, backboneReference } from "../run/train-source";
 import { useBackend } from "../support/backend";
 import { UsageError } from "../support/errors";
-
-function backboneReference(inputs: TrainInputs, seed: number): BackboneReference {
-  if (inputs.backbone !== undefined) {
-    if (inputs.weights !== undefined) throw new UsageError("give --backbone or --weights, not both");
-    checkPreset(inputs.backbone);
-    // The preset's own seed is the run's seed + 1, as run folders have always recorded it: the same flags keep
-    // building the same backbone.
-    return { preset: inputs.backbone, seed: seed + 1 };
-  }
-  if (inputs.weights !== undefined) {
-    let config = inputs.config;
-    if (config === undefined) {
-      const folder = existsSync(inputs.weights) && statSync(inputs.weights).isDirectory();
-      config = join(folder ? inputs.weights : dirname(inputs.weights), "config.json");
-    }
-    const weights =
-      existsSync(inputs.weights) && statSync(inputs.weights).isDirectory()
-        ? join(inputs.weights, "model.safetensors")
-        : inputs.weights;
-    return absoluteBackbone({ weights, config });
-  }
-  throw new UsageError(
-    "give the backbone: --backbone vit-micro|vit-tiny|… or --weights FILE [--config FILE]",
-  );
-}
-
-async function adapterSpec(inputs: TrainInputs): Promise<AdapterSpec> {
-  if (inputs.adapter !== undefined) return parseAdapterSpecWithHints(inputs.adapter, "experiment adapter");
-  return (await resolveSpec(inputs)).spec;
-}
 
 /** The head a dataset needs. */
 export function headFor(dataset: Dataset): HeadDescription {
@@ -63,8 +32,6 @@ export function headFor(dataset: Dataset): HeadDescription {
     ? { kind: "classification", classes: dataset.classes.length }
     : { kind: "depth" };
 }
-
-const RESUME_MAY_CHANGE = new Set(["epochs", "steps", "checkpointEvery", "backend", "threads", "out"]);
 
 /** Options of `kora train`, as commander parses them (no defaults here: an experiment file may supply them). */
 export interface TrainOptions extends TrainInputs {
@@ -94,12 +61,10 @@ export async function runTrain(options: TrainOptions, output: Output): Promise<v
         `--resume: ${out} is a ${previous.command} run; resume it with 'kora ${previous.command} --resume'`,
       );
     }
-    const changed = Object.entries(flags).filter(
-      ([key, value]) => value !== undefined && !RESUME_MAY_CHANGE.has(key),
-    );
-    if (changed.length > 0) {
+    const differences = await resumeDifferences(flags, previous);
+    if (differences.length > 0) {
       throw new UsageError(
-        `--resume continues ${out} as its run.json describes it; only --epochs, --steps, --checkpoint-every, --backend and --threads may change (got --${changed[0]![0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)})`,
+        `--resume continues ${out} as its run.json describes it; only --epochs, --steps, --checkpoint-every, --backend and --threads may change, and these differ from the run: ${differences.join("; ")}`,
       );
     }
     inputs = { ...previous.training, ...flags };

@@ -424,7 +424,7 @@ describe("kora train: Ctrl-C and --resume", () => {
     const changed = await runKora(["train", "--resume", "--out", out, "--lr", "0.1"]);
     expect(changed.code).toBe(2);
     expect(changed.stderr).toMatch(
-      /only --epochs, --steps, --checkpoint-every, --backend and --threads may change \(got --lr\)/,
+      /only --epochs, --steps, --checkpoint-every, --backend and --threads may change, and these differ from the run: --lr 0.1 \(the run has 0.001\)$/m,
     );
   }, 60_000);
 
