@@ -124,8 +124,10 @@ export async function runTrain(options: TrainOptions, output: Output): Promise<v
       started: previous?.started ?? new Date().toISOString(),
       updated: "",
     };
+    // The seed only when this command line (or its experiment file) gave one.
+    const seedGiven = (previous === null ? inputs : flags).seed;
     output.note(
-      `kora train: ${spec.method} on ${describeBackbone(backbone)}, ${dataset.name} (${formatInteger(dataset.size)} examples); ${parameterLine(spec, vit)}`,
+      `kora train: ${spec.method} on ${describeBackbone(backbone)}${seedGiven === undefined ? "" : ` (seed ${seedGiven})`}, ${dataset.name} (${formatInteger(dataset.size)} examples); ${parameterLine(spec, vit)}`,
     );
     await writeRunFile(out, run);
     const outcome = await fit({

@@ -142,7 +142,10 @@ export async function readRunFile(dir: string, flag = "--run"): Promise<RunFile>
   return mapPaths(run as RunFile, (path) => (isAbsolute(path) ? path : resolve(dir, path)));
 }
 
-/** A short description of a backbone reference. */
+/**
+ * A short description of a backbone reference: the preset's name or the weights file. (Not a preset's own seed:
+ * it is derived from the run's `--seed`, and printing it read as a seed the user never gave.)
+ */
 export function describeBackbone(reference: BackboneReference): string {
-  return "preset" in reference ? `${reference.preset} (seed ${reference.seed})` : reference.weights;
+  return "preset" in reference ? reference.preset : reference.weights;
 }
