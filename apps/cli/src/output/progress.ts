@@ -51,7 +51,10 @@ export function createProgress(output: Output, options: ProgressOptions): Progre
     bar.start(total, start, { detail: "" });
     let stopped = false;
     return {
-      tick: (steps = 1, detail) => bar.increment(steps, detail === undefined ? {} : { detail }),
+      // After stop() a tick draws nothing: the bar may have been ended early (Ctrl-C) under a message.
+      tick: (steps = 1, detail) => {
+        if (!stopped) bar.increment(steps, detail === undefined ? {} : { detail });
+      },
       stop: () => {
         if (stopped) return;
         stopped = true;

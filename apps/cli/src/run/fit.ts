@@ -64,6 +64,8 @@ export async function fit(input: FitInput): Promise<FitResult> {
       process.exit(130);
     }
     stop.abort();
+    // End the bar first: drawn again after the message, it would overwrite it on a terminal.
+    (progress as ReturnType<typeof createProgress> | null)?.stop();
     output.note("\nkora: stopping after this step (saving a checkpoint); Ctrl-C again to quit now", true);
   };
   const checkpoint = {
@@ -74,9 +76,11 @@ export async function fit(input: FitInput): Promise<FitResult> {
   };
   let progress: ReturnType<typeof createProgress> | null = null;
   let firstStep = true;
+  let firstStepNumber = 0;
   const onStep = (event: StepEvent): void => {
     if (firstStep) {
       firstStep = false;
+      firstStepNumber = event.step;
       // A resumed run replays the steps after its checkpoint: drop their lines from the log first.
       if (existsSync(metricsPath)) {
         const kept = readFileSync(metricsPath, "utf8")
@@ -103,9 +107,13 @@ export async function fit(input: FitInput): Promise<FitResult> {
         elapsedSeconds: event.elapsedSeconds,
       })}\n`,
     );
+    // The trainer knows no total when it trains by epochs over a subset (transfer), but the planned steps are
+    // known here: estimate from this session's mean step time.
+    const ownEta = (e: StepEvent): number =>
+      (Math.max(0, totalSteps - e.step) * e.elapsedSeconds) / (e.step - firstStepNumber + 1);
     progress?.tick(
       1,
-      `loss ${event.loss.toFixed(4)} | lr ${event.learningRate.toExponential(2)} | ${event.imagesPerSecond.toFixed(0)} img/s | ETA ${formatSeconds(event.etaSeconds)}`,
+      `loss ${event.loss.toFixed(4)} | lr ${event.learningRate.toExponential(2)} | ${event.imagesPerSecond.toFixed(0)} img/s | ETA ${formatSeconds(event.etaSeconds ?? ownEta(event))}`,
     );
   };
 
