@@ -19,7 +19,10 @@ describe("the README walk-through", () => {
     const ignored = spawnSync("git", ["check-ignore", "-q", `${folder}/runs/kora/run.json`], { cwd: root });
     expect(ignored.status).toBe(0);
     // nothing runs before the cd but the install, the build and the function definition
-    const before = setup.slice(0, cd!.index).split("\n").map((line) => line.replace(/#.*/, "").trim());
+    const before = setup
+      .slice(0, cd!.index)
+      .split("\n")
+      .map((line) => line.replace(/#.*/, "").trim());
     expect(before.filter((line) => line !== "")).toEqual([
       "pnpm install",
       "pnpm build",
