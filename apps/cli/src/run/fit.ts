@@ -5,7 +5,7 @@ import { type FinetuneResult, finetune, plannedSteps as finetuneSteps, type Task
 import type { StepEvent } from "@kora/tfjs";
 import type { ViT } from "@kora/vit";
 import type { Output } from "../output/context";
-import { createProgress } from "../output/progress";
+import { createProgress, formatDuration } from "../output/progress";
 import { RUN_FILES, type TrainSettings } from "./run-file";
 
 /** Steps a run makes: `steps`, or `epochs` passes of ⌈examples / batch size⌉ steps, whichever ends first. */
@@ -35,12 +35,6 @@ export interface FitResult {
   /** Ctrl-C stopped the run after the checkpoint of `step` was written. */
   interrupted: { step: number; checkpoint: string | null } | null;
   totalSteps: number;
-}
-
-function formatSeconds(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds)) return "?";
-  const s = Math.round(seconds);
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
 }
 
 /**
@@ -113,7 +107,7 @@ export async function fit(input: FitInput): Promise<FitResult> {
       (Math.max(0, totalSteps - e.step) * e.elapsedSeconds) / (e.step - firstStepNumber + 1);
     progress?.tick(
       1,
-      `loss ${event.loss.toFixed(4)} | lr ${event.learningRate.toExponential(2)} | ${event.imagesPerSecond.toFixed(0)} img/s | ETA ${formatSeconds(event.etaSeconds ?? ownEta(event))}`,
+      `loss ${event.loss.toFixed(4)} | lr ${event.learningRate.toExponential(2)} | ${event.imagesPerSecond.toFixed(0)} img/s | ETA ${formatDuration(event.etaSeconds ?? ownEta(event))}`,
     );
   };
 
