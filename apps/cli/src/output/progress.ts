@@ -32,8 +32,9 @@ export function formatDuration(seconds: number | null): string {
 }
 
 /**
- * A progress bar (cli-progress) on stderr when stderr is a terminal; otherwise plain lines
- * (`label: 3/10 (30 %) | ETA 4s`, or the caller's detail in place of the ETA) at every tenth of the way, and nothing at all in `--json` mode.
+ * A progress bar (cli-progress) on stderr when stderr is a terminal; otherwise plain lines (`label: 3/10 (30 %) |
+ * ETA 4s`, or the caller's detail in place of the ETA) at every tenth of the way, and nothing at all in `--json`
+ * mode.
  */
 export function createProgress(output: Output, options: ProgressOptions): Progress {
   const { label, total } = options;
