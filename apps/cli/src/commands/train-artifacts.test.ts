@@ -1,6 +1,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readSafetensors } from "@kora/spec";
 import { afterAll, describe, expect, it } from "vitest";
 import { fixture, runKora } from "../test-support/run-cli";
 
@@ -34,6 +35,21 @@ describe("kora train: a run folder holds no absolute path", () => {
     }
     for (const file of ["adapter.safetensors", "adapter.json", "model.json"])
       expect(readFileSync(join(outs[1]!, file)), file).toEqual(readFileSync(join(outs[0]!, file)));
+    // a features file names its run relative to itself
+    const features = join(dir, "first", "features.safetensors");
+    const extracted = await runKora([
+      "features",
+      "--run",
+      outs[0]!,
+      "--limit",
+      "4",
+      "--out",
+      features,
+      "--json",
+    ]);
+    expect({ code: extracted.code, stderr: extracted.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(readSafetensors(new Uint8Array(readFileSync(features))).metadata?.["run"]).toBe("run");
+    expect(readFileSync(features).toString("latin1").includes(dir)).toBe(false);
     for (const out of outs)
       for (const file of filesUnder(out)) {
         const text = readFileSync(file).toString("latin1");
