@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { KoraError } from "@kora/spec";
 import { PRESET_NAMES, type PresetName } from "./config/presets";
 import { runRepro } from "./runner";
+import { suggestOption } from "./suggest-option";
 
 const USAGE = `Usage: kora-repro [--preset smoke|default|paper] [--only 4.1,4.3] [--seeds N] [--out DIR]
                   [--data-root DIR] [--weights PATH]
@@ -16,6 +17,27 @@ Runs the KoRA reproduction (experiments 4.1-4.4, ablations, controls) and writes
   --weights    paper preset: ViT-B/16 safetensors (file or checkpoint folder)
 The last line printed is the path of report.md.`;
 
+const OPTIONS = {
+  preset: { type: "string" },
+  only: { type: "string" },
+  seeds: { type: "string" },
+  out: { type: "string" },
+  "data-root": { type: "string" },
+  weights: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** parseArgs' message, with the option meant when an unknown one is a typo (`--seed` → `--seeds`). */
+function usageMessage(error: Error & { code?: string }): string {
+  const unknown = /^Unknown option '(--[^']+)'/.exec(error.message);
+  if (error.code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION" || unknown === null) return error.message;
+  const meant = suggestOption(
+    unknown[1]!,
+    Object.keys(OPTIONS).map((name) => `--${name}`),
+  );
+  return meant === undefined ? error.message : `Unknown option '${unknown[1]}' (did you mean ${meant}?)`;
+}
+
 /** Streams the program writes to (tests pass their own). */
 export interface MainStreams {
   stdout: (text: string) => void;
@@ -29,22 +51,9 @@ export async function main(
 ): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        preset: { type: "string" },
-        only: { type: "string" },
-        seeds: { type: "string" },
-        out: { type: "string" },
-        "data-root": { type: "string" },
-        weights: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (error) {
-    streams.stderr(`kora-repro: ${(error as Error).message}\n\n${USAGE}\n`);
+    streams.stderr(`kora-repro: ${usageMessage(error as Error & { code?: string })}\n\n${USAGE}\n`);
     return 2;
   }
   if (values["help"]) {

@@ -4,6 +4,7 @@ import { selectBackend, selectedWasmThreads } from "@kora/tfjs";
 import * as tf from "@tensorflow/tfjs";
 import type { Output } from "../output/context";
 import { renderFields, renderTable } from "../output/table";
+import { quietTfjs } from "../support/backend";
 
 /** One backend and whether its package can be loaded here. */
 interface InstalledBackend {
@@ -98,6 +99,7 @@ export interface BackendOptions {
 /** Runs `kora backend`. */
 export async function runBackend(options: BackendOptions, output: Output): Promise<void> {
   const messages: string[] = [];
+  quietTfjs(output);
   const backend = await selectBackend({
     ...(options.prefer === undefined ? {} : { prefer: options.prefer }),
     ...(options.threads === undefined ? {} : { threads: options.threads }),

@@ -1,11 +1,12 @@
 import { writeFile } from "node:fs/promises";
+import { basename } from "node:path";
 import { ckaMatrix, heatmapSvg, linearCKA, type Matrix, MinibatchCKA, rbfCKA } from "@kora/metrics";
 import { KoraError } from "@kora/spec";
 import type { Output } from "../output/context";
 import { createProgress } from "../output/progress";
 import { renderTable } from "../output/table";
 import { UsageError } from "../support/errors";
-import { type Features, parseFeatureSource, readFeatures } from "../tensors/features";
+import { type FeatureSource, type Features, parseFeatureSource, readFeatures } from "../tensors/features";
 
 function checkFlags(options: CkaOptions): void {
   if (options.threshold !== undefined && options.kernel !== "rbf") {
@@ -68,6 +69,12 @@ export interface CkaOptions {
   png?: string;
 }
 
+/** What a heatmap axis shows: the tensors of a file (or one tensor), and the flag that named it. */
+function axisTitle(source: FeatureSource, flag: string): string {
+  const file = basename(source.file);
+  return source.tensor === undefined ? `tensors of ${file} (${flag})` : `${file}:${source.tensor} (${flag})`;
+}
+
 /** Runs `kora cka`. */
 export async function runCka(options: CkaOptions, output: Output): Promise<void> {
   checkFlags(options);
@@ -112,8 +119,8 @@ export async function runCka(options: CkaOptions, output: Output): Promise<void>
       rowLabels,
       colLabels,
       title: method,
-      rowTitle: "x",
-      colTitle: "y",
+      rowTitle: axisTitle(xSource, "--x"),
+      colTitle: axisTitle(ySource, "--y"),
       min,
       max: 1,
     });

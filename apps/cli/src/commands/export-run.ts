@@ -4,7 +4,9 @@ import { exportPeft } from "@kora/tfjs/node";
 import type { Output } from "../output/context";
 import type { BackendInputs } from "../run/experiment";
 import { ADAPTER_NAME, openRunModel } from "../run/model";
+import { describeBackbone } from "../run/run-file";
 import { useBackend } from "../support/backend";
+import { checkPeftBaseModel } from "./peft-base-model";
 
 /** Options of `kora export`, as commander parses them. */
 export interface ExportOptions extends BackendInputs {
@@ -12,6 +14,7 @@ export interface ExportOptions extends BackendInputs {
   run: string;
   out: string;
   baseModel?: string;
+  baseConfig?: string;
 }
 
 /** Runs `kora export`. */
@@ -20,6 +23,13 @@ export async function runExport(options: ExportOptions, output: Output): Promise
   const { run, vit } = await openRunModel(options.run);
   try {
     const baseModel = options.baseModel ?? ("weights" in run.backbone ? run.backbone.weights : null);
+    if (options.baseModel !== undefined)
+      await checkPeftBaseModel(
+        vit.backboneShape,
+        describeBackbone(run.backbone),
+        options.baseModel,
+        options.baseConfig,
+      );
     // KoRA / AdapterFusion: the package's error (exit 1) says peft has no equivalent.
     await exportPeft(vit, options.out, { name: ADAPTER_NAME, baseModel });
     const files = (await readdir(options.out)).sort();

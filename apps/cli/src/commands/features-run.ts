@@ -1,3 +1,4 @@
+import { dirname, relative, resolve } from "node:path";
 import { blockFeatures, disposeModel } from "@kora/finetune";
 import { writeSafetensors } from "@kora/spec";
 import { writeFileAtomic } from "@kora/spec/node";
@@ -65,7 +66,8 @@ export async function runFeatures(options: FeaturesOptions, output: Output): Pro
     await writeFileAtomic(
       options.out,
       writeSafetensors(tensors, {
-        run: options.run,
+        // relative to the features file: no absolute path of this machine in a file that gets shared
+        run: relative(dirname(resolve(options.out)), resolve(options.run)) || ".",
         dataset: dataset.name,
         split: dataset.split,
         pool: options.pool,

@@ -1,10 +1,8 @@
-import { existsSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Dataset } from "@kora/datasets";
 import { backboneChecksum, disposeModel } from "@kora/finetune";
 import { type AdapterSpec, KoraError } from "@kora/spec";
-import { resolveSpec } from "../adapter-flags";
-import { parseAdapterSpecWithHints } from "../adapter-spec-input";
 import type { Output } from "../output/context";
 import { formatInteger } from "../output/table";
 import { openDatasetSplit } from "../run/data";
@@ -12,10 +10,10 @@ import { mergeInputs, readExperiment, type TrainInputs } from "../run/experiment
 import { runFingerprint } from "../run/fingerprint";
 import { finishRun, parameterLine, recordFailure } from "../run/finish-run";
 import { fit } from "../run/fit";
-import { buildRunModel, checkBackbone, checkPreset } from "../run/model";
+import { buildRunModel, checkBackbone } from "../run/model";
 import { prepareOutputFolder, removeCreatedFolders } from "../run/output-folder";
+import { resumeDifferences } from "../run/resume-flags";
 import {
-  absoluteBackbone,
   type BackboneReference,
   describeBackbone,
   type HeadDescription,
@@ -26,38 +24,9 @@ import {
 } from "../run/run-file";
 import { lockRunFolder } from "../run/run-lock";
 import { checkRunSize, trainSettings } from "../run/train-settings";
+import { adapterSpec, backboneReference } from "../run/train-source";
 import { useBackend } from "../support/backend";
 import { UsageError } from "../support/errors";
-
-function backboneReference(inputs: TrainInputs, seed: number): BackboneReference {
-  if (inputs.backbone !== undefined) {
-    if (inputs.weights !== undefined) throw new UsageError("give --backbone or --weights, not both");
-    checkPreset(inputs.backbone);
-    // The preset's own seed is the run's seed + 1, as run folders have always recorded it: the same flags keep
-    // building the same backbone.
-    return { preset: inputs.backbone, seed: seed + 1 };
-  }
-  if (inputs.weights !== undefined) {
-    let config = inputs.config;
-    if (config === undefined) {
-      const folder = existsSync(inputs.weights) && statSync(inputs.weights).isDirectory();
-      config = join(folder ? inputs.weights : dirname(inputs.weights), "config.json");
-    }
-    const weights =
-      existsSync(inputs.weights) && statSync(inputs.weights).isDirectory()
-        ? join(inputs.weights, "model.safetensors")
-        : inputs.weights;
-    return absoluteBackbone({ weights, config });
-  }
-  throw new UsageError(
-    "give the backbone: --backbone vit-micro|vit-tiny|… or --weights FILE [--config FILE]",
-  );
-}
-
-async function adapterSpec(inputs: TrainInputs): Promise<AdapterSpec> {
-  if (inputs.adapter !== undefined) return parseAdapterSpecWithHints(inputs.adapter, "experiment adapter");
-  return (await resolveSpec(inputs)).spec;
-}
 
 /** The head a dataset needs. */
 export function headFor(dataset: Dataset): HeadDescription {
@@ -65,8 +34,6 @@ export function headFor(dataset: Dataset): HeadDescription {
     ? { kind: "classification", classes: dataset.classes.length }
     : { kind: "depth" };
 }
-
-const RESUME_MAY_CHANGE = new Set(["epochs", "steps", "checkpointEvery", "backend", "threads", "out"]);
 
 /** Options of `kora train`, as commander parses them (no defaults here: an experiment file may supply them). */
 export interface TrainOptions extends TrainInputs {
@@ -142,12 +109,10 @@ async function trainLocked(
         `--resume: ${out} is a ${previous.command} run; resume it with 'kora ${previous.command} --resume'`,
       );
     }
-    const changed = Object.entries(flags).filter(
-      ([key, value]) => value !== undefined && !RESUME_MAY_CHANGE.has(key),
-    );
-    if (changed.length > 0) {
+    const differences = await resumeDifferences(flags, previous);
+    if (differences.length > 0) {
       throw new UsageError(
-        `--resume continues ${out} as its run.json describes it; only --epochs, --steps, --checkpoint-every, --backend and --threads may change (got --${changed[0]![0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)})`,
+        `--resume continues ${out} as its run.json describes it; only --epochs, --steps, --checkpoint-every, --backend and --threads may change, and these differ from the run: ${differences.join("; ")}`,
       );
     }
     inputs = { ...previous.training, ...flags };
@@ -210,8 +175,10 @@ async function trainLocked(
       updated: "",
       ...(previous?.warnings === undefined ? {} : { warnings: previous.warnings }),
     };
+    // The seed only when this command line (or its experiment file) gave one.
+    const seedGiven = (previous === null ? inputs : flags).seed;
     output.note(
-      `kora train: ${spec.method} on ${describeBackbone(backbone)}, ${dataset.name} (${formatInteger(dataset.size)} examples); ${parameterLine(spec, vit)}`,
+      `kora train: ${spec.method} on ${describeBackbone(backbone)}${seedGiven === undefined ? "" : ` (seed ${seedGiven})`}, ${dataset.name} (${formatInteger(dataset.size)} examples); ${parameterLine(spec, vit)}`,
     );
     await writeRunFile(out, run);
     const fingerprint = await runFingerprint(run);

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { readSafetensors } from "@kora/spec";
 import { readCheckpoint } from "@kora/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -232,7 +232,8 @@ describe("kora eval / transfer / features / merge / export", () => {
     const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
     expect(run).toMatchObject({
       command: "transfer",
-      from: KORA,
+      // paths in run.json are relative to the run folder
+      from: relative(out, KORA),
       dataset: { examples: 100, fraction: 0.01 },
     });
     // The transfer run is a run: eval reads it (its own dataset by default).
@@ -424,7 +425,7 @@ describe("kora train: Ctrl-C and --resume", () => {
     const changed = await runKora(["train", "--resume", "--out", out, "--lr", "0.1"]);
     expect(changed.code).toBe(2);
     expect(changed.stderr).toMatch(
-      /only --epochs, --steps, --checkpoint-every, --backend and --threads may change \(got --lr\)/,
+      /only --epochs, --steps, --checkpoint-every, --backend and --threads may change, and these differ from the run: --lr 0.1 \(the run has 0.001\)$/m,
     );
   }, 60_000);
 

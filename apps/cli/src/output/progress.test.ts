@@ -28,8 +28,9 @@ describe("createProgress", () => {
     progress.stop();
     const lines = stderr.text.trim().split("\n");
     expect(lines).toHaveLength(10);
-    expect(lines[0]).toBe("batches: 2/20 (10 %)");
-    expect(lines.at(-1)).toBe("batches: 20/20 (100 %)");
+    // each line with an estimate of the time left (eval, features, minibatch CKA: every long command has one)
+    expect(lines[0]).toMatch(/^batches: 2\/20 \(10 %\) \| ETA \d+s$/);
+    expect(lines.at(-1)).toBe("batches: 20/20 (100 %) | ETA 0s");
   });
 
   it("writes nothing in --json mode without a terminal", () => {

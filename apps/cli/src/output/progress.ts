@@ -24,9 +24,17 @@ export interface ProgressOptions {
   detail?: boolean;
 }
 
+/** Seconds as `42s` or `3m05s`; `?` when unknown. */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return "?";
+  const s = Math.round(seconds);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
+}
+
 /**
- * A progress bar (cli-progress) on stderr when stderr is a terminal; otherwise plain lines
- * (`label: 3/10 (30 %)`, plus the detail) at every tenth of the way, and nothing at all in `--json` mode.
+ * A progress bar (cli-progress) on stderr when stderr is a terminal; otherwise plain lines (`label: 3/10 (30 %) |
+ * ETA 4s`, or the caller's detail in place of the ETA) at every tenth of the way, and nothing at all in `--json`
+ * mode.
  */
 export function createProgress(output: Output, options: ProgressOptions): Progress {
   const { label, total } = options;
@@ -51,7 +59,10 @@ export function createProgress(output: Output, options: ProgressOptions): Progre
     bar.start(total, start, { detail: "" });
     let stopped = false;
     return {
-      tick: (steps = 1, detail) => bar.increment(steps, detail === undefined ? {} : { detail }),
+      // After stop() a tick draws nothing: the bar may have been ended early (Ctrl-C) under a message.
+      tick: (steps = 1, detail) => {
+        if (!stopped) bar.increment(steps, detail === undefined ? {} : { detail });
+      },
       stop: () => {
         if (stopped) return;
         stopped = true;
@@ -60,6 +71,7 @@ export function createProgress(output: Output, options: ProgressOptions): Progre
     };
   }
   let done = start;
+  const began = performance.now();
   let lastTenth = total === 0 ? 10 : Math.floor((done / total) * 10);
   let lastDetail = "";
   let stopped = false;
@@ -68,7 +80,14 @@ export function createProgress(output: Output, options: ProgressOptions): Progre
     if (tenth === lastTenth) return;
     lastTenth = tenth;
     const percent = total === 0 ? 100 : Math.round((done / total) * 100);
-    output.note(`${label}: ${done}/${total} (${percent} %)${lastDetail === "" ? "" : ` ${lastDetail}`}`);
+    // The caller's detail carries its own ETA (training); otherwise estimate from this loop's mean step time.
+    const eta =
+      options.detail === true
+        ? ""
+        : ` | ETA ${formatDuration(done === start ? null : (((performance.now() - began) / 1000) * (total - done)) / (done - start))}`;
+    output.note(
+      `${label}: ${done}/${total} (${percent} %)${lastDetail === "" ? "" : ` ${lastDetail}`}${eta}`,
+    );
   };
   return {
     tick: (steps = 1, detail) => {

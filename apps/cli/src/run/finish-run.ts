@@ -85,7 +85,9 @@ export async function finishRun(
   const result = outcome.result!;
   run.step = result.step;
   run.loss = result.loss ?? run.loss;
-  await saveRunModel(vit, out, { run: out, dataset: run.dataset.name, seed: String(run.training.seed) });
+  // No path in the metadata: the same run gives the same bytes wherever it is written, and a shared adapter
+  // does not leak where it was trained.
+  await saveRunModel(vit, out, { dataset: run.dataset.name, seed: String(run.training.seed) });
   const more = await extra();
   run.status = "completed";
   if (more !== null) run.evaluation = more.json;

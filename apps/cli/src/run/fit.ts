@@ -5,7 +5,7 @@ import { type FinetuneResult, finetune, plannedSteps as finetuneSteps, type Task
 import type { StepEvent, TrainWarning } from "@kora/tfjs";
 import type { ViT } from "@kora/vit";
 import type { Output } from "../output/context";
-import { createProgress } from "../output/progress";
+import { createProgress, formatDuration } from "../output/progress";
 import { trimMetricsLog } from "./metrics-log";
 import { RUN_FILES, type TrainSettings } from "./run-file";
 
@@ -45,12 +45,6 @@ export interface FitResult {
   totalSteps: number;
 }
 
-function formatSeconds(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds)) return "?";
-  const s = Math.round(seconds);
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
-}
-
 /**
  * Trains the adapter and the head with `@kora/finetune`'s `finetune` (AdamW without decay on biases, norms and
  * gates, warm-up + cosine schedule, gradient clipping at 1, seeded epoch order — as the harness trains), with the
@@ -72,6 +66,8 @@ export async function fit(input: FitInput): Promise<FitResult> {
       process.exit(130);
     }
     stop.abort();
+    // End the bar first: drawn again after the message, it would overwrite it on a terminal.
+    (progress as ReturnType<typeof createProgress> | null)?.stop();
     output.note("\nkora: stopping after this step (saving a checkpoint); Ctrl-C again to quit now", true);
   };
   const checkpoint = {
@@ -83,9 +79,11 @@ export async function fit(input: FitInput): Promise<FitResult> {
   };
   let progress: ReturnType<typeof createProgress> | null = null;
   let firstStep = true;
+  let firstStepNumber = 0;
   const onStep = (event: StepEvent): void => {
     if (firstStep) {
       firstStep = false;
+      firstStepNumber = event.step;
       // A resumed run replays the steps after its checkpoint (which may be older than latest.json names, when a
       // damaged one was passed over): drop their lines from the log first, and any line a crash tore.
       const { unreadable, missing } = trimMetricsLog(metricsPath, event.step);
@@ -120,9 +118,13 @@ export async function fit(input: FitInput): Promise<FitResult> {
         elapsedSeconds: event.elapsedSeconds,
       })}\n`,
     );
+    // The trainer knows no total when it trains by epochs over a subset (transfer), but the planned steps are
+    // known here: estimate from this session's mean step time.
+    const ownEta = (e: StepEvent): number =>
+      (Math.max(0, totalSteps - e.step) * e.elapsedSeconds) / (e.step - firstStepNumber + 1);
     progress?.tick(
       1,
-      `loss ${event.loss.toFixed(4)} | lr ${event.learningRate.toExponential(2)} | ${event.imagesPerSecond.toFixed(0)} img/s | ETA ${formatSeconds(event.etaSeconds)}`,
+      `loss ${event.loss.toFixed(4)} | lr ${event.learningRate.toExponential(2)} | ${event.imagesPerSecond.toFixed(0)} img/s | ETA ${formatDuration(event.etaSeconds ?? ownEta(event))}`,
     );
   };
 

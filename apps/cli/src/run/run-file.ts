@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { MODEL_FILES } from "@kora/finetune";
 import { type AdapterSpec, KoraError } from "@kora/spec";
 import { writeFileAtomic } from "@kora/spec/node";
@@ -87,9 +87,25 @@ export function absoluteBackbone(reference: BackboneReference): BackboneReferenc
     : { weights: resolve(reference.weights), config: resolve(reference.config) };
 }
 
-/** Writes `run.json` atomically. */
+/** Rewrites the paths a run file holds (checkpoint, dataset root, source run). */
+function mapPaths(run: RunFile, map: (path: string) => string): RunFile {
+  const backbone = run.backbone;
+  return {
+    ...run,
+    backbone:
+      "preset" in backbone ? backbone : { weights: map(backbone.weights), config: map(backbone.config) },
+    dataset: run.dataset.root === undefined ? run.dataset : { ...run.dataset, root: map(run.dataset.root) },
+    ...(run.from === undefined ? {} : { from: map(run.from) }),
+  };
+}
+
+/**
+ * Writes `run.json` atomically. Its paths are written relative to the run folder: no absolute path of this
+ * machine ends up in a folder that is shared, and a project moved or copied as a whole keeps working.
+ */
 export async function writeRunFile(dir: string, run: RunFile): Promise<void> {
-  const text = `${JSON.stringify({ ...run, kora: packageJson.version, updated: new Date().toISOString() }, null, 2)}\n`;
+  const portable = mapPaths(run, (path) => relative(resolve(dir), resolve(path)) || ".");
+  const text = `${JSON.stringify({ ...portable, kora: packageJson.version, updated: new Date().toISOString() }, null, 2)}\n`;
   await writeFileAtomic(join(dir, RUN_FILES.run), new TextEncoder().encode(text));
 }
 
@@ -127,7 +143,8 @@ export async function readRunFile(dir: string, flag = "--run"): Promise<RunFile>
     });
   }
   checkRunFields(run as Record<string, unknown>, path);
-  return run as RunFile;
+  // Relative paths are relative to the run folder (absolute ones, as older runs wrote them, stay as they are).
+  return mapPaths(run as RunFile, (path) => (isAbsolute(path) ? path : resolve(dir, path)));
 }
 
 /** Fields every command reads, with a check of their kind: a hand-edited or truncated run.json fails here, typed. */
@@ -165,7 +182,10 @@ function checkRunFields(run: Record<string, unknown>, path: string): void {
   }
 }
 
-/** A short description of a backbone reference. */
+/**
+ * A short description of a backbone reference: the preset's name or the weights file. (Not a preset's own seed:
+ * it is derived from the run's `--seed`, and printing it read as a seed the user never gave.)
+ */
 export function describeBackbone(reference: BackboneReference): string {
-  return "preset" in reference ? `${reference.preset} (seed ${reference.seed})` : reference.weights;
+  return "preset" in reference ? reference.preset : reference.weights;
 }
