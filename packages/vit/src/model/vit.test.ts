@@ -129,9 +129,13 @@ describe("forward", () => {
         forward(pixels: tf.Tensor4D, options?: object): unknown;
         features(pixels: tf.Tensor4D, options?: object): unknown;
       };
-      expect(codeOf(() => untyped.forward(pixels, { training: true }))).toMatch(/^INVALID_ARGUMENT format .*no format/);
+      expect(codeOf(() => untyped.forward(pixels, { training: true }))).toMatch(
+        /^INVALID_ARGUMENT format .*no format/,
+      );
       expect(codeOf(() => untyped.forward(pixels))).toMatch(/^INVALID_ARGUMENT format ViT\.forward/);
-      expect(codeOf(() => untyped.features(pixels, { pool: "cls" }))).toMatch(/^INVALID_ARGUMENT format ViT\.features/);
+      expect(codeOf(() => untyped.features(pixels, { pool: "cls" }))).toMatch(
+        /^INVALID_ARGUMENT format ViT\.features/,
+      );
       expect(codeOf(() => untyped.forward(pixels, { format: "nhwc" }))).toMatch(/got "nhwc"/);
       expect(vit.forward(pixels, { format: "NHWC" }).logits?.shape).toEqual([1, 10]);
     } finally {
