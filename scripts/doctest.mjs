@@ -210,21 +210,26 @@ function main() {
 function report(perFile, ran) {
   let typeChecked = 0;
   let executed = 0;
+  let checkOnly = 0;
   let skipped = 0;
+  const otherTotals = new Map();
   const lines = [];
   for (const { file, examples, programs, others } of perFile) {
-    const fileChecked = programs.filter((p) => !p.skipped).reduce((n, p) => n + p.examples.length, 0);
-    const fileRun = programs
-      .filter((p) => p.seconds !== undefined)
-      .reduce((n, p) => n + p.examples.length, 0);
+    const count = (keep) => programs.filter(keep).reduce((n, p) => n + p.examples.length, 0);
+    const fileChecked = count((p) => !p.skipped);
+    const fileRun = count((p) => p.seconds !== undefined);
+    const fileCheckOnly = count((p) => !p.skipped && !p.run);
     const fileSkipped = examples.length - fileChecked;
     typeChecked += fileChecked;
     executed += fileRun;
+    checkOnly += fileCheckOnly;
     skipped += fileSkipped;
+    for (const [lang, n] of others) otherTotals.set(lang, (otherTotals.get(lang) ?? 0) + n);
     const other = [...others].map(([lang, n]) => `${n} ${lang}`).join(", ");
     if (examples.length === 0 && !verbose) continue;
     lines.push(
-      `  ${file}: ${examples.length} example(s): ${fileChecked} type-checked, ${fileRun} executed, ${fileSkipped} skipped${other ? `; not examples: ${other}` : ""}`,
+      `  ${file}: ${examples.length} example(s): ${fileChecked} type-checked, ${fileRun} executed, ` +
+        `${fileCheckOnly} type-checked only, ${fileSkipped} skipped${other ? `; not examples: ${other}` : ""}`,
     );
     for (const program of programs) {
       const at = `L${program.examples.map((example) => example.line).join("+L")}`;
@@ -233,8 +238,11 @@ function report(perFile, ran) {
       else if (program.seconds !== undefined) lines.push(`    ${at}: ran in ${program.seconds.toFixed(1)} s`);
     }
   }
+  const other = [...otherTotals].map(([lang, n]) => `${n} ${lang}`).join(", ");
   process.stdout.write(
-    `doctest: ${typeChecked} example(s) type-checked, ${executed} executed (${ran} program(s)), ${skipped} skipped with a reason\n${lines.join("\n")}\n`,
+    `doctest: ${typeChecked} example(s) type-checked, ${executed} executed (${ran} program(s)), ` +
+      `${checkOnly} type-checked only and ${skipped} skipped, each with its reason; ` +
+      `${perFile.length} Markdown files; fences that are not examples: ${other || "none"}\n${lines.join("\n")}\n`,
   );
 }
 
