@@ -11,6 +11,8 @@ import { KoraError } from "@kora/spec";
  * - `INVALID_ARGUMENT`: a bad option or index.
  * - `MISSING_DEPENDENCY`: a feature needs an optional peer dependency that is not installed (h5wasm for `.mat`
  *   files); the message names the package and the command that installs it.
+ * - `LIMIT_EXCEEDED`: a file declares (or decompresses to) more than a `DatasetLimits` cap allows; checked
+ *   before the memory is allocated. The message names the file and the limit to raise if the file is genuine.
  */
 export const DATASET_ERROR_CODES = [
   "DATASET_NOT_FOUND",
@@ -18,6 +20,7 @@ export const DATASET_ERROR_CODES = [
   "UNKNOWN_DATASET",
   "INVALID_ARGUMENT",
   "MISSING_DEPENDENCY",
+  "LIMIT_EXCEEDED",
 ] as const;
 
 /** A code `@kora/datasets` throws (see {@link DATASET_ERROR_CODES}). */

@@ -7,6 +7,8 @@ export type { DatasetErrorCode } from "./errors";
 export { DATASET_ERROR_CODES } from "./errors";
 export type { IdxArray, IdxDataType } from "./idx/parse-idx";
 export { parseIdx } from "./idx/parse-idx";
+export type { DatasetLimits } from "./limits";
+export { DEFAULT_DATASET_LIMITS, resolveDatasetLimits } from "./limits";
 export type { AugmentOptions, BatchOptions, DepthBatch, ImageBatch } from "./pipeline/batches";
 export { batchCount, epochOrder, iterateBatches, loadBatch } from "./pipeline/batches";
 export type { CropWindow, Normalization, PixelArray } from "./pipeline/image-ops";

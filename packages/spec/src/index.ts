@@ -19,10 +19,12 @@ export {
   ADAPTER_FORMAT_VERSION,
   decodeAdapter,
   encodeAdapter,
+  MAX_ADAPTER_MANIFEST_BYTES,
   validateAdapterTensors,
 } from "./adapter-file";
 export type { KoraErrorCode, KoraErrorOptions, SpecErrorCode } from "./errors";
 export { KoraError, SPEC_ERROR_CODES } from "./errors";
+export { MAX_JSON_DEPTH } from "./json";
 export type { FoldedBottleneck, MethodDefinition, MethodRegistry, SpecOf } from "./methods";
 export {
   ADAPTER_METHOD_REGISTRY,
@@ -36,7 +38,7 @@ export {
 export type { HfModulePathOptions } from "./naming";
 export { hfBlockModuleSuffix, hfModulePath, parseHfModulePath } from "./naming";
 export type { NpyArray } from "./npy";
-export { readNpy } from "./npy";
+export { MAX_NPY_DIMENSIONS, MAX_NPY_HEADER_BYTES, readNpy } from "./npy";
 export type {
   AdapterTensorInfo,
   AdapterTensorLayoutOptions,

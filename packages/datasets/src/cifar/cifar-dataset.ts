@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { checkIndex, datasetError } from "../errors";
 import { isDirectory, isFile, readFileOrThrow, readLines, requireDirectory } from "../internal/files";
+import { type DatasetLimits, resolveDatasetLimits } from "../limits";
 import type { ClassificationDataset, LabeledImage, Split } from "../types";
 
 /** CIFAR-10 class names, used when `batches.meta.txt` is absent. */
@@ -35,7 +36,8 @@ export interface Cifar10Options {
   /** `train` (data_batch_1..5, 50 000), `test` (test_batch, 10 000) or `all`. Default `train`. */
   split?: Split;
   /** Check that each file holds the official 10 000 records; default `true`. */
-  verifyCounts?: boolean;
+  verifyCounts?: boolean /** Overrides of `DEFAULT_DATASET_LIMITS`: `maxFileBytes` (each `.bin`), `maxTextBytes` (class-name files). */;
+  limits?: Partial<DatasetLimits>;
 }
 
 /** Options of {@link openCifar100}. */
@@ -47,7 +49,8 @@ export interface Cifar100Options {
   /** Use the 100 fine labels (default) or the 20 coarse superclasses. */
   labels?: "fine" | "coarse";
   /** Check the official counts (50 000 / 10 000); default `true`. */
-  verifyCounts?: boolean;
+  verifyCounts?: boolean /** Overrides of `DEFAULT_DATASET_LIMITS`: `maxFileBytes` (each `.bin`), `maxTextBytes` (class-name files). */;
+  limits?: Partial<DatasetLimits>;
 }
 
 interface RecordFile {
@@ -61,6 +64,7 @@ function readRecords(
   recordBytes: number,
   hint: string,
   expected: number | undefined,
+  limits: DatasetLimits,
 ): RecordFile {
   if (!isFile(path)) {
     throw datasetError("DATASET_NOT_FOUND", `missing file ${path}. ${hint}`, path);
@@ -81,7 +85,7 @@ function readRecords(
       path,
     );
   }
-  return { path, bytes: readFileOrThrow(path, hint), count };
+  return { path, bytes: readFileOrThrow(path, hint, limits.maxFileBytes), count };
 }
 
 function locate(root: string, marker: string, subfolder: string, name: string, hint: string): string {
@@ -175,6 +179,7 @@ function recordDataset(
  */
 export function openCifar10(options: Cifar10Options): ClassificationDataset {
   const split = options.split ?? "train";
+  const limits = resolveDatasetLimits(options.limits);
   const root = locate(options.root, "test_batch.bin", "cifar-10-batches-bin", "cifar10", CIFAR10_SOURCE);
   const names = splitFiles(
     split,
@@ -183,9 +188,13 @@ export function openCifar10(options: Cifar10Options): ClassificationDataset {
     ["test_batch.bin"],
   );
   const expected = options.verifyCounts === false ? undefined : 10_000;
-  const files = names.map((file) => readRecords(join(root, file), 1 + IMAGE_BYTES, CIFAR10_SOURCE, expected));
+  const files = names.map((file) =>
+    readRecords(join(root, file), 1 + IMAGE_BYTES, CIFAR10_SOURCE, expected, limits),
+  );
   const metaPath = join(root, "batches.meta.txt");
-  const classes = isFile(metaPath) ? readLines(metaPath, CIFAR10_SOURCE) : CIFAR10_CLASSES;
+  const classes = isFile(metaPath)
+    ? readLines(metaPath, CIFAR10_SOURCE, limits.maxTextBytes)
+    : CIFAR10_CLASSES;
   return recordDataset("cifar10", split, classes, files, 1 + IMAGE_BYTES, 0);
 }
 
@@ -206,6 +215,7 @@ export function openCifar100(options: Cifar100Options): ClassificationDataset {
       "labels",
     );
   }
+  const limits = resolveDatasetLimits(options.limits);
   const root = locate(options.root, "test.bin", "cifar-100-binary", "cifar100", CIFAR100_SOURCE);
   const verify = options.verifyCounts !== false;
   const names = splitFiles(
@@ -215,9 +225,9 @@ export function openCifar100(options: Cifar100Options): ClassificationDataset {
     [["test.bin", 10_000] as const],
   );
   const files = names.map(([file, count]) =>
-    readRecords(join(root, file), 2 + IMAGE_BYTES, CIFAR100_SOURCE, verify ? count : undefined),
+    readRecords(join(root, file), 2 + IMAGE_BYTES, CIFAR100_SOURCE, verify ? count : undefined, limits),
   );
-  const classes = readLines(join(root, `${mode}_label_names.txt`), CIFAR100_SOURCE);
+  const classes = readLines(join(root, `${mode}_label_names.txt`), CIFAR100_SOURCE, limits.maxTextBytes);
   const official = mode === "fine" ? 100 : 20;
   if (classes.length !== official) {
     throw datasetError(

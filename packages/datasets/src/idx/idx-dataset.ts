@@ -1,9 +1,10 @@
-import { gunzipSync } from "node:zlib";
 import { datasetError } from "../errors";
 import { concatBytes, createArrayDataset } from "../internal/array-dataset";
 import { firstExisting, readFileOrThrow, requireDirectory } from "../internal/files";
+import { inflateCapped, inflatePrefix } from "../internal/inflate";
+import { type DatasetLimits, limitExceeded, resolveDatasetLimits } from "../limits";
 import type { ClassificationDataset, Split } from "../types";
-import { type IdxArray, parseIdx } from "./parse-idx";
+import { type IdxArray, parseIdx, readIdxHeader } from "./parse-idx";
 
 /** Where the Debian package `dataset-fashion-mnist` installs Fashion-MNIST; used when no `root` is given. */
 export const FASHION_MNIST_DEFAULT_ROOT = "/usr/share/datasets/fashion-mnist";
@@ -25,20 +26,42 @@ export const FASHION_MNIST_CLASSES: readonly string[] = [
 /** MNIST class names ("0" … "9"). */
 export const MNIST_CLASSES: readonly string[] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
+/** Compressed bytes inflated first to read the IDX header of a `.gz` file (gzip headers are short). */
+const GZIP_HEADER_PROBE = 16 * 1024;
+
 /**
- * Reads an IDX file (MNIST format), gunzipping it first when it starts with the gzip magic `1f 8b`.
+ * Reads an IDX file (MNIST format), gunzipping it first when it starts with the gzip magic `1f 8b`. A gzip file
+ * is inflated in two steps: its start, to read the IDX header and check the size it declares against
+ * `limits.maxFileBytes`, then the whole stream with its output capped at that size, so a decompression bomb
+ * costs no more memory than the file it claims to be.
  *
- * @throws KoraError `DATASET_NOT_FOUND` when the file is missing, `INVALID_DATASET_FILE` when it is malformed.
+ * @param limits - overrides of `DEFAULT_DATASET_LIMITS` (`maxFileBytes` applies).
+ * @throws KoraError `DATASET_NOT_FOUND` when the file is missing, `INVALID_DATASET_FILE` when it is malformed,
+ * `LIMIT_EXCEEDED` when it (or what it declares) is larger than `limits.maxFileBytes`.
  */
-export function readIdxFile(path: string): IdxArray {
-  let bytes = readFileOrThrow(path, "Expected an IDX file (MNIST format, optionally gzip-compressed).");
+export function readIdxFile(path: string, limits?: Partial<DatasetLimits>): IdxArray {
+  const { maxFileBytes } = resolveDatasetLimits(limits);
+  let bytes = readFileOrThrow(
+    path,
+    "Expected an IDX file (MNIST format, optionally gzip-compressed).",
+    maxFileBytes,
+  );
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      const raw = gunzipSync(bytes);
-      bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-    } catch (cause) {
-      throw datasetError("INVALID_DATASET_FILE", `${path}: corrupt gzip stream`, path, cause);
+    const header = readIdxHeader(inflatePrefix("gzip", bytes, GZIP_HEADER_PROBE, path), path);
+    if (header.expectedBytes > maxFileBytes) {
+      limitExceeded(
+        path,
+        `the size its IDX header declares (shape [${header.shape.join(", ")}], bytes)`,
+        header.expectedBytes,
+        "maxFileBytes",
+        maxFileBytes,
+      );
     }
+    bytes = inflateCapped("gzip", bytes, path, "the gzip stream", {
+      max: maxFileBytes,
+      limit: "maxFileBytes",
+      declared: header.expectedBytes,
+    });
   }
   return parseIdx(bytes, path);
 }
@@ -60,6 +83,8 @@ export interface IdxDatasetOptions {
    * dataset of another size.
    */
   verifyCounts?: boolean;
+  /** Overrides of `DEFAULT_DATASET_LIMITS` (`maxFileBytes` applies to each file). */
+  limits?: Partial<DatasetLimits>;
 }
 
 const OFFICIAL_COUNTS = { train: 60_000, t10k: 10_000 } as const;
@@ -85,8 +110,8 @@ function readPart(options: IdxDatasetOptions, root: string, prefix: "train" | "t
   };
   const imagesPath = find("images");
   const labelsPath = find("labels");
-  const images = readIdxFile(imagesPath);
-  const labels = readIdxFile(labelsPath);
+  const images = readIdxFile(imagesPath, options.limits);
+  const labels = readIdxFile(labelsPath, options.limits);
   if (images.dtype !== "uint8" || images.shape.length !== 3) {
     throw datasetError(
       "INVALID_DATASET_FILE",

@@ -5,22 +5,9 @@ import { gzipSync } from "node:zlib";
 import { KoraError } from "@kora/spec";
 import { describe, expect, it } from "vitest";
 import { openDataset } from "../registry/registry";
+import { idxBytes } from "../test-support/formats";
 import { openIdxDataset, readIdxFile } from "./idx-dataset";
 import { parseIdx } from "./parse-idx";
-
-/** Writes an IDX file exactly as the MNIST spec defines it (big-endian header). */
-function idxBytes(typeCode: number, shape: number[], body: Uint8Array): Uint8Array {
-  const header = new Uint8Array(4 + 4 * shape.length);
-  const view = new DataView(header.buffer);
-  view.setUint32(0, (typeCode << 8) | shape.length, false);
-  shape.forEach((size, d) => {
-    view.setUint32(4 + 4 * d, size, false);
-  });
-  const out = new Uint8Array(header.length + body.length);
-  out.set(header);
-  out.set(body, header.length);
-  return out;
-}
 
 function writeMnistLike(dir: string, prefix: string, n: number, gzip: boolean): Uint8Array {
   const pixels = new Uint8Array(n * 4 * 3);

@@ -22,16 +22,25 @@ const TYPES: Record<number, { dtype: IdxDataType; bytes: number }> = {
   14: { dtype: "float64", bytes: 8 },
 };
 
+/** @internal An IDX header: element type, shape, and the file size it implies. */
+export interface IdxHeader {
+  dtype: IdxDataType;
+  /** Bytes per element. */
+  width: number;
+  shape: number[];
+  /** Number of elements (may be huge, or `Infinity`, for a hostile header: compare before allocating). */
+  count: number;
+  headerBytes: number;
+  /** Header plus data bytes the header implies. */
+  expectedBytes: number;
+}
+
 /**
- * Decodes an (uncompressed) IDX file, the format of MNIST and Fashion-MNIST: magic `0x0000TTDD` (type T,
- * D dimensions; 2051 = uint8 × 3 dims for images, 2049 = uint8 × 1 dim for labels), D big-endian uint32 sizes,
- * then the data, big-endian.
+ * @internal Reads the IDX header at the start of `bytes` (which may be just a prefix of the file).
  *
- * @param bytes - the file's bytes (gunzip `.gz` files first; {@link readIdxFile} does that).
- * @param source - a name for error messages (usually the file path).
- * @throws KoraError `INVALID_DATASET_FILE` for a bad magic number or a size that does not match the header.
+ * @throws KoraError `INVALID_DATASET_FILE` for a bad magic number or a truncated header.
  */
-export function parseIdx(bytes: Uint8Array, source = "IDX data"): IdxArray {
+export function readIdxHeader(bytes: Uint8Array, source: string): IdxHeader {
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) {
     throw datasetError(
       "INVALID_DATASET_FILE",
@@ -60,7 +69,28 @@ export function parseIdx(bytes: Uint8Array, source = "IDX data"): IdxArray {
     shape.push(size);
     count *= size;
   }
-  const expected = headerBytes + count * type.bytes;
+  return {
+    dtype: type.dtype,
+    width: type.bytes,
+    shape,
+    count,
+    headerBytes,
+    expectedBytes: headerBytes + count * type.bytes,
+  };
+}
+
+/**
+ * Decodes an (uncompressed) IDX file, the format of MNIST and Fashion-MNIST: magic `0x0000TTDD` (type T,
+ * D dimensions; 2051 = uint8 × 3 dims for images, 2049 = uint8 × 1 dim for labels), D big-endian uint32 sizes,
+ * then the data, big-endian.
+ *
+ * @param bytes - the file's bytes (gunzip `.gz` files first; {@link readIdxFile} does that).
+ * @param source - a name for error messages (usually the file path).
+ * @throws KoraError `INVALID_DATASET_FILE` for a bad magic number or a size that does not match the header.
+ */
+export function parseIdx(bytes: Uint8Array, source = "IDX data"): IdxArray {
+  const { dtype, width, shape, count, headerBytes, expectedBytes: expected } = readIdxHeader(bytes, source);
+  // Checked before allocating: a header declaring 2^32 × 2^32 elements fails here, in constant time.
   if (bytes.length !== expected) {
     throw datasetError(
       "INVALID_DATASET_FILE",
@@ -68,6 +98,8 @@ export function parseIdx(bytes: Uint8Array, source = "IDX data"): IdxArray {
       source,
     );
   }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const type = { dtype, bytes: width };
   const body = bytes.subarray(headerBytes);
   let data: IdxArray["data"];
   switch (type.dtype) {

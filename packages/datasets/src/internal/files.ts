@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { readFileSync, type Stats, statSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import { datasetError } from "../errors";
+import { type DatasetLimits, DEFAULT_DATASET_LIMITS, limitExceeded } from "../limits";
 
 /** @internal True when `path` is an existing regular file. */
 export function isFile(path: string): boolean {
@@ -20,18 +21,58 @@ export function isDirectory(path: string): boolean {
   }
 }
 
-/** @internal Reads a whole file; a missing file becomes `DATASET_NOT_FOUND` with `hint` appended. */
-export function readFileOrThrow(path: string, hint: string): Uint8Array {
-  if (!existsSync(path)) {
-    throw datasetError("DATASET_NOT_FOUND", `missing file ${path}. ${hint}`, path);
+/**
+ * @internal Reads a whole file, checking first that it is a regular file of at most `maxBytes` bytes: a missing
+ * file becomes `DATASET_NOT_FOUND` with `hint` appended, a directory (or device, socket) `INVALID_DATASET_FILE`,
+ * a larger file `LIMIT_EXCEEDED` (limit `limitName`), and any read error a `DATASET_NOT_FOUND` naming the path.
+ */
+export function readFileOrThrow(
+  path: string,
+  hint: string,
+  maxBytes: number = DEFAULT_DATASET_LIMITS.maxFileBytes,
+  limitName: keyof DatasetLimits = "maxFileBytes",
+): Uint8Array {
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+  } catch (cause) {
+    const code = (cause as { code?: unknown }).code;
+    const why = code === "ENOENT" || code === "ENOTDIR" ? "missing file" : `cannot access (${String(code)})`;
+    throw datasetError("DATASET_NOT_FOUND", `${why} ${path}. ${hint}`, path, cause);
   }
-  const buffer = readFileSync(path);
+  if (!stats.isFile()) {
+    throw datasetError(
+      "INVALID_DATASET_FILE",
+      `${path} is ${stats.isDirectory() ? "a directory" : "not a regular file"}; expected a file. ${hint}`,
+      path,
+    );
+  }
+  if (stats.size > maxBytes) limitExceeded(path, "the file size in bytes", stats.size, limitName, maxBytes);
+  let buffer: Buffer;
+  try {
+    buffer = readFileSync(path);
+  } catch (cause) {
+    throw datasetError(
+      "DATASET_NOT_FOUND",
+      `cannot read ${path} (${cause instanceof Error ? cause.message : String(cause)})`,
+      path,
+      cause,
+    );
+  }
+  // The file may have grown between stat and read.
+  if (buffer.byteLength > maxBytes) {
+    limitExceeded(path, "the file size in bytes", buffer.byteLength, limitName, maxBytes);
+  }
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-/** @internal Reads a UTF-8 text file and returns its non-blank lines, trimmed. */
-export function readLines(path: string, hint: string): string[] {
-  const text = new TextDecoder().decode(readFileOrThrow(path, hint));
+/** @internal Reads a UTF-8 text file of at most `maxBytes` bytes and returns its non-blank lines, trimmed. */
+export function readLines(
+  path: string,
+  hint: string,
+  maxBytes: number = DEFAULT_DATASET_LIMITS.maxTextBytes,
+): string[] {
+  const text = new TextDecoder().decode(readFileOrThrow(path, hint, maxBytes, "maxTextBytes"));
   return text
     .split(/\r?\n/)
     .map((line) => line.trim())

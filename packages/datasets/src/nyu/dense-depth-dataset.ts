@@ -1,11 +1,11 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkIndex, datasetError } from "../errors";
 import { loadFastPng } from "../internal/esm-modules";
-import { checkRelativeName, isDirectory, isFile, resolveInside } from "../internal/files";
+import { checkRelativeName, isDirectory, isFile, readFileOrThrow, resolveInside } from "../internal/files";
 import { decodeJpegRgb } from "../internal/jpeg";
 import { decodePng, type PngImage, pngToRgb } from "../internal/png";
 import { ZipArchive } from "../internal/zip-archive";
+import { type DatasetLimits, resolveDatasetLimits } from "../limits";
 import type { DepthDataset, DepthSample, Split } from "../types";
 
 /** Where to get DenseDepth's NYU data, appended to "not found" messages. */
@@ -20,6 +20,11 @@ export interface DenseDepthNyuOptions {
   split?: Split;
   /** Check the official counts; default `true`. */
   verifyCounts?: boolean;
+  /**
+   * Overrides of `DEFAULT_DATASET_LIMITS`: `maxTextBytes` (the CSV), `maxFileBytes` (each image file or zip
+   * entry), `maxImagePixels` (each decoded image).
+   */
+  limits?: Partial<DatasetLimits>;
 }
 
 /** A DenseDepth split; call `close()` to release the zip file. */
@@ -50,9 +55,10 @@ export function denseDepthPngToMetres(image: PngImage, source: string): Float32A
 /**
  * Opens DenseDepth's NYU Depth V2 layout (`nyu_data.zip`): `data/nyu2_train.csv` / `data/nyu2_test.csv` list
  * `rgb,depth` path pairs (train: JPEG + 8-bit PNG; test: PNG + 16-bit PNG in mm). Reads straight from the zip
- * (ZIP64) or from the unzipped folder; paths in the CSV may not leave the dataset root.
+ * (ZIP64) or from the unzipped folder; paths in the CSV may not leave the dataset root. Sizes are checked
+ * against `options.limits` before anything is inflated or decoded.
  *
- * @throws KoraError `DATASET_NOT_FOUND`, `INVALID_DATASET_FILE`.
+ * @throws KoraError `DATASET_NOT_FOUND`, `INVALID_DATASET_FILE`, `LIMIT_EXCEEDED`.
  */
 export async function openDenseDepthNyu(options: DenseDepthNyuOptions): Promise<DenseDepthNyuDataset> {
   const split = options.split ?? "train";
@@ -63,32 +69,23 @@ export async function openDenseDepthNyu(options: DenseDepthNyuOptions): Promise<
       "split",
     );
   }
+  const limits = resolveDatasetLimits(options.limits);
   const png = await loadFastPng();
   const csvName = `data/nyu2_${split}.csv`;
-  let read: (name: string) => Uint8Array;
+  let read: (name: string, maxBytes?: number, limit?: keyof DatasetLimits) => Uint8Array;
   let close = () => {};
   let where: string;
   const zipPath = isFile(options.root) ? options.root : join(options.root, "nyu_data.zip");
   if (isDirectory(options.root) && isFile(join(options.root, csvName))) {
     const root = options.root;
     where = root;
-    read = (name) => {
-      const path = resolveInside(root, name, join(root, csvName));
-      try {
-        return readFileSync(path);
-      } catch (cause) {
-        throw datasetError(
-          "DATASET_NOT_FOUND",
-          `nyu-depth-v2 (DenseDepth): cannot read ${path}`,
-          path,
-          cause,
-        );
-      }
-    };
+    read = (name, maxBytes = limits.maxFileBytes, limit = "maxFileBytes") =>
+      readFileOrThrow(resolveInside(root, name, join(root, csvName)), DENSE_DEPTH_SOURCE, maxBytes, limit);
   } else if (isFile(zipPath)) {
     const archive = ZipArchive.open(zipPath);
     where = zipPath;
-    read = (name) => archive.read(name);
+    read = (name, maxBytes = limits.maxFileBytes, limit = "maxFileBytes") =>
+      archive.read(name, maxBytes, limit);
     close = () => archive.close();
     if (!archive.has(csvName)) {
       archive.close();
@@ -107,7 +104,7 @@ export async function openDenseDepthNyu(options: DenseDepthNyuOptions): Promise<
   }
   try {
     const pairs: [string, string][] = [];
-    const lines = new TextDecoder().decode(read(csvName)).split(/\r?\n/);
+    const lines = new TextDecoder().decode(read(csvName, limits.maxTextBytes, "maxTextBytes")).split(/\r?\n/);
     lines.forEach((line, row) => {
       const trimmed = line.trim();
       if (trimmed.length === 0) return;
@@ -132,8 +129,8 @@ export async function openDenseDepthNyu(options: DenseDepthNyuOptions): Promise<
     const size = pairs.length;
     const decodeRgb = (name: string, height: number, width: number): Uint8Array => {
       const bytes = read(name);
-      if (!/\.png$/i.test(name)) return decodeJpegRgb(bytes, name, height, width);
-      const image = decodePng(png, bytes, name);
+      if (!/\.png$/i.test(name)) return decodeJpegRgb(bytes, name, height, width, limits.maxImagePixels);
+      const image = decodePng(png, bytes, name, limits.maxImagePixels);
       if (image.height !== height || image.width !== width) {
         throw datasetError(
           "INVALID_DATASET_FILE",
@@ -144,7 +141,7 @@ export async function openDenseDepthNyu(options: DenseDepthNyuOptions): Promise<
       return pngToRgb(image);
     };
     const decodeDepth = (name: string, height: number, width: number): Float32Array => {
-      const image = decodePng(png, read(name), name);
+      const image = decodePng(png, read(name), name, limits.maxImagePixels);
       if (image.height !== height || image.width !== width) {
         throw datasetError(
           "INVALID_DATASET_FILE",
@@ -158,7 +155,7 @@ export async function openDenseDepthNyu(options: DenseDepthNyuOptions): Promise<
     let height = 480;
     let width = 640;
     if (size > 0) {
-      const first = decodePng(png, read(pairs[0]![1]), pairs[0]![1]);
+      const first = decodePng(png, read(pairs[0]![1]), pairs[0]![1], limits.maxImagePixels);
       height = first.height;
       width = first.width;
     }

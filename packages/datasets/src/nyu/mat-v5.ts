@@ -1,5 +1,6 @@
-import { inflateSync } from "node:zlib";
 import { datasetError } from "../errors";
+import { inflateCapped, inflatePrefix } from "../internal/inflate";
+import { type DatasetLimits, limitExceeded, resolveDatasetLimits } from "../limits";
 
 /** A numeric MATLAB array read from a level-5 MAT-file. */
 export interface MatArray {
@@ -11,6 +12,8 @@ export interface MatArray {
 
 const MI_MATRIX = 14;
 const MI_COMPRESSED = 15;
+/** Compressed bytes inflated first to read the tag at the start of a compressed element. */
+const COMPRESSED_TAG_PROBE = 1024;
 const ELEMENT_BYTES: Record<number, number> = {
   1: 1,
   2: 1,
@@ -29,9 +32,20 @@ const ELEMENT_BYTES: Record<number, number> = {
  * `splits.mat`), including zlib-compressed (`miCOMPRESSED`) elements. Non-numeric variables (cells, structs,
  * chars, sparse) are skipped. MATLAB v7.3 files are HDF5 and not handled here.
  *
- * @throws KoraError `INVALID_DATASET_FILE` naming `source`.
+ * Every length is checked against the bytes that hold it before it is read, and the compressed elements together
+ * may inflate to at most `limits.maxFileBytes` (each inflation stops as soon as it passes what is left).
+ *
+ * @param limits - overrides of `DEFAULT_DATASET_LIMITS` (`maxFileBytes` applies).
+ * @throws KoraError `INVALID_DATASET_FILE` naming `source`; `LIMIT_EXCEEDED` when compressed elements inflate
+ * past `limits.maxFileBytes`.
  */
-export function readMatV5(bytes: Uint8Array, source = "MAT-file"): Record<string, MatArray> {
+export function readMatV5(
+  bytes: Uint8Array,
+  source = "MAT-file",
+  limits?: Partial<DatasetLimits>,
+): Record<string, MatArray> {
+  const { maxFileBytes } = resolveDatasetLimits(limits);
+  let inflatedBudget = maxFileBytes;
   const fail = (why: string): never => {
     throw datasetError("INVALID_DATASET_FILE", `${source}: ${why}`, source);
   };
@@ -54,6 +68,7 @@ export function readMatV5(bytes: Uint8Array, source = "MAT-file"): Record<string
         // Small data element: 2-byte size, 2-byte type, up to 4 bytes of data in the same 8 bytes.
         type = first & 0xffff;
         size = first >>> 16;
+        if (size > 4) fail(`small data element at byte ${offset} declares ${size} bytes (at most 4)`);
         body = buffer.subarray(offset + 4, offset + 4 + size);
         offset += 8;
       } else {
@@ -71,6 +86,7 @@ export function readMatV5(bytes: Uint8Array, source = "MAT-file"): Record<string
     walk(body, 0, (type, part) => parts.push({ type, body: part }));
     const [flags, dims, name, real] = parts;
     if (flags === undefined || dims === undefined || name === undefined) fail("truncated miMATRIX element");
+    if (flags!.body.length < 4) fail("miMATRIX array flags shorter than 4 bytes");
     const flagView = new DataView(flags!.body.buffer, flags!.body.byteOffset, flags!.body.byteLength);
     const arrayClass = flagView.getUint32(0, little) & 0xff;
     const isComplexOrSparse = (flagView.getUint32(0, little) & 0x800) !== 0 || arrayClass === 5;
@@ -81,6 +97,9 @@ export function readMatV5(bytes: Uint8Array, source = "MAT-file"): Record<string
     for (let k = 0; k + 4 <= dims!.body.length; k += 4) shape.push(dimView.getInt32(k, little));
     const width = ELEMENT_BYTES[real.type];
     if (width === undefined) fail(`unsupported numeric storage type ${real.type}`);
+    if (real.body.length % width! !== 0) {
+      fail(`numeric data of ${real.body.length} bytes is not a whole number of ${width}-byte elements`);
+    }
     const count = real.body.length / width!;
     const realView = new DataView(real.body.buffer, real.body.byteOffset, real.body.byteLength);
     const data = new Float64Array(count);
@@ -120,17 +139,42 @@ export function readMatV5(bytes: Uint8Array, source = "MAT-file"): Record<string
     }
     out[new TextDecoder().decode(name!.body)] = { dims: shape, data };
   };
+  // MATLAB compresses top-level variables only: a compressed element inside a compressed one is rejected, so
+  // inflation cannot nest.
+  const onInflated = (type: number, body: Uint8Array) => {
+    if (type === MI_MATRIX) readMatrix(body);
+    else if (type === MI_COMPRESSED) fail("a compressed element inside a compressed element");
+  };
   const onTop = (type: number, body: Uint8Array) => {
     if (type === MI_MATRIX) {
       readMatrix(body);
     } else if (type === MI_COMPRESSED) {
-      let inflated: Uint8Array;
-      try {
-        inflated = inflateSync(body);
-      } catch (cause) {
-        throw datasetError("INVALID_DATASET_FILE", `${source}: corrupt compressed element`, source, cause);
+      // The inflated element starts with its own tag, which declares its size: read it from the first bytes,
+      // check it against what is left of the budget, then inflate no more than it (a bomb that declares its size
+      // honestly fails here at once; one that lies is stopped just past its claim).
+      const head = inflatePrefix("zlib", body, COMPRESSED_TAG_PROBE, source);
+      if (head.length < 8) fail("a compressed element too short to hold a data element");
+      const headView = new DataView(head.buffer, head.byteOffset, head.byteLength);
+      const first = headView.getUint32(0, little);
+      const declared = first >>> 16 !== 0 ? 8 : 8 + Math.ceil(headView.getUint32(4, little) / 8) * 8;
+      if (declared > inflatedBudget) {
+        limitExceeded(
+          source,
+          "the size a compressed element declares (bytes, with earlier elements)",
+          maxFileBytes - inflatedBudget + declared,
+          "maxFileBytes",
+          maxFileBytes,
+        );
       }
-      walk(inflated, 0, onTop);
+      const inflated = inflateCapped("zlib", body, source, "a compressed element", {
+        max: inflatedBudget,
+        limit: "maxFileBytes",
+        limitValue: maxFileBytes,
+        declared,
+        exact: false,
+      });
+      inflatedBudget -= inflated.length;
+      walk(inflated, 0, onInflated);
     }
   };
   walk(bytes, 128, onTop);

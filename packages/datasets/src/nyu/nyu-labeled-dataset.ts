@@ -1,8 +1,10 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { basename, extname, join } from "node:path";
+import { KoraError } from "@kora/spec";
 import { checkIndex, datasetError } from "../errors";
 import { loadH5Wasm } from "../internal/esm-modules";
 import { isDirectory, isFile, readFileOrThrow } from "../internal/files";
+import { type DatasetLimits, limitExceeded, resolveDatasetLimits } from "../limits";
 import type { DepthDataset, DepthSample, Split } from "../types";
 import { readMatV5 } from "./mat-v5";
 import {
@@ -30,6 +32,11 @@ export interface NyuDepthV2Options {
   splits?: NyuSplitIndices | string;
   /** Check the official numbers (1 449 frames of 480×640; split 795 / 654); default `true`. */
   verifyCounts?: boolean;
+  /**
+   * Overrides of `DEFAULT_DATASET_LIMITS`: `maxImagePixels` (the frame size the file declares), `maxItems` (its
+   * frame count), `maxFileBytes` and `maxTextBytes` (the split file).
+   */
+  limits?: Partial<DatasetLimits>;
 }
 
 /** A lazily read NYU Depth V2 labelled split; call `close()` to release the file. */
@@ -42,9 +49,32 @@ export interface NyuDepthV2Dataset extends DepthDataset {
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
+/**
+ * Runs one call into h5wasm, turning its own errors (HDF5 failures, WASM traps, a `TypeError` from a damaged
+ * object) into `INVALID_DATASET_FILE` naming the file: the library's errors never reach the caller untyped.
+ */
+function h5call<T>(path: string, what: string, call: () => T): T {
+  try {
+    return call();
+  } catch (cause) {
+    if (KoraError.isInstance(cause)) throw cause;
+    throw datasetError(
+      "INVALID_DATASET_FILE",
+      `${path}: HDF5 error while ${what} (${cause instanceof Error ? cause.message : String(cause)})`,
+      path,
+      cause,
+    );
+  }
+}
+
 /** True when the HDF5 superblock signature is at offset 0, 512, 1024, … (HDF5 allows a user block before it). */
 function hasHdf5Signature(path: string): boolean {
-  const fd = openSync(path, "r");
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (cause) {
+    throw datasetError("DATASET_NOT_FOUND", `nyu-depth-v2: cannot open ${path}`, path, cause);
+  }
   try {
     const probe = new Uint8Array(8);
     for (let offset = 0; offset <= 1 << 20; offset = offset === 0 ? 512 : offset * 2) {
@@ -57,12 +87,20 @@ function hasHdf5Signature(path: string): boolean {
   }
 }
 
-/** Loads a NYU split file: the toolbox's `splits.mat` (MAT v5) or this package's JSON format. */
-export function readNyuSplitFile(path: string): NyuSplitIndices {
-  const bytes = readFileOrThrow(path, NYU_LABELED_SOURCE);
-  if (extname(path).toLowerCase() === ".json")
-    return parseNyuSplitJson(new TextDecoder().decode(bytes), path);
-  const variables = readMatV5(bytes, path);
+/**
+ * Loads a NYU split file: the toolbox's `splits.mat` (MAT v5) or this package's JSON format.
+ *
+ * @param limits - overrides of `DEFAULT_DATASET_LIMITS` (`maxTextBytes` for JSON, `maxFileBytes` for MAT).
+ * @throws KoraError `DATASET_NOT_FOUND`, `INVALID_DATASET_FILE`, `LIMIT_EXCEEDED`.
+ */
+export function readNyuSplitFile(path: string, limits?: Partial<DatasetLimits>): NyuSplitIndices {
+  const resolved = resolveDatasetLimits(limits);
+  if (extname(path).toLowerCase() === ".json") {
+    const text = readFileOrThrow(path, NYU_LABELED_SOURCE, resolved.maxTextBytes, "maxTextBytes");
+    return parseNyuSplitJson(new TextDecoder().decode(text), path);
+  }
+  const bytes = readFileOrThrow(path, NYU_LABELED_SOURCE, resolved.maxFileBytes);
+  const variables = readMatV5(bytes, path, resolved);
   const train = variables["trainNdxs"];
   const test = variables["testNdxs"];
   if (train === undefined || test === undefined) {
@@ -96,6 +134,7 @@ export async function openNyuDepthV2(options: NyuDepthV2Options): Promise<NyuDep
     );
   }
   const verify = options.verifyCounts !== false;
+  const limits = resolveDatasetLimits(options.limits);
   const path = isDirectory(options.root) ? join(options.root, "nyu_depth_v2_labeled.mat") : options.root;
   if (!isFile(path)) {
     throw datasetError(
@@ -116,14 +155,14 @@ export async function openNyuDepthV2(options: NyuDepthV2Options): Promise<NyuDep
   let splitSource = "splits";
   if (typeof options.splits === "string") {
     splitSource = options.splits;
-    splits = readNyuSplitFile(options.splits);
+    splits = readNyuSplitFile(options.splits, limits);
   } else if (options.splits !== undefined) {
     splits = options.splits;
   } else if (split !== "all") {
     for (const name of ["splits.mat", "nyu_splits.json"]) {
       if (isFile(join(folder, name))) {
         splitSource = join(folder, name);
-        splits = readNyuSplitFile(splitSource);
+        splits = readNyuSplitFile(splitSource, limits);
         break;
       }
     }
@@ -137,10 +176,17 @@ export async function openNyuDepthV2(options: NyuDepthV2Options): Promise<NyuDep
   }
 
   const h5 = await loadH5Wasm();
-  const file = new h5.File(path, "r");
+  const file = h5call(path, "opening the file", () => new h5.File(path, "r"));
+  const closeFile = () => {
+    try {
+      file.close();
+    } catch {
+      // Closing a file h5wasm could not open fails again; the error that matters was already thrown.
+    }
+  };
   try {
-    const images = file.get("images");
-    const depths = file.get("depths");
+    const images = h5call(path, "reading images", () => file.get("images"));
+    const depths = h5call(path, "reading depths", () => file.get("depths"));
     if (!(images instanceof h5.Dataset) || !(depths instanceof h5.Dataset)) {
       throw datasetError(
         "INVALID_DATASET_FILE",
@@ -148,8 +194,8 @@ export async function openNyuDepthV2(options: NyuDepthV2Options): Promise<NyuDep
         path,
       );
     }
-    const imageShape = images.shape ?? [];
-    const depthShape = depths.shape ?? [];
+    const imageShape = h5call(path, "reading the shape of images", () => images.shape) ?? [];
+    const depthShape = h5call(path, "reading the shape of depths", () => depths.shape) ?? [];
     const [n, channels, width, height] = imageShape;
     if (
       imageShape.length !== 4 ||
@@ -175,6 +221,18 @@ export async function openNyuDepthV2(options: NyuDepthV2Options): Promise<NyuDep
     const total = n!;
     const h = height!;
     const w = width!;
+    // Checked before any frame is read: get() allocates h × w × 3 bytes and h × w floats, "all" lists every frame.
+    if (h * w > limits.maxImagePixels) {
+      limitExceeded(
+        path,
+        `the frame size ${h}×${w} in pixels`,
+        h * w,
+        "maxImagePixels",
+        limits.maxImagePixels,
+      );
+    }
+    if (total > limits.maxItems)
+      limitExceeded(path, "the number of frames", total, "maxItems", limits.maxItems);
     let frames: number[];
     if (split === "all") {
       frames = Array.from({ length: total }, (_, i) => i + 1);
@@ -197,8 +255,25 @@ export async function openNyuDepthV2(options: NyuDepthV2Options): Promise<NyuDep
         if (!open)
           throw datasetError("INVALID_ARGUMENT", `nyu-depth-v2: ${basename(path)} was closed`, "close");
         const m = frames[index]! - 1;
-        const rawImage = images.slice([[m, m + 1], [], [], []]) as ArrayLike<number>;
-        const rawDepth = depths.slice([[m, m + 1], [], []]) as ArrayLike<number>;
+        const rawImage = h5call(path, `reading frame ${m + 1} of images`, () =>
+          images.slice([[m, m + 1], [], [], []]),
+        ) as ArrayLike<number> | null;
+        const rawDepth = h5call(path, `reading frame ${m + 1} of depths`, () =>
+          depths.slice([[m, m + 1], [], []]),
+        ) as ArrayLike<number> | null;
+        // A numeric array of the frame's size, nothing else (int64 data reads as BigInts, strings as strings).
+        if (
+          rawImage?.length !== 3 * h * w ||
+          rawDepth?.length !== h * w ||
+          typeof rawImage[0] !== "number" ||
+          typeof rawDepth[0] !== "number"
+        ) {
+          throw datasetError(
+            "INVALID_DATASET_FILE",
+            `${path}: frame ${m + 1} did not read as ${3 * h * w} image and ${h * w} depth values`,
+            path,
+          );
+        }
         const image = new Uint8Array(h * w * 3);
         const depth = new Float32Array(h * w);
         // HDF5 element (c, x, y) of the frame sits at (c·W + x)·H + y; HWC wants (y·W + x)·3 + c.
@@ -217,12 +292,12 @@ export async function openNyuDepthV2(options: NyuDepthV2Options): Promise<NyuDep
       close(): void {
         if (open) {
           open = false;
-          file.close();
+          closeFile();
         }
       },
     };
   } catch (error) {
-    file.close();
+    closeFile();
     throw error;
   }
 }

@@ -1,9 +1,9 @@
 import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { openDataset } from "../registry/registry";
+import { matV5 } from "../test-support/formats";
 import { readMatV5 } from "./mat-v5";
 import { openNyuDepthV2, readNyuSplitFile } from "./nyu-labeled-dataset";
 
@@ -12,65 +12,6 @@ import { openNyuDepthV2, readNyuSplitFile } from "./nyu-labeled-dataset";
 const FIXTURE = new URL("../__fixtures__/nyu-labeled-tiny.mat", import.meta.url).pathname;
 const pixel = (y: number, x: number, c: number, n: number) => (7 * y + 3 * x + 50 * c + 11 * n) % 256;
 const depthAt = (y: number, x: number, n: number) => 0.5 + 0.25 * y + 0.125 * x + n;
-
-/** A level-5 MAT-file (as MATLAB's `save -v7`) holding double column vectors, optionally zlib-compressed. */
-function matV5(variables: Record<string, number[]>, compress: boolean): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  const header = new Uint8Array(128).fill(0x20);
-  header.set(
-    new TextEncoder().encode("MATLAB 5.0 MAT-file, Platform: GLNXA64, Created on: Mon Jan  1 00:00:00 2024"),
-  );
-  header.fill(0, 116, 124);
-  header.set([0x00, 0x01, 0x49, 0x4d], 124); // version 0x0100 little-endian, then "IM"
-  chunks.push(header);
-  const element = (type: number, body: Uint8Array) => {
-    const padded = new Uint8Array(8 + Math.ceil(body.length / 8) * 8);
-    const view = new DataView(padded.buffer);
-    view.setUint32(0, type, true);
-    view.setUint32(4, body.length, true);
-    padded.set(body, 8);
-    return padded;
-  };
-  const concat = (parts: Uint8Array[]) => {
-    const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-    let offset = 0;
-    for (const part of parts) {
-      out.set(part, offset);
-      offset += part.length;
-    }
-    return out;
-  };
-  for (const [name, values] of Object.entries(variables)) {
-    const flags = new Uint8Array(8);
-    new DataView(flags.buffer).setUint32(0, 6, true); // mxDOUBLE_CLASS
-    const dims = new Uint8Array(8);
-    new DataView(dims.buffer).setInt32(0, values.length, true);
-    new DataView(dims.buffer).setInt32(4, 1, true);
-    const data = new Uint8Array(values.length * 8);
-    values.forEach((v, i) => {
-      new DataView(data.buffer).setFloat64(i * 8, v, true);
-    });
-    const matrix = element(
-      14,
-      concat([
-        element(6, flags),
-        element(5, dims),
-        element(1, new TextEncoder().encode(name)),
-        element(9, data),
-      ]),
-    );
-    if (compress) {
-      const zipped = deflateSync(matrix);
-      const tag = new Uint8Array(8);
-      new DataView(tag.buffer).setUint32(0, 15, true);
-      new DataView(tag.buffer).setUint32(4, zipped.length, true);
-      chunks.push(tag, zipped);
-    } else {
-      chunks.push(matrix);
-    }
-  }
-  return concat(chunks);
-}
 
 describe("NYU Depth V2 labelled .mat (HDF5 with user block) via h5wasm", () => {
   it("reads every frame, transposing MATLAB's column-major storage to HWC", async () => {

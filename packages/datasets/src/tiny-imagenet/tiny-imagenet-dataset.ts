@@ -1,8 +1,16 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { checkIndex, datasetError } from "../errors";
-import { isDirectory, isFile, readLines, requireDirectory, resolveInside } from "../internal/files";
+import {
+  isDirectory,
+  isFile,
+  readFileOrThrow,
+  readLines,
+  requireDirectory,
+  resolveInside,
+} from "../internal/files";
 import { decodeJpegRgb } from "../internal/jpeg";
+import { type DatasetLimits, resolveDatasetLimits } from "../limits";
 import type { ClassificationDataset, LabeledImage, Split } from "../types";
 
 /** Where to get Tiny-ImageNet-200, appended to "not found" messages. */
@@ -17,6 +25,11 @@ export interface TinyImageNetOptions {
   split?: Split;
   /** Check the official counts (200 classes; 100 000 / 10 000 / 10 000 images); default `true`. */
   verifyCounts?: boolean;
+  /**
+   * Overrides of `DEFAULT_DATASET_LIMITS`: `maxTextBytes` (`wnids.txt`, `words.txt`, `val_annotations.txt`),
+   * `maxFileBytes` and `maxImagePixels` (each JPEG).
+   */
+  limits?: Partial<DatasetLimits>;
 }
 
 /** A Tiny-ImageNet split, with the WordNet ids of its classes. */
@@ -48,13 +61,14 @@ export function openTinyImageNet(options: TinyImageNetOptions): TinyImageNetData
       "split",
     );
   }
+  const limits = resolveDatasetLimits(options.limits);
   let root = requireDirectory(options.root, "tiny-imagenet", TINY_IMAGENET_SOURCE);
   if (!isFile(join(root, "wnids.txt")) && isDirectory(join(root, "tiny-imagenet-200"))) {
     root = join(root, "tiny-imagenet-200");
   }
   const verify = options.verifyCounts !== false;
   const wnidsPath = join(root, "wnids.txt");
-  const wnids = readLines(wnidsPath, TINY_IMAGENET_SOURCE);
+  const wnids = readLines(wnidsPath, TINY_IMAGENET_SOURCE, limits.maxTextBytes);
   if (verify && wnids.length !== OFFICIAL.classes) {
     throw datasetError(
       "INVALID_DATASET_FILE",
@@ -72,7 +86,7 @@ export function openTinyImageNet(options: TinyImageNetOptions): TinyImageNetData
   const names = new Map<string, string>();
   const wordsPath = join(root, "words.txt");
   if (isFile(wordsPath)) {
-    for (const line of readLines(wordsPath, TINY_IMAGENET_SOURCE)) {
+    for (const line of readLines(wordsPath, TINY_IMAGENET_SOURCE, limits.maxTextBytes)) {
       const tab = line.indexOf("\t");
       if (tab > 0 && labelOf.has(line.slice(0, tab)))
         names.set(line.slice(0, tab), line.slice(tab + 1).trim());
@@ -102,7 +116,7 @@ export function openTinyImageNet(options: TinyImageNetOptions): TinyImageNetData
   } else if (split === "val") {
     const annotations = join(root, "val", "val_annotations.txt");
     const images = join(root, "val", "images");
-    readLines(annotations, TINY_IMAGENET_SOURCE).forEach((line, row) => {
+    readLines(annotations, TINY_IMAGENET_SOURCE, limits.maxTextBytes).forEach((line, row) => {
       const [name, wnid] = line.split("\t");
       if (name === undefined || wnid === undefined) {
         throw datasetError(
@@ -161,13 +175,8 @@ export function openTinyImageNet(options: TinyImageNetOptions): TinyImageNetData
     get(index: number): LabeledImage {
       checkIndex(index, size, "tiny-imagenet");
       const path = files[index]!;
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(path);
-      } catch (cause) {
-        throw datasetError("DATASET_NOT_FOUND", `tiny-imagenet: cannot read ${path}`, path, cause);
-      }
-      return { image: decodeJpegRgb(bytes, path, 64, 64), label: labels[index]! };
+      const bytes = readFileOrThrow(path, TINY_IMAGENET_SOURCE, limits.maxFileBytes);
+      return { image: decodeJpegRgb(bytes, path, 64, 64, limits.maxImagePixels), label: labels[index]! };
     },
     label(index: number): number {
       checkIndex(index, size, "tiny-imagenet");

@@ -1,5 +1,7 @@
 import { KoraError } from "../errors";
 import type { SpecErrorCode } from "../errors/kora-error";
+import { FORBIDDEN_KEYS, type JsonTextProblem, MAX_JSON_DEPTH, scanJsonText, scanJsonValue } from "../json";
+import { methodDefinition } from "../methods/registry";
 import { adapterTensorLayout, shapeSize } from "../params/adapter-tensor-layout";
 import { type BackboneShape, validateBackboneShape } from "../params/backbone-shape";
 import { readSafetensors, toFloat32, writeSafetensors } from "../safetensors";
@@ -12,6 +14,7 @@ import {
   ADAPTER_FORMAT_VERSION,
   type AdapterManifest,
   LIBRARY,
+  MAX_ADAPTER_MANIFEST_BYTES,
   manifestSchema,
 } from "./manifest";
 
@@ -149,6 +152,60 @@ export function encodeAdapter(input: EncodeAdapterInput): EncodedAdapter {
   return { manifestJson: `${JSON.stringify(manifest, null, 2)}\n`, safetensors, manifest };
 }
 
+/**
+ * @internal Parses a JSON manifest or config (`text`, or a value already parsed) within the readers' limits:
+ * at most {@link MAX_ADAPTER_MANIFEST_BYTES} characters, nesting at most {@link MAX_JSON_DEPTH} deep, and no
+ * `__proto__`/`constructor`/`prototype` key anywhere; each violation is `INVALID_ADAPTER_FILE` naming `file`.
+ */
+export function parseManifestJson(raw: unknown, file: string): unknown {
+  let problem: JsonTextProblem | undefined;
+  if (typeof raw === "string") {
+    if (raw.length > MAX_ADAPTER_MANIFEST_BYTES) {
+      throw invalid(
+        `${file}: ${raw.length} characters, longer than the ${MAX_ADAPTER_MANIFEST_BYTES} a manifest may have`,
+      );
+    }
+    problem = scanJsonText(raw);
+  } else {
+    problem = scanJsonValue(raw);
+  }
+  if (problem?.kind === "depth") throw invalid(`${file}: nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (problem?.kind === "forbidden-key") {
+    throw invalid(`${file}: key "${problem.key}" is not allowed (at ${problem.path})`, problem.path);
+  }
+  if (typeof raw !== "string") return raw;
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw invalid(`${file}: not valid JSON (${(error as Error).message})`, undefined, error);
+  }
+}
+
+/**
+ * Refuses a layout that cannot match the file before building it: the spec's expected tensor count follows from
+ * one block's layout times the adapted blocks, so a manifest declaring 10⁷ or 2³² blocks is judged in constant
+ * time instead of allocating a layout the size of its claim. Within twice the file's tensor count (plus slack)
+ * the layout is built and `validateAdapterTensors` names the first missing tensor instead.
+ */
+function checkLayoutSize(
+  spec: AdapterSpec,
+  backbone: BackboneShape,
+  includeHead: boolean,
+  fileTensors: number,
+  file: string,
+): void {
+  const perBlock = methodDefinition(spec).layout({ ...spec, layers: null }, { ...backbone, depth: 1 }).length;
+  const blocks = spec.layers === null ? backbone.depth : spec.layers.length;
+  const head = includeHead && backbone.numClasses > 0 ? 2 : 0;
+  const expected = perBlock * blocks + head;
+  if (expected > 2 * fileTensors + 64) {
+    throw invalid(
+      `${file}: the manifest's ${spec.method} spec adapts ${blocks} blocks of a depth-${backbone.depth} backbone, which needs ${expected} tensors, but the file holds ${fileTensors}`,
+      "backbone.depth",
+    );
+  }
+}
+
 /** Input of {@link decodeAdapter}. */
 export interface DecodeAdapterInput {
   /** Content of `adapter.json` (text or already-parsed JSON). */
@@ -166,19 +223,17 @@ export interface DecodeAdapterInput {
  * spec with `parseAdapterSpec`, the stored backbone against `backbone` (when given), and every tensor's name and
  * shape against the spec. F16/BF16/F64 tensors are converted to float32.
  *
- * @throws KoraError `INVALID_ADAPTER_FILE`, `INVALID_SPEC`, `INVALID_SAFETENSORS` or `SHAPE_MISMATCH`.
+ * Total on any input, in time and memory bounded by the input's size: the manifest is capped at
+ * {@link MAX_ADAPTER_MANIFEST_BYTES} and {@link MAX_JSON_DEPTH} levels, prototype keys and tensor names are refused,
+ * and a manifest whose backbone would need far more tensors than the file holds is refused before its layout is built.
+ *
+ * @throws KoraError `INVALID_ADAPTER_FILE`, `INVALID_SPEC`, `INVALID_SAFETENSORS`, `INVALID_ARGUMENT` (a malformed
+ * backbone in the manifest) or `SHAPE_MISMATCH`.
  */
 export function decodeAdapter(input: DecodeAdapterInput): AdapterFile {
   const where = input.source === undefined ? "" : `${input.source}/`;
   const manifestFile = `${where}${ADAPTER_FILES.manifest}`;
-  let raw = input.manifest;
-  if (typeof raw === "string") {
-    try {
-      raw = JSON.parse(raw);
-    } catch (error) {
-      throw invalid(`${manifestFile}: not valid JSON (${(error as Error).message})`, undefined, error);
-    }
-  }
+  const raw = parseManifestJson(input.manifest, manifestFile);
   const parsed = manifestSchema().safeParse(raw, { error: englishMessages() });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -240,11 +295,15 @@ export function decodeAdapter(input: DecodeAdapterInput): AdapterFile {
   }
   const tensors: Record<string, AdapterTensor> = {};
   for (const [name, tensor] of Object.entries(contents.tensors)) {
+    // The safetensors codec keeps any name (in a null-prototype object); an adapter's names are ours, and these
+    // three would set or shadow the prototype of the plain object callers get back.
+    if (FORBIDDEN_KEYS.has(name)) throw invalid(`${tensorsFile}: tensor name "${name}" is not allowed`, name);
     if (!["F32", "F16", "BF16", "F64"].includes(tensor.dtype)) {
       throw invalid(`${tensorsFile}: tensor ${name} has dtype ${tensor.dtype}, expected a float dtype`, name);
     }
     tensors[name] = { shape: [...tensor.shape], data: toFloat32(tensor) };
   }
+  checkLayoutSize(spec, m.backbone, m.includesHead, Object.keys(tensors).length, tensorsFile);
   validateAdapterTensors(spec, m.backbone, tensors, { includeHead: m.includesHead, file: tensorsFile });
   const manifest: AdapterManifest = { ...m, format: ADAPTER_FORMAT, spec, backbone: m.backbone };
   return { manifest, tensors };

@@ -7,6 +7,12 @@ import type { AdapterSpec } from "../spec/types";
 export const ADAPTER_FORMAT = "kora-adapter";
 /** The adapter file format version this library writes; it reads this version and older ones. */
 export const ADAPTER_FORMAT_VERSION = 1;
+/**
+ * The longest `adapter.json` the readers accept: 1 MiB (characters of text for `decodeAdapter`, bytes of file for
+ * `readAdapterDir`). A real manifest is about 1 kB (spec, backbone shape, a few metadata strings); the cap bounds
+ * what a hostile one costs to parse.
+ */
+export const MAX_ADAPTER_MANIFEST_BYTES = 1024 * 1024;
 /** File names inside an adapter folder. */
 export const ADAPTER_FILES = { manifest: "adapter.json", tensors: "adapter.safetensors" } as const;
 

@@ -14,6 +14,16 @@ export interface NpyArray {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
+/**
+ * The longest `.npy` header `readNpy` reads, in bytes: numpy's own default (`np.load(max_header_size=10000)`),
+ * which refuses longer headers as a denial-of-service risk. A header numpy writes for a numeric array is 118 to
+ * about 1 500 bytes.
+ */
+export const MAX_NPY_HEADER_BYTES = 10_000;
+
+/** The most dimensions `readNpy` reads: numpy 2's `NPY_MAXDIMS` (numpy 1 allowed 32). */
+export const MAX_NPY_DIMENSIONS = 64;
+
 function invalid(file: string, message: string): KoraError {
   return new KoraError<SpecErrorCode>({ code: "INVALID_NPY", message: `${file}: ${message}` });
 }
@@ -56,7 +66,13 @@ function decode(bytes: Uint8Array, descr: string, count: number, file: string): 
 function toCOrder<T extends Float32Array | Float64Array>(data: T, shape: readonly number[]): T {
   if (shape.length < 2) return data;
   const out = new (data.constructor as new (n: number) => T)(data.length);
-  const fStrides = shape.map((_, axis) => shape.slice(0, axis).reduce((a, b) => a * b, 1));
+  // Computed as running products: the per-axis slice-and-reduce this replaces was quadratic in the rank.
+  const fStrides: number[] = [];
+  let stride = 1;
+  for (const dimension of shape) {
+    fStrides.push(stride);
+    stride *= dimension;
+  }
   const index = new Array<number>(shape.length).fill(0);
   for (let c = 0; c < data.length; c++) {
     let f = 0;
@@ -74,6 +90,10 @@ function toCOrder<T extends Float32Array | Float64Array>(data: T, shape: readonl
 /**
  * Reads a NumPy `.npy` file (format versions 1–3; little-endian float, int, uint and bool dtypes; C or Fortran
  * order), e.g. features saved with `np.save` for `kora cka`. `file` names the source in error messages.
+ *
+ * Total on any input, in time linear in `bytes.length`: the header is capped at {@link MAX_NPY_HEADER_BYTES}, the
+ * rank at {@link MAX_NPY_DIMENSIONS}, and the declared element count is checked against the bytes present before
+ * the output is allocated.
  *
  * @throws KoraError `INVALID_NPY` naming the file and what is wrong.
  */
@@ -95,6 +115,12 @@ export function readNpy(bytes: Uint8Array, file = "array.npy"): NpyArray {
   } else {
     throw invalid(file, `unsupported .npy format version ${major}`);
   }
+  if (headerLength > MAX_NPY_HEADER_BYTES) {
+    throw invalid(
+      file,
+      `header of ${headerLength} bytes is longer than ${MAX_NPY_HEADER_BYTES} (numpy's own limit for np.load)`,
+    );
+  }
   if (headerStart + headerLength > bytes.byteLength) throw invalid(file, "truncated header");
   const header = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(
     bytes.subarray(headerStart, headerStart + headerLength),
@@ -105,12 +131,19 @@ export function readNpy(bytes: Uint8Array, file = "array.npy"): NpyArray {
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
     throw invalid(file, `cannot read the header ${JSON.stringify(header.trim())}`);
   }
-  const shape = shapeText
+  const dims = shapeText
     .split(",")
     .map((s) => s.trim())
-    .filter((s) => s !== "")
-    .map(Number);
-  if (shape.some((n) => !Number.isSafeInteger(n) || n < 0)) throw invalid(file, `bad shape (${shapeText})`);
+    .filter((s) => s !== "");
+  if (dims.length > MAX_NPY_DIMENSIONS) {
+    throw invalid(
+      file,
+      `shape has ${dims.length} dimensions; this reader takes at most ${MAX_NPY_DIMENSIONS}`,
+    );
+  }
+  // numpy writes plain decimal integers; Number() alone would also take "1e3", "0x10" or "1.0".
+  if (!dims.every((d) => /^\d{1,16}$/.test(d))) throw invalid(file, `bad shape (${shapeText})`);
+  const shape = dims.map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   if (!Number.isSafeInteger(count)) throw invalid(file, `shape (${shapeText}) has too many elements`);
   const raw = decode(bytes.subarray(headerStart + headerLength), descr, count, file);

@@ -157,7 +157,7 @@ describe("countParameters: every method against hand-written formulas", () => {
     expect(dynamic.adapter).toBe(L * (2 * (16 * D + 16 + D * 16 + D) + 3 * (D * D + D)));
   });
 
-  it("AdapterFusion defaults keep its trainable share near LoRA r=8's (design §1)", () => {
+  it("AdapterFusion defaults keep its trainable share near LoRA r=8's", () => {
     for (const shape of [vitTiny32, vitBase(100)]) {
       const lora = countParameters(parseAdapterSpec({ method: "lora" }), shape).adapter;
       const fusion = countParameters(parseAdapterSpec({ method: "adapter-fusion" }), shape).adapter;

@@ -1,5 +1,5 @@
 import type { AdapterTensor } from "../adapter-file/adapter-file";
-import { validateAdapterTensors } from "../adapter-file/adapter-file";
+import { parseManifestJson, validateAdapterTensors } from "../adapter-file/adapter-file";
 import { KoraError } from "../errors";
 import type { SpecErrorCode } from "../errors/kora-error";
 import { adapterTensorLayout } from "../params/adapter-tensor-layout";
@@ -80,18 +80,7 @@ export function decodePeftAdapter(input: DecodePeftAdapterInput): {
   tensors: Record<string, AdapterTensor>;
   config: PeftLoraConfig;
 } {
-  let config = input.config;
-  if (typeof config === "string") {
-    try {
-      config = JSON.parse(config);
-    } catch (error) {
-      throw new KoraError<SpecErrorCode>({
-        code: "INVALID_ADAPTER_FILE",
-        message: `${PEFT_FILES.config}: not valid JSON (${(error as Error).message})`,
-        cause: error,
-      });
-    }
-  }
+  const config = parseManifestJson(input.config, PEFT_FILES.config);
   const spec = fromPeftConfig(config, input.backbone);
   const contents = readSafetensors(input.safetensors);
   const renamed = fromPeftTensorNames(contents.tensors);

@@ -5,6 +5,7 @@ import { hfBlockModuleSuffix, hfModulePath } from "../naming/hf-vit";
 import type { BackboneShape } from "../params/backbone-shape";
 import { parseAdapterSpec } from "../spec/parse-adapter-spec";
 import { type LoraSpec, TARGET_MODULES, type TargetModule } from "../spec/types";
+import { unsafeTargetRegex } from "./target-regex";
 
 /** The fields of peft's `adapter_config.json` (LoRA) that KoRA-TS reads and writes. */
 export interface PeftLoraConfig {
@@ -92,6 +93,10 @@ function unsupported(field: string, message: string): KoraError {
 function selectsModule(config: Record<string, unknown>, modulePath: string, layer: number): boolean {
   const targets = config["target_modules"];
   if (typeof targets === "string") {
+    const unsafe = unsafeTargetRegex(targets);
+    if (unsafe !== undefined) {
+      throw unsupported("target_modules", `regex not accepted (${unsafe}): ${targets.slice(0, 200)}`);
+    }
     let pattern: RegExp;
     try {
       pattern = new RegExp(`^(?:${targets})$`);

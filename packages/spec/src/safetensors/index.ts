@@ -7,7 +7,7 @@ export {
   float32ToFloat16Bits,
 } from "./float-conversion";
 export type { ReadSafetensorsOptions } from "./read";
-export { MAX_SAFETENSORS_HEADER_BYTES, readSafetensors } from "./read";
+export { DEFAULT_MAX_SAFETENSORS_HEADER_BYTES, MAX_SAFETENSORS_HEADER_BYTES, readSafetensors } from "./read";
 export type { SafetensorsContents, SafetensorsTensor, SafetensorsTensorInput } from "./tensor";
 export { toFloat32 } from "./to-float32";
 export { writeSafetensors } from "./write";

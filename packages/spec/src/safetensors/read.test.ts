@@ -82,12 +82,20 @@ describe("readSafetensors rejects", () => {
     expectInvalid(new Uint8Array(0), "file is 0 bytes");
   });
 
-  it("a header length over 100,000,000 bytes, even when it does not fit in a double", () => {
-    expectInvalid(file("{}", 0, 100_000_001n), "exceeds the 100000000-byte limit");
+  it("a header length over the limit (16 MiB by default), even when it does not fit in a double", () => {
+    expectInvalid(file("{}", 0, 16n * 1024n * 1024n + 1n), "exceeds the 16777216-byte limit");
     expectInvalid(
       file("{}", 0, 2n ** 64n - 1n),
-      "header length 18446744073709551615 exceeds the 100000000-byte",
+      "header length 18446744073709551615 exceeds the 16777216-byte",
     );
+    const error = (() => {
+      try {
+        readSafetensors(file("{}", 0, 100_000_001n), { maxHeaderBytes: 100_000_000 });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message).toContain("exceeds the 100000000-byte limit");
   });
 
   it("a header length beyond the end of the file", () => {

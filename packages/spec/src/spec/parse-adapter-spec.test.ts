@@ -27,7 +27,7 @@ describe("parseAdapterSpec", () => {
     });
   });
 
-  it("fills the KoRA defaults of design §1, nested objects included", () => {
+  it("fills the documented KoRA defaults, nested objects included", () => {
     expect(parseAdapterSpec({ method: "kora", composition: { hidden: 8 } })).toEqual({
       method: "kora",
       rank: 8,

@@ -64,8 +64,10 @@ export interface GateSpec {
 }
 
 /**
- * KoRA: per attention block, LoRA deltas for q/k/v mixed by a CompositionBlock and added to the value path
- * through a gate that starts at 0. See design §1.
+ * KoRA: per attention block, LoRA deltas `δ_t = s·B_t A_t x` for q/k/v mixed by a CompositionBlock into `δ_c` and
+ * added to the value path through a gate that starts at 0: `v' = v + g·δ_c`. With the `mlp` composition and
+ * `apply: "value"` the first composition layer is linear, so the three pairs fold into one `h×D` down-projection
+ * of rank ≤ min(h, 3r) and the adapter is a gated bottleneck adapter on the value path.
  */
 export interface KoraSpec {
   /** Discriminator. */
@@ -82,7 +84,7 @@ export interface KoraSpec {
   layers: number[] | null;
   /**
    * Standard deviation of the Gaussian initialisation of every B_t. Must be positive: with g = 0 the adapter is
-   * already the identity at init, and zero B_t would leave no gradient path (design §1). Default 0.02.
+   * already the identity at init, and zero B_t would leave no gradient path. Default 0.02.
    */
   bInitStd: number;
   /** The CompositionBlock. */
@@ -107,7 +109,7 @@ export interface FusionSpec {
   variant: "dynamic" | "static";
   /**
    * Width a of the query/key projections (`D×a` each, with bias), or `null` for D as in AdapterHub.
-   * Default 8, which puts the method's trainable share near LoRA r=8's (design §1).
+   * Default 8, which puts the method's trainable share near LoRA r=8's.
    */
   attentionDim: number | null;
 }

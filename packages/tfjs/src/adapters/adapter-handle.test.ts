@@ -118,7 +118,7 @@ describe("identity at initialisation", () => {
   for (const [label, input] of Object.entries(SPECS)) {
     const spec = parseAdapterSpec(input);
     // KoRA is the identity at init through its gate (0); with apply "qkv" the direct deltas s·B_t·A_t·x are
-    // ungated (design §1) and B_t ~ N(0, 0.02²), so the model starts close to, not at, the base model.
+    // ungated and B_t ~ N(0, 0.02²), so the model starts close to, not at, the base model.
     const kora = spec.method === "kora";
     const gated = kora && spec.gate.mode === "learnable" && spec.apply === "value";
     const expectation = kora && !gated ? "differ from" : "equal";

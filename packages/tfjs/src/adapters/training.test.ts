@@ -36,7 +36,7 @@ function batch(size: number, seed: number): { x: tf.Tensor3D; y: tf.Tensor2D } {
   return { x, y };
 }
 
-describe("KoRA initialisation (design §1)", () => {
+describe("KoRA initialisation", () => {
   const variants: Record<string, AdapterSpecInput> = {
     "mlp composition, scalar gate": { method: "kora", rank: 4 },
     "attention composition, channel gate": {

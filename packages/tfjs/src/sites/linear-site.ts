@@ -21,10 +21,10 @@ export interface LinearSiteOptions {
 }
 
 /**
- * The adapter-site interface of one linear projection of a backbone (design §2: `spec ← tfjs ← vit`): it owns
- * the frozen-or-trainable kernel and bias and lets an adapter add to its output. `@kora/vit` builds every
- * query/key/value/output/fc1/fc2 projection on it, so LoRA/KoRA/AdapterFusion attach without the backbone knowing
- * which method is used.
+ * The adapter-site interface of one linear projection of a backbone (backbones such as `@kora/vit` depend on it,
+ * never the reverse): it owns the frozen-or-trainable kernel and bias and lets an adapter add to its output.
+ * `@kora/vit` builds every query/key/value/output/fc1/fc2 projection on it, so LoRA/KoRA/AdapterFusion attach
+ * without the backbone knowing which method is used.
  */
 export class LinearSite {
   /** Block index. */

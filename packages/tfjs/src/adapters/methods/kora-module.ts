@@ -22,7 +22,7 @@ export const initKoraTensor: TensorInitialiser<KoraSpec> = (spec, info, layout, 
   return linearDefault(info, layout, seed);
 };
 
-/** KoRA on every adapted attention block (design §1), installed through the block's q/k/v hook. @internal */
+/** KoRA on every adapted attention block, installed through the block's q/k/v hook. @internal */
 export class KoraModule implements AdapterModule {
   readonly layout;
   readonly variables;

@@ -1,0 +1,258 @@
+// Regression tests for the hostile inputs that broke the @kora/datasets readers in a fuzz campaign: each one used to
+// escape as an untyped exception, or to run for minutes and gigabytes, and must now end in a KoraError with a code.
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { deflateSync } from "node:zlib";
+import { KoraError } from "@kora/spec";
+import { describe, expect, it } from "vitest";
+import { openCifar100 } from "./cifar/cifar-dataset";
+import { readIdxFile } from "./idx/idx-dataset";
+import { openDenseDepthNyu } from "./nyu/dense-depth-dataset";
+import { readMatV5 } from "./nyu/mat-v5";
+import { openNyuDepthV2 } from "./nyu/nyu-labeled-dataset";
+import {
+  idxBytes,
+  matV5,
+  pngBytes,
+  zeroBombGzip,
+  zeroBombRaw,
+  zeroBombZlib,
+  zipBytes,
+} from "./test-support/formats";
+import { openTinyImageNet } from "./tiny-imagenet/tiny-imagenet-dataset";
+
+const MiB = 1 << 20;
+const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `kora-hostile-${name}-`));
+
+/** Runs `run` and returns the KoraError it throws; fails the test on success or on any other exception. */
+async function koraErrorOf(run: () => unknown): Promise<KoraError> {
+  try {
+    await run();
+  } catch (error) {
+    if (KoraError.isInstance(error)) return error;
+    throw new Error(`expected a KoraError, got ${String(error)}`, { cause: error });
+  }
+  throw new Error("expected a KoraError, but the reader returned");
+}
+
+/** A valid MAT v5 file with one double column vector `v`, uncompressed, as raw bytes to damage. */
+function plainMat(): Uint8Array {
+  return matV5({ v: [1, 2, 3] }, false);
+}
+
+describe("MAT v5 reader (splits.mat)", () => {
+  it("a miMATRIX whose array-flags element is shorter than 4 bytes is INVALID_DATASET_FILE, not a DataView RangeError", async () => {
+    const bytes = plainMat();
+    // The flags sub-element sits at 128 (matrix tag) + 8; its tag is [type 6, size 8]: declare size 2 instead.
+    new DataView(bytes.buffer).setUint32(128 + 8 + 4, 2, true);
+    const error = await koraErrorOf(() => readMatV5(bytes, "splits.mat"));
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+    expect(error.message).toContain("splits.mat");
+  });
+
+  it("a data element whose length is not a multiple of its element size is INVALID_DATASET_FILE, not 'Invalid typed array length'", async () => {
+    const bytes = plainMat();
+    // Flags (16) + dims (16) + name (8 + 8) after the matrix tag: the real-part tag is [type 9, size 24]; say 20.
+    new DataView(bytes.buffer).setUint32(128 + 8 + 16 + 16 + 16 + 4, 20, true);
+    const error = await koraErrorOf(() => readMatV5(bytes, "splits.mat"));
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+  });
+
+  /** A MAT file whose one miCOMPRESSED element inflates to a miMATRIX tag declaring `declared` bytes + 64 MiB of 0. */
+  function matBomb(declared: number): Uint8Array {
+    const tag = new Uint8Array(8);
+    new DataView(tag.buffer).setUint32(0, 14, true); // miMATRIX
+    new DataView(tag.buffer).setUint32(4, declared, true);
+    const bomb = zeroBombZlib(64, tag);
+    const header = matV5({}, false);
+    const bytes = new Uint8Array(header.length + 8 + bomb.length);
+    bytes.set(header);
+    const view = new DataView(bytes.buffer);
+    view.setUint32(header.length, 15, true); // miCOMPRESSED
+    view.setUint32(header.length + 4, bomb.length, true);
+    bytes.set(bomb, header.length + 8);
+    return bytes;
+  }
+
+  it("a zlib bomb that declares its size is LIMIT_EXCEEDED before it is inflated (was 2.2 GB)", async () => {
+    const error = await koraErrorOf(() =>
+      readMatV5(matBomb(64 * MiB), "bomb.mat", { maxFileBytes: 8 * MiB }),
+    );
+    expect(error.code).toBe("LIMIT_EXCEEDED");
+    expect(error.message).toContain("maxFileBytes");
+  });
+
+  it("a zlib bomb that lies about its size stops just past the claim with INVALID_DATASET_FILE", async () => {
+    const error = await koraErrorOf(() => readMatV5(matBomb(16), "bomb.mat"));
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+    expect(error.message).toMatch(/more than .*declares/);
+  });
+});
+
+describe("IDX reader (gzip)", () => {
+  it("a gzip whose IDX header declares 2 GiB is LIMIT_EXCEEDED before anything is inflated", async () => {
+    const dir = tempDir("idx");
+    const header = idxBytes(0x08, [2048, 1024, 1024], new Uint8Array(0));
+    writeFileSync(join(dir, "bomb-idx3-ubyte.gz"), zeroBombGzip(4, header));
+    const error = await koraErrorOf(() => readIdxFile(join(dir, "bomb-idx3-ubyte.gz")));
+    expect(error.code).toBe("LIMIT_EXCEEDED");
+    expect(error.message).toContain("bomb-idx3-ubyte.gz");
+  });
+
+  it("a gzip that inflates past the size its header declares stops there with INVALID_DATASET_FILE", async () => {
+    const dir = tempDir("idx-lie");
+    const header = idxBytes(0x08, [10, 28, 28], new Uint8Array(0));
+    writeFileSync(join(dir, "lie-idx3-ubyte.gz"), zeroBombGzip(64, header));
+    const error = await koraErrorOf(() => readIdxFile(join(dir, "lie-idx3-ubyte.gz")));
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+    expect(error.message).toMatch(/more than .*declares/);
+  });
+});
+
+/** A DenseDepth-style zip holding the test CSV (one pair) and the given PNGs. */
+function denseDepthZip(dir: string, files: Parameters<typeof zipBytes>[0]): string {
+  const path = join(dir, "nyu_data.zip");
+  writeFileSync(path, zipBytes(files, false));
+  return path;
+}
+
+describe("ZIP reader (DenseDepth nyu_data.zip)", () => {
+  const csv = new TextEncoder().encode("data/a.png,data/b.png\n");
+
+  it("a central directory that claims more bytes than the file holds is INVALID_DATASET_FILE, not a RangeError", async () => {
+    const dir = tempDir("zip-dir");
+    const bytes = zipBytes({ "data/nyu2_test.csv": csv }, false);
+    new DataView(bytes.buffer).setUint32(bytes.length - 22 + 12, 0xfffffff0, true); // directory size
+    writeFileSync(join(dir, "nyu_data.zip"), bytes);
+    const error = await koraErrorOf(() =>
+      openDenseDepthNyu({ root: dir, split: "test", verifyCounts: false }),
+    );
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+    expect(error.message).toContain("nyu_data.zip");
+  });
+
+  it("an extra field that runs past the central directory is INVALID_DATASET_FILE, not a DataView RangeError", async () => {
+    const dir = tempDir("zip-extra");
+    const bytes = zipBytes({ "data/nyu2_test.csv": csv }, false);
+    const view = new DataView(bytes.buffer);
+    const directoryOffset = view.getUint32(bytes.length - 22 + 16, true);
+    view.setUint16(directoryOffset + 30, 4000, true); // extra length
+    writeFileSync(join(dir, "nyu_data.zip"), bytes);
+    const error = await koraErrorOf(() =>
+      openDenseDepthNyu({ root: dir, split: "test", verifyCounts: false }),
+    );
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+  });
+
+  it("an entry whose compressed size runs past the end of the file is INVALID_DATASET_FILE, not 'Invalid typed array length'", async () => {
+    const dir = tempDir("zip-entry");
+    const bytes = zipBytes({ "data/nyu2_test.csv": csv }, false);
+    const view = new DataView(bytes.buffer);
+    const directoryOffset = view.getUint32(bytes.length - 22 + 16, true);
+    view.setUint32(directoryOffset + 20, 0xfffffff0, true); // compressed size
+    writeFileSync(join(dir, "nyu_data.zip"), bytes);
+    const error = await koraErrorOf(() =>
+      openDenseDepthNyu({ root: dir, split: "test", verifyCounts: false }),
+    );
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+  });
+
+  it("a CSV entry declaring 600 MB is LIMIT_EXCEEDED before inflating (was 'Cannot create a string longer than…')", async () => {
+    const dir = tempDir("zip-csv-bomb");
+    denseDepthZip(dir, { "data/nyu2_test.csv": { deflated: zeroBombRaw(600), size: 600 * MiB } });
+    const error = await koraErrorOf(() =>
+      openDenseDepthNyu({ root: dir, split: "test", verifyCounts: false }),
+    );
+    expect(error.code).toBe("LIMIT_EXCEEDED");
+    expect(error.message).toContain("maxTextBytes");
+  });
+
+  it("an entry that inflates past its declared size stops there with INVALID_DATASET_FILE", async () => {
+    const dir = tempDir("zip-lie");
+    denseDepthZip(dir, { "data/nyu2_test.csv": { deflated: zeroBombRaw(64), size: 100 } });
+    const error = await koraErrorOf(() =>
+      openDenseDepthNyu({ root: dir, split: "test", verifyCounts: false }),
+    );
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+    expect(error.message).toMatch(/more than .*declares/);
+  });
+
+  it("a 68-byte depth PNG whose IHDR claims 60000×60000 is refused before decoding (was 170 s and 4.27 GB)", async () => {
+    const dir = tempDir("png-ihdr");
+    const png = pngBytes(60_000, 60_000, 16, 0, deflateSync(new Uint8Array(3)));
+    expect(png.length).toBeLessThanOrEqual(68);
+    denseDepthZip(dir, { "data/nyu2_test.csv": csv, "data/a.png": png, "data/b.png": png });
+    const error = await koraErrorOf(() =>
+      openDenseDepthNyu({ root: dir, split: "test", verifyCounts: false }),
+    );
+    expect(error.code).toBe("LIMIT_EXCEEDED");
+    expect(error.message).toContain("data/b.png");
+  });
+
+  it("a PNG whose IHDR claims more pixels than its compressed data could ever hold is INVALID_DATASET_FILE", async () => {
+    const dir = tempDir("png-ratio");
+    const png = pngBytes(2000, 2000, 8, 0, deflateSync(new Uint8Array(3)));
+    denseDepthZip(dir, { "data/nyu2_test.csv": csv, "data/a.png": png, "data/b.png": png });
+    const error = await koraErrorOf(() =>
+      openDenseDepthNyu({ root: dir, split: "test", verifyCounts: false }),
+    );
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+    expect(error.message).toContain("data/b.png");
+  });
+});
+
+describe("a directory where a file is expected (was EISDIR)", () => {
+  it("CIFAR-100: fine_label_names.txt as a directory is INVALID_DATASET_FILE naming the path", async () => {
+    const dir = tempDir("cifar-eisdir");
+    writeFileSync(join(dir, "test.bin"), new Uint8Array(2 * 3074));
+    mkdirSync(join(dir, "fine_label_names.txt"));
+    const error = await koraErrorOf(() => openCifar100({ root: dir, split: "test", verifyCounts: false }));
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+    expect(error.message).toContain(join(dir, "fine_label_names.txt"));
+    expect(error.message).toContain("directory");
+  });
+
+  it("Tiny-ImageNet: val_annotations.txt as a directory is INVALID_DATASET_FILE naming the path", async () => {
+    const dir = tempDir("tiny-eisdir");
+    writeFileSync(join(dir, "wnids.txt"), "n01\n");
+    mkdirSync(join(dir, "val", "val_annotations.txt"), { recursive: true });
+    const error = await koraErrorOf(() => openTinyImageNet({ root: dir, split: "val", verifyCounts: false }));
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+    expect(error.message).toContain("val_annotations.txt");
+  });
+});
+
+describe("NYU labelled .mat through h5wasm", () => {
+  const fixture = new URL("./__fixtures__/nyu-labeled-tiny.mat", import.meta.url).pathname;
+
+  async function openAndReadAll(path: string): Promise<void> {
+    const dataset = await openNyuDepthV2({ root: path, split: "all", verifyCounts: false });
+    try {
+      for (let i = 0; i < dataset.size; i++) dataset.get(i);
+    } finally {
+      dataset.close();
+    }
+  }
+
+  it("one damaged byte in the HDF5 metadata gives INVALID_DATASET_FILE, not h5wasm's 'error - name not defined!'", async () => {
+    // Found by the fuzz suite: byte 1344 of the fixture (3 → 7) makes h5wasm's File.get throw a plain Error.
+    const path = join(tempDir("h5-byte"), "nyu_depth_v2_labeled.mat");
+    const bytes = new Uint8Array(readFileSync(fixture));
+    expect(bytes[1344]).toBe(3);
+    bytes[1344] = 7;
+    writeFileSync(path, bytes);
+    const error = await koraErrorOf(() => openAndReadAll(path));
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+    expect(error.message).toContain("nyu_depth_v2_labeled.mat");
+  });
+
+  it("a labelled .mat cut short inside the HDF5 data gives INVALID_DATASET_FILE", async () => {
+    const path = join(tempDir("h5-cut"), "nyu_depth_v2_labeled.mat");
+    copyFileSync(fixture, path);
+    writeFileSync(path, readFileSync(path).subarray(0, 2048));
+    const error = await koraErrorOf(() => openAndReadAll(path));
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+    expect(error.message).toContain("nyu_depth_v2_labeled.mat");
+  });
+});

@@ -1,0 +1,78 @@
+// Regressions against the peft reader (decodePeftAdapter): configs that hung it or overflowed the stack.
+import { describe, expect, it } from "vitest";
+import { deepJson } from "../../../../scripts/fuzz";
+import type { AdapterTensor } from "../adapter-file/adapter-file";
+import { KoraError } from "../errors";
+import { MAX_JSON_DEPTH } from "../json";
+import { adapterTensorLayout, shapeSize } from "../params/adapter-tensor-layout";
+import type { BackboneShape } from "../params/backbone-shape";
+import { parseAdapterSpec } from "../spec/parse-adapter-spec";
+import type { LoraSpec } from "../spec/types";
+import { decodePeftAdapter, encodePeftAdapter } from "./peft-adapter";
+
+const backbone: BackboneShape = {
+  dim: 8,
+  depth: 2,
+  heads: 2,
+  mlpDim: 16,
+  numClasses: 3,
+  patchSize: 4,
+  imageSize: 8,
+  channels: 3,
+};
+const spec = parseAdapterSpec({ method: "lora", rank: 2 }) as LoraSpec;
+const tensors: Record<string, AdapterTensor> = {};
+for (const t of adapterTensorLayout(spec, backbone)) {
+  tensors[t.name] = { shape: t.shape, data: new Float32Array(shapeSize(t.shape)).fill(0.5) };
+}
+const valid = encodePeftAdapter({ spec, backbone, tensors });
+
+function errorOf(fn: () => unknown): KoraError {
+  try {
+    fn();
+  } catch (error) {
+    if (KoraError.isInstance(error)) return error;
+    throw error;
+  }
+  throw new Error("expected a KoraError");
+}
+
+function withConfig(edit: (config: Record<string, unknown>) => void): string {
+  const config = JSON.parse(valid.configJson) as Record<string, unknown>;
+  edit(config);
+  return JSON.stringify(config);
+}
+
+describe("decodePeftAdapter on hostile input (issue 17)", () => {
+  it("reads the valid pair the tests below edit", () => {
+    expect(
+      decodePeftAdapter({ config: valid.configJson, safetensors: valid.safetensors, backbone }).spec,
+    ).toEqual(spec);
+  });
+
+  it("a catastrophically backtracking target_modules regex is INVALID_ADAPTER_FILE (it never returned)", () => {
+    const config = withConfig((c) => {
+      c["target_modules"] = "(.*.*.*.*.*.*.*.*)*x";
+    });
+    const error = errorOf(() => decodePeftAdapter({ config, safetensors: valid.safetensors, backbone }));
+    expect(error.code).toBe("INVALID_ADAPTER_FILE");
+    expect(error.path).toBe("target_modules");
+  });
+
+  it("a config nested 100 000 levels deep is INVALID_ADAPTER_FILE", () => {
+    const config = withConfig((c) => {
+      c["extra"] = "DEEP";
+    }).replace('"DEEP"', deepJson(100_000));
+    const error = errorOf(() => decodePeftAdapter({ config, safetensors: valid.safetensors, backbone }));
+    expect(error.code).toBe("INVALID_ADAPTER_FILE");
+    expect(error.message).toContain(`nested deeper than ${MAX_JSON_DEPTH}`);
+  });
+
+  it("a __proto__ key in the config is INVALID_ADAPTER_FILE naming it", () => {
+    const config = valid.configJson.replace('"rank_pattern": {}', '"rank_pattern": {"__proto__": 4}');
+    expect(config).not.toBe(valid.configJson);
+    const error = errorOf(() => decodePeftAdapter({ config, safetensors: valid.safetensors, backbone }));
+    expect(error.code).toBe("INVALID_ADAPTER_FILE");
+    expect(error.path).toBe("rank_pattern.__proto__");
+  });
+});
