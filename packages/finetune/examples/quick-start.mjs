@@ -10,7 +10,8 @@ import { parseAdapterSpec } from "@kora/spec";
 const train = openSyntheticDepthDataset({ split: "train", trainSize: 32 });
 const test = openSyntheticDepthDataset({ split: "test", testSize: 8 });
 const task = depthTask({ range: [0.5, 10] }); // L1 on log depth, decoded as exp(output) metres
-const method = /** @type {const} */ ({ kind: "adapter", spec: parseAdapterSpec({ method: "lora", rank: 4 }) });
+const spec = parseAdapterSpec({ method: "lora", rank: 4 });
+const method = /** @type {const} */ ({ kind: "adapter", spec }); // a literal kind, as TrainingMethod wants
 
 const vit = await openBackbone({ preset: "vit-micro", seed: 1 });
 prepareModel(vit, task, method, 0); // the depth head + LoRA; the backbone is frozen
