@@ -10,7 +10,8 @@ import { parseAdapterSpec } from "@kora/spec";
 const train = openSyntheticDepthDataset({ split: "train", trainSize: 32 });
 const test = openSyntheticDepthDataset({ split: "test", testSize: 8 });
 const task = depthTask({ range: [0.5, 10] }); // L1 on log depth, decoded as exp(output) metres
-const method = { kind: "adapter", spec: parseAdapterSpec({ method: "lora", rank: 4 }) };
+const spec = parseAdapterSpec({ method: "lora", rank: 4 });
+const method = /** @type {const} */ ({ kind: "adapter", spec }); // a literal kind, as TrainingMethod wants
 
 const vit = await openBackbone({ preset: "vit-micro", seed: 1 });
 prepareModel(vit, task, method, 0); // the depth head + LoRA; the backbone is frozen
@@ -24,7 +25,7 @@ const result = await finetune({
   seed: 0,
 });
 const scores = await evaluateTask(vit, task, test, { batchSize: 8 });
-console.log(`${result.step} steps, loss ${result.loss.toFixed(3)}; test RMSE ${scores.rmse.toFixed(3)} m`);
+console.log(`${result.step} steps, loss ${result.loss?.toFixed(3)}; test RMSE ${scores.rmse.toFixed(3)} m`);
 
 const dir = await mkdtemp(join(tmpdir(), "kora-model-"));
 await saveModel(vit, dir); // adapter.json + adapter.safetensors, head.safetensors, model.json

@@ -10,3 +10,4 @@ export type {
   SaveAdapterOptions,
 } from "./node/adapter-folders";
 export { exportPeft, importPeft, loadAdapter, loadFusionAdapter, saveAdapter } from "./node/adapter-folders";
+export { MODEL_JSON_FILE, nodeFileSystem, WEIGHTS_BIN_FILE } from "./node/layers-model-folder";

@@ -438,7 +438,8 @@ function writeTensor(variable: tf.Variable, tensor: AdapterTensor): void {
  * @example
  * ```ts
  * const handle = applyAdapters(vit, { method: "kora", composition: { hidden: 8 } }, { name: "cifar" });
- * optimizer.minimize(() => loss(vit.predict(x, { training: true })), false, handle.trainableVariables());
+ * const loss = () => crossEntropy(vit.forward(x, { format: "NHWC", training: true }).logits!, labels);
+ * optimizer.minimize(loss, false, handle.trainableVariables());
  * ```
  * @throws KoraError `INVALID_SPEC`, `ADAPTER_EXISTS`, `ADAPTER_CONFLICT` (sites already hooked by something else).
  */

@@ -297,7 +297,7 @@ async function setAside(dataPath: string): Promise<void> {
  * ```ts
  * const optimizer = adamW({ learningRate: 1e-3, weightDecay: 0.05 });
  * await train({
- *   model: (batch, ctx) => vit.forward(batch.images, { training: ctx.training }).logits,
+ *   model: (batch, ctx) => vit.forward(batch.images, { format: "NHWC", training: ctx.training }).logits,
  *   variables: trainableVariables(vit), data: (ctx) => batches(ctx.seed), optimizer,
  *   loss: (logits, batch) => crossEntropy(logits, batch.labels, { labelSmoothing: 0.1 }),
  *   schedule: warmupCosineSchedule({ warmupSteps: 100, totalSteps: 1000 }), steps: 1000,

@@ -112,6 +112,38 @@ describe("createViT", () => {
 });
 
 describe("forward", () => {
+  it("rejects a missing or unknown format with INVALID_ARGUMENT instead of reading the batch as NHWC", () => {
+    const vit = createViT("vit-micro");
+    const pixels = tf.zeros([1, 32, 32, 3]) as tf.Tensor4D;
+    try {
+      const codeOf = (run: () => unknown) => {
+        try {
+          run();
+        } catch (error) {
+          return KoraError.isInstance(error) ? `${error.code} ${error.path} ${error.message}` : String(error);
+        }
+        return "no error";
+      };
+      // A JavaScript caller can omit what the typings require; the casts stand for that caller.
+      const untyped = vit as unknown as {
+        forward(pixels: tf.Tensor4D, options?: object): unknown;
+        features(pixels: tf.Tensor4D, options?: object): unknown;
+      };
+      expect(codeOf(() => untyped.forward(pixels, { training: true }))).toMatch(
+        /^INVALID_ARGUMENT format .*no format/,
+      );
+      expect(codeOf(() => untyped.forward(pixels))).toMatch(/^INVALID_ARGUMENT format ViT\.forward/);
+      expect(codeOf(() => untyped.features(pixels, { pool: "cls" }))).toMatch(
+        /^INVALID_ARGUMENT format ViT\.features/,
+      );
+      expect(codeOf(() => untyped.forward(pixels, { format: "nhwc" }))).toMatch(/got "nhwc"/);
+      expect(vit.forward(pixels, { format: "NHWC" }).logits?.shape).toEqual([1, 10]);
+    } finally {
+      pixels.dispose();
+      vit.dispose();
+    }
+  });
+
   it("rejects a batch of the wrong size or layout with SHAPE_MISMATCH", () => {
     const vit = createViT("vit-micro");
     try {

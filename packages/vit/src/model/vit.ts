@@ -239,10 +239,12 @@ export class ViT implements AdaptableModel {
    * The forward pass. `pixels` is a float batch already preprocessed (see {@link preprocessImages}), `[B, H, W, C]`
    * or `[B, C, H, W]` as `options.format` says.
    *
-   * @throws KoraError `SHAPE_MISMATCH` when the batch's image size or channels differ from the config.
+   * @throws KoraError `SHAPE_MISMATCH` when the batch's image size or channels differ from the config;
+   * `INVALID_ARGUMENT` when `options.format` is missing or not `"NHWC"` / `"NCHW"`.
    */
   forward(pixels: tf.Tensor4D, options: ViTForwardOptions): ViTOutput {
     this.assertAlive();
+    assertImageFormat(options, "forward");
     const training = options.training ?? false;
     return tf.tidy(() => {
       const states: tf.Tensor3D[] = [];
@@ -270,9 +272,12 @@ export class ViT implements AdaptableModel {
   /**
    * The feature taps alone (no final LayerNorm, no head): the hidden state after the embeddings and after every
    * block, `depth + 1` tensors pooled per `options.pool` — what CKA compares.
+   *
+   * @throws KoraError `INVALID_ARGUMENT` when `options.format` is missing or not `"NHWC"` / `"NCHW"`.
    */
   features(pixels: tf.Tensor4D, options: ViTFeatureOptions): tf.Tensor[] {
     this.assertAlive();
+    assertImageFormat(options, "features");
     return tf.tidy(() => {
       const states: tf.Tensor3D[] = [];
       this.encode(pixels, options.format, options.training ?? false, states);
@@ -466,4 +471,20 @@ export function createViT(config: ViTConfigInput | ViTPresetName, options: Creat
       ? new ClassificationHead(resolved.dim, resolved.numClasses, { seed: seed * 7919 + 104729 })
       : null;
   return new ViT(resolved, initializer, head, options.trainable ?? true);
+}
+
+/**
+ * The typings require `format`, but a JavaScript caller (or a cast) can leave it out; reading such a batch as NHWC
+ * would silently give wrong outputs for an NCHW batch whose sizes happen to fit, so a missing format is an error.
+ */
+function assertImageFormat(options: { format?: unknown } | undefined, method: "forward" | "features"): void {
+  const format = options?.format;
+  if (format === "NHWC" || format === "NCHW") return;
+  throw new KoraError<VitErrorCode>({
+    code: "INVALID_ARGUMENT",
+    path: "format",
+    message: `ViT.${method}: options.format must be "NHWC" ([B, H, W, C]) or "NCHW" ([B, C, H, W]), got ${
+      format === undefined ? "no format" : JSON.stringify(format)
+    }`,
+  });
 }
