@@ -5,6 +5,7 @@ import {
   type AdapterSpec,
   type BackboneShape,
   defaultAdapterSpec,
+  didYouMean,
   KoraError,
   TARGET_MODULES,
 } from "@kora/spec";
@@ -13,7 +14,6 @@ import { parseAdapterSpecWithHints } from "./adapter-spec-input";
 import { UsageError } from "./support/errors";
 import { readJson } from "./support/files";
 import { commaList, finiteNumber, integerList, oneOf, positiveInteger } from "./support/options";
-import { didYouMean } from "./support/suggest";
 
 type Method = AdapterMethod;
 

@@ -1,5 +1,11 @@
-import { ADAPTER_METHODS, type AdapterSpec, isAdapterMethod, KoraError, parseAdapterSpec } from "@kora/spec";
-import { didYouMean } from "./support/suggest";
+import {
+  ADAPTER_METHODS,
+  type AdapterSpec,
+  didYouMean,
+  isAdapterMethod,
+  KoraError,
+  parseAdapterSpec,
+} from "@kora/spec";
 
 function childAt(value: unknown, path: readonly string[]): unknown {
   let current = value;

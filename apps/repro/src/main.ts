@@ -1,8 +1,7 @@
 import { parseArgs } from "node:util";
-import { KoraError } from "@kora/spec";
+import { closestName, KoraError } from "@kora/spec";
 import { PRESET_NAMES, type PresetName } from "./config/presets";
 import { runRepro } from "./runner";
-import { suggestOption } from "./suggest-option";
 
 const USAGE = `Usage: kora-repro [--preset smoke|default|paper] [--only 4.1,4.3] [--seeds N] [--out DIR]
                   [--data-root DIR] [--weights PATH]
@@ -31,7 +30,7 @@ const OPTIONS = {
 function usageMessage(error: Error & { code?: string }): string {
   const unknown = /^Unknown option '(--[^']+)'/.exec(error.message);
   if (error.code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION" || unknown === null) return error.message;
-  const meant = suggestOption(
+  const meant = closestName(
     unknown[1]!,
     Object.keys(OPTIONS).map((name) => `--${name}`),
   );

@@ -92,3 +92,4 @@ export type {
   TargetModule,
 } from "./spec";
 export { defaultAdapterSpec, MAX_SPEC_DEPTH, parseAdapterSpec, TARGET_MODULES } from "./spec";
+export { closestName, didYouMean } from "./text";

@@ -1,10 +1,9 @@
 import type { Dataset } from "@kora/datasets";
 import { getDataset, listDatasets, openDataset } from "@kora/datasets/node";
-import { KoraError } from "@kora/spec";
+import { didYouMean, KoraError } from "@kora/spec";
 import type { Output } from "../output/context";
 import { formatInteger, renderFields, renderTable } from "../output/table";
 import { UsageError } from "../support/errors";
-import { didYouMean } from "../support/suggest";
 
 /** Options of `kora datasets check`, as commander parses them. */
 export interface DatasetsCheckOptions {

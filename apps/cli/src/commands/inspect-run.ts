@@ -1,11 +1,16 @@
-import { type AdapterSpec, type BackboneShape, countParameters, methodDefinition } from "@kora/spec";
+import {
+  type AdapterSpec,
+  type BackboneShape,
+  countParameters,
+  didYouMean,
+  methodDefinition,
+} from "@kora/spec";
 import { parseCheckpointConfig, toBackboneShape, VIT_PRESETS, type ViTPresetName } from "@kora/vit";
 import { asFlagError, type MethodOptions, resolveSpec } from "../adapter-flags";
 import type { Output } from "../output/context";
 import { formatInteger, formatPercent, renderFields, renderTable } from "../output/table";
 import { UsageError } from "../support/errors";
 import { readJson } from "../support/files";
-import { didYouMean } from "../support/suggest";
 
 interface ResolvedBackbone {
   name: string;

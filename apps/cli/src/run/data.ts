@@ -1,7 +1,7 @@
 import type { Dataset } from "@kora/datasets";
 import { getDataset, listDatasets, openDataset } from "@kora/datasets/node";
+import { didYouMean } from "@kora/spec";
 import { UsageError } from "../support/errors";
-import { didYouMean } from "../support/suggest";
 import type { RunFile } from "./run-file";
 
 /** A dataset split to open. */

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
-import { ADAPTER_METHODS, KoraError } from "@kora/spec";
+import { ADAPTER_METHODS, didYouMean, KoraError } from "@kora/spec";
 import { InvalidArgumentError } from "commander";
 import { parse as parseYaml } from "yaml";
 import type { MethodOptions } from "../adapter-flags";
@@ -13,7 +13,6 @@ import {
   positiveInteger,
   wasmThreads,
 } from "../support/options";
-import { didYouMean } from "../support/suggest";
 
 /** The flags `addBackendOption` adds to every command that runs a model. */
 export interface BackendInputs {

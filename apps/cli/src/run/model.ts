@@ -8,11 +8,10 @@ import {
   type Task,
 } from "@kora/finetune";
 import { loadModel, openBackbone, saveModel } from "@kora/finetune/node";
-import { type AdapterSpec, KoraError } from "@kora/spec";
+import { type AdapterSpec, didYouMean, KoraError } from "@kora/spec";
 import type { AdapterHandle } from "@kora/tfjs";
 import { VIT_PRESETS, type ViT } from "@kora/vit";
 import { UsageError } from "../support/errors";
-import { didYouMean } from "../support/suggest";
 import {
   type BackboneReference,
   describeBackbone,

@@ -1,5 +1,5 @@
+import { didYouMean } from "@kora/spec";
 import { InvalidArgumentError } from "commander";
-import { didYouMean } from "./suggest";
 
 /** Argument parser for a flag that takes one of `values`, with a typo suggestion in the error. */
 export function oneOf<T extends string>(values: readonly T[]): (value: string) => T {

@@ -19,7 +19,7 @@ function editDistance(a: string, b: string): number {
  * The candidate closest to `word` when it is plausibly a typo (at most 2 edits, and more than 40 % of the
  * characters right, commander's rule for commands and options); `undefined` otherwise.
  */
-export function suggest(word: string, candidates: readonly string[]): string | undefined {
+export function closestName(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {
@@ -36,6 +36,6 @@ export function suggest(word: string, candidates: readonly string[]): string | u
 
 /** `" (did you mean X?)"` when a close candidate exists, else `""`. */
 export function didYouMean(word: string, candidates: readonly string[]): string {
-  const hit = suggest(word, candidates);
+  const hit = closestName(word, candidates);
   return hit === undefined ? "" : ` (did you mean ${hit}?)`;
 }
