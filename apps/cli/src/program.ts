@@ -9,6 +9,7 @@ import { registerFeatures } from "./commands/features";
 import { registerInspect } from "./commands/inspect";
 import { registerMerge } from "./commands/merge";
 import { registerPredict } from "./commands/predict";
+import { registerPretrain } from "./commands/pretrain";
 import { registerTrain } from "./commands/train";
 import { registerTransfer } from "./commands/transfer";
 import type { GlobalFlags, OutputStreams } from "./output/context";
@@ -53,6 +54,7 @@ export function createProgram(streams: OutputStreams): Command {
     `
 Exit codes: 0 ok, 1 failure, 2 bad usage, 130 stopped by Ctrl-C (train, transfer: a checkpoint was saved). Run 'kora <command> --help' for a command's flags.`,
   );
+  registerPretrain(program, streams);
   registerTrain(program, streams);
   registerEval(program, streams);
   registerTransfer(program, streams);

@@ -36,7 +36,7 @@ export type { CheckpointConfig, CheckpointSource } from "./weights/checkpoint-co
 export { parseCheckpointConfig, toHfConfig } from "./weights/checkpoint-config";
 export type { LoadViTOptions } from "./weights/load";
 export { decodeViT } from "./weights/load";
-export type { EncodedViT } from "./weights/save";
+export type { EncodedViT, EncodeViTOptions } from "./weights/save";
 export { encodeViT } from "./weights/save";
 export type { Float32Tensor, RenameProblem } from "./weights/tensor-names";
 export { hasTimmNames, normaliseHfNames, timmToHfTensors } from "./weights/tensor-names";

@@ -7,6 +7,7 @@ export type ViTPresetName =
   | "vit-small"
   | "vit-base"
   | "vit-micro-28"
+  | "vit-mini-28"
   | "vit-tiny-32"
   | "vit-tiny-28"
   | "vit-small-32";
@@ -17,7 +18,8 @@ const GRAY_HALF = { channels: 1, imageMean: [0.5], imageStd: [0.5] };
 /**
  * Built-in configurations. `vit-tiny`/`vit-small`/`vit-base` are the patch16-224 shapes of DeiT/timm/Hugging Face
  * with a 1000-class head; `vit-micro` is the shape of the repository's golden test fixture
- * (`fixtures/vit/vit-micro-hf.*`) and of its embedded default; the `-32` and `-28` variants take 32×32 RGB
+ * (`fixtures/vit/vit-micro-hf.*`); `vit-mini-28` (12 blocks, D=64, 0.6 M parameters) is the shape of the backbone
+ * the reproduction pretrains and ships; the `-32` and `-28` variants take 32×32 RGB
  * (CIFAR) and 28×28 grayscale (Fashion-MNIST) images with 10 classes. All use Hugging Face's LayerNorm epsilon
  * `1e-12` and mean/std 0.5; override any field in {@link createViT}.
  */
@@ -74,6 +76,17 @@ export const VIT_PRESETS: Readonly<Record<ViTPresetName, Readonly<ViTConfig>>> =
     depth: 3,
     heads: 3,
     mlpDim: 192,
+    numClasses: 10,
+    layerNormEps: 1e-12,
+  },
+  "vit-mini-28": {
+    ...GRAY_HALF,
+    imageSize: 28,
+    patchSize: 7,
+    dim: 64,
+    depth: 12,
+    heads: 4,
+    mlpDim: 256,
     numClasses: 10,
     layerNormEps: 1e-12,
   },

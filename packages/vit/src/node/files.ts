@@ -5,7 +5,7 @@ import { writeFileAtomic } from "@kora/spec/node";
 import type { VitErrorCode } from "../errors";
 import type { ViT } from "../model/vit";
 import { decodeViT, type LoadViTOptions } from "../weights/load";
-import { encodeViT } from "../weights/save";
+import { type EncodeViTOptions, encodeViT } from "../weights/save";
 import { VIT_FILES } from "../weights/vit-files";
 
 async function readBytes(path: string, what: string): Promise<Uint8Array> {
@@ -90,8 +90,8 @@ export async function loadViT(
  * Writes a ViT as a Hugging Face checkpoint folder: `model.safetensors` (see {@link encodeViT}) and
  * `config.json`, each replaced atomically. `loadViT(dir)` reads it back bit-identically.
  */
-export async function saveViT(vit: ViT, dir: string): Promise<void> {
-  const encoded = encodeViT(vit);
+export async function saveViT(vit: ViT, dir: string, options: EncodeViTOptions = {}): Promise<void> {
+  const encoded = encodeViT(vit, options);
   await mkdir(dir, { recursive: true });
   await writeFileAtomic(join(dir, VIT_FILES.weights), encoded.safetensors);
   await writeFileAtomic(

@@ -1,12 +1,21 @@
-import { writeSafetensors } from "@kora/spec";
+import { float32ToFloat16Bits, KoraError, writeSafetensors } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import type { NamedParameter } from "../model/parameters";
 import type { ViT } from "../model/vit";
 import { toHfConfig } from "./checkpoint-config";
 
+/** Options of {@link encodeViT} and `saveViT`. */
+export interface EncodeViTOptions {
+  /**
+   * Element type of the stored weights: `"F32"` (default, bit-exact) or `"F16"` (half the bytes; each weight
+   * rounded to the nearest float16, which loads back as that float32 value). Checkpoints to ship, not to resume.
+   */
+  dtype?: "F32" | "F16" | undefined;
+}
+
 /** What {@link encodeViT} returns. */
 export interface EncodedViT {
-  /** The weights as safetensors (F32, Hugging Face names and PyTorch layouts, metadata `format: "pt"`). */
+  /** The weights as safetensors (F32 or F16, Hugging Face names and PyTorch layouts, metadata `format: "pt"`). */
   safetensors: Uint8Array;
   /** The Hugging Face `config.json` object (see {@link toHfConfig}). */
   config: Record<string, unknown>;
@@ -34,11 +43,27 @@ function toTorch(
  * Serialises a ViT as a Hugging Face checkpoint: safetensors with `ViTForImageClassification` names (a depth head
  * as `depth_head.projection.*`) and the matching `config.json`. {@link decodeViT} reads it back bit-identically.
  */
-export function encodeViT(vit: ViT): EncodedViT {
+export function encodeViT(vit: ViT, options: EncodeViTOptions = {}): EncodedViT {
+  const dtype = options.dtype ?? "F32";
+  if (dtype !== "F32" && dtype !== "F16") {
+    throw new KoraError({
+      code: "INVALID_ARGUMENT",
+      message: `encodeViT: dtype must be "F32" or "F16", got ${JSON.stringify(dtype)}`,
+      path: "dtype",
+    });
+  }
   const { patchSize, channels } = vit.config;
-  const tensors: Record<string, { dtype: "F32"; shape: number[]; data: Float32Array }> = {};
+  const tensors: Record<
+    string,
+    | { dtype: "F32"; shape: number[]; data: Float32Array }
+    | { dtype: "F16"; shape: number[]; data: Uint16Array }
+  > = {};
   for (const parameter of vit.namedParameters()) {
-    tensors[parameter.name] = { dtype: "F32", ...toTorch(parameter, patchSize, channels) };
+    const { shape, data } = toTorch(parameter, patchSize, channels);
+    tensors[parameter.name] =
+      dtype === "F32"
+        ? { dtype, shape, data }
+        : { dtype, shape, data: Uint16Array.from(data, float32ToFloat16Bits) };
   }
   return { safetensors: writeSafetensors(tensors, { format: "pt" }), config: toHfConfig(vit.config) };
 }
