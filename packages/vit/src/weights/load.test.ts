@@ -109,6 +109,51 @@ describe("saving", () => {
     vit.dispose();
   });
 
+  it("saveViT(…, { dtype: 'F16' }): every loaded weight is its float16 rounding, in about half the bytes", async () => {
+    const vit = createViT({ preset: "vit-mini-28" }, { seed: 7 });
+    const f32 = encodeViT(vit).safetensors;
+    const f16 = encodeViT(vit, { dtype: "F16" }).safetensors;
+    const stored = tensorsOf(f16);
+    for (const tensor of Object.values(stored)) expect(tensor.dtype).toBe("F16");
+    // The header is shared; the data is exactly half.
+    expect(f16.byteLength / f32.byteLength).toBeGreaterThan(0.49);
+    expect(f16.byteLength / f32.byteLength).toBeLessThan(0.52);
+    await saveViT(vit, join(scratch, "mini-f16"), { dtype: "F16" });
+    const back = await loadViT(join(scratch, "mini-f16"));
+    expect(back.config).toEqual(vit.config);
+    const a = vit.namedParameters();
+    const b = back.namedParameters();
+    expect(b.map((p) => p.name)).toEqual(a.map((p) => p.name));
+    let changed = 0;
+    a.forEach((p, i) => {
+      const original = p.variable.dataSync();
+      const rounded = Array.from(original, (x) => float16BitsToFloat32(float32ToFloat16Bits(x)));
+      const loaded = Array.from(b[i]?.variable.dataSync() ?? []);
+      expect(loaded, p.name).toEqual(rounded);
+      changed += rounded.filter((x, j) => x !== original[j]).length;
+    });
+    // Not a disguised F32 copy: random weights are almost never exact float16 values.
+    expect(changed).toBeGreaterThan(1000);
+    back.dispose();
+    vit.dispose();
+  });
+
+  it("encodeViT refuses a dtype other than F32 and F16 (INVALID_ARGUMENT naming dtype)", () => {
+    const vit = createViT({ preset: "vit-micro-28" }, { seed: 1 });
+    for (const dtype of ["BF16", "f16", ""]) {
+      let error: unknown;
+      try {
+        encodeViT(vit, { dtype: dtype as "F16" });
+      } catch (e) {
+        error = e;
+      }
+      expect(KoraError.isInstance(error), dtype).toBe(true);
+      expect(error).toMatchObject({ code: "INVALID_ARGUMENT", path: "dtype" });
+      expect((error as Error).message).toContain('dtype must be "F32" or "F16"');
+    }
+    vit.dispose();
+  });
+
   it("loadViT reads a weights file with its config beside it or given as a path, and reports missing files", async () => {
     const dir = join(scratch, "files");
     const original = decodeViT(fixture.weights, fixture.config);
