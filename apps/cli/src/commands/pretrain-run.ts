@@ -1,20 +1,21 @@
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { appendFileSync, existsSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
-import { hostname, cpus } from "node:os";
+import { cpus, hostname } from "node:os";
 import { join } from "node:path";
 import { classificationTask, disposeModel, evaluateTask, pretrain } from "@kora/finetune";
 import { didYouMean, KoraError } from "@kora/spec";
-import { selectedWasmThreads, type StepEvent } from "@kora/tfjs";
+import { type StepEvent, selectedWasmThreads } from "@kora/tfjs";
 import { VIT_PRESETS, type ViTPresetName } from "@kora/vit";
 import { saveViT } from "@kora/vit/node";
 import type { Output } from "../output/context";
 import { createProgress, formatDuration } from "../output/progress";
 import { openDatasetSplit } from "../run/data";
+import { trimMetricsLog } from "../run/metrics-log";
 import { prepareOutputFolder, removeCreatedFolders } from "../run/output-folder";
 import { lockRunFolder } from "../run/run-lock";
 import { useBackend } from "../support/backend";
-import { UsageError } from "../support/errors";
+import { InterruptedError, UsageError } from "../support/errors";
 
 /** Options of `kora pretrain`, as commander parses them. */
 export interface PretrainCommandOptions {
@@ -108,6 +109,17 @@ export async function runPretrain(options: PretrainCommandOptions, output: Outpu
         message: `--out: ${out} already holds ${found.join(", ")}; continue an interrupted pretraining with --resume, or choose another folder`,
       });
     }
+  } else if (existsSync(join(out, PRETRAIN_FILES.record))) {
+    // A finished pretraining has no checkpoints left: resuming it would silently start again from step 0.
+    throw new KoraError({
+      code: "OUTPUT_EXISTS",
+      message: `--resume: ${out} holds a finished pretraining (${PRETRAIN_FILES.record}); there is nothing to continue`,
+    });
+  } else if (!existsSync(join(out, PRETRAIN_FILES.checkpoints))) {
+    throw new KoraError({
+      code: "FILE_NOT_FOUND",
+      message: `--resume: ${out} holds no pretraining to continue (no ${PRETRAIN_FILES.checkpoints}/)`,
+    });
   }
   const { created } = await prepareOutputFolder(out);
   const lock = await lockRunFolder(out, "pretrain", (note) => output.note(note, true));
@@ -151,34 +163,45 @@ async function pretrainLocked(
   const metricsPath = join(out, PRETRAIN_FILES.metrics);
   const stop = new AbortController();
   const onSignal = (): void => {
-    if (stop.signal.aborted) process.exit(130);
+    if (stop.signal.aborted) {
+      output.note("kora: interrupted again; quitting without a checkpoint", true);
+      process.exit(130);
+    }
     stop.abort();
+    // End the bar first: drawn again after the message, it would overwrite it on a terminal.
     progress?.stop();
-    output.note("\nkora: stopping after this step (saving a checkpoint); --resume continues", true);
+    output.note("\nkora: stopping after this step (saving a checkpoint); Ctrl-C again to quit now", true);
   };
   let progress: ReturnType<typeof createProgress> | null = null;
-  const lines: string[] = [];
-  const onStep = async (event: StepEvent): Promise<void> => {
-    progress ??= createProgress(output, {
-      label: `pretrain ${options.backbone}`,
-      total: training.steps,
-      start: event.step - 1,
-      detail: true,
-    });
-    lines.push(
-      JSON.stringify({
+  const onStep = (event: StepEvent): void => {
+    if (progress === null) {
+      // A resumed pretraining replays the steps after its checkpoint: drop their lines (and torn ones) first.
+      const { unreadable, missing } = trimMetricsLog(metricsPath, event.step);
+      if (missing.length > 0 || unreadable.length > 0) {
+        output.note(
+          `kora: warning: ${metricsPath}: ${missing.length > 0 ? `no line for step ${missing.join(", ")} (stopped between its checkpoint and its log line)` : ""}${missing.length > 0 && unreadable.length > 0 ? "; " : ""}${unreadable.length > 0 ? `skipped ${unreadable.length} torn line(s)` : ""}`,
+          true,
+        );
+      }
+      progress = createProgress(output, {
+        label: `pretrain ${options.backbone}`,
+        total: training.steps,
+        start: event.step - 1,
+        detail: true,
+      });
+    }
+    // One line per step, written at once: a second Ctrl-C or a crash loses no step the checkpoint holds.
+    appendFileSync(
+      metricsPath,
+      `${JSON.stringify({
         step: event.step,
         loss: event.loss,
         lr: event.learningRate,
         gradientNorm: event.gradientNorm,
         imagesPerSecond: event.imagesPerSecond,
         elapsedSeconds: event.elapsedSeconds,
-      }),
+      })}\n`,
     );
-    if (lines.length >= 50 || event.step === training.steps) {
-      await writeFile(metricsPath, `${lines.join("\n")}\n`, { flag: "a" });
-      lines.length = 0;
-    }
     progress.tick(
       1,
       `loss ${event.loss.toFixed(4)} | ${event.imagesPerSecond.toFixed(0)} img/s | ETA ${formatDuration(event.etaSeconds ?? null)}`,
@@ -218,17 +241,14 @@ async function pretrainLocked(
   } finally {
     process.off("SIGINT", onSignal);
     (progress as ReturnType<typeof createProgress> | null)?.stop();
-    if (lines.length > 0) await writeFile(metricsPath, `${lines.join("\n")}\n`, { flag: "a" });
   }
   const vit = result.vit;
   try {
     if (result.stopped) {
-      output.note(
-        `kora: stopped at step ${result.step}; 'kora pretrain --resume --out ${out} …' continues`,
-        true,
+      // Exit code 130 through the program's error path (process.exitCode would be overwritten by main's result).
+      throw new InterruptedError(
+        `interrupted at step ${result.step} of ${training.steps}; checkpoint ${result.checkpoint ?? "(none)"}; continue with the same command and --resume`,
       );
-      process.exitCode = 130;
-      return;
     }
     const seconds = (performance.now() - started) / 1000;
     const dtype = options.dtype ?? "f32";

@@ -25,7 +25,11 @@ export function registerPretrain(program: Command, streams: OutputStreams): void
       "--items <start:end>",
       "train on items start … end−1 of the train split only (keeps the rest unseen, e.g. for a downstream task)",
     )
-    .option("--steps <n>", "optimizer steps in total", positiveInteger)
+    .option(
+      "--steps <n>",
+      "optimizer steps in total (required; the warm-up and cosine decay are laid over them)",
+      positiveInteger,
+    )
     .option("--batch-size <n>", "examples per step (default 64)", positiveInteger)
     .option("--lr <rate>", "peak learning rate of AdamW (default 1e-3)", finiteNumber)
     .option(
@@ -64,13 +68,25 @@ export function registerPretrain(program: Command, streams: OutputStreams): void
       "save a checkpoint every n steps (always at the end and on Ctrl-C)",
       positiveInteger,
     )
-    .option("--resume", "continue the pretraining in --out from its latest checkpoint")
+    .option(
+      "--resume",
+      "continue the interrupted pretraining in --out from its latest checkpoint (give the same flags again)",
+    )
     .option("--out <dir>", "folder to write (model.safetensors, config.json, pretrain.json, metrics.jsonl)");
   addBackendOption(command).addHelpText(
     "after",
     `
-pretrain.json records the exact settings, the held-out accuracy, the time it took and the SHA-256 of
-model.safetensors: the facts a model card needs.
+Required: --backbone, --dataset, --steps, --out. The run is sized in optimizer steps, not epochs: the
+learning-rate schedule (linear warm-up, then cosine decay to 0) is laid over --steps, so a run is the same
+length whatever --items selects.
+
+pretrain.json records the exact settings, the held-out accuracy (measured on the weights as written, f16
+rounding included), the time it took, the machine and the SHA-256 of model.safetensors: the facts a model card
+needs. metrics.jsonl has one line per step (loss, lr, gradient norm, images/s).
+
+Ctrl-C stops after the step in progress and saves a checkpoint (exit code 130); the same command with --resume
+continues from it and ends with the weights an uninterrupted run gives. A changed setting (other than
+--checkpoint-every, --eval-items, --dtype, --backend, --threads) is refused.
 
 Examples:
   kora pretrain --backbone vit-micro-28 --dataset fashion-mnist --steps 300 --out backbones/micro
