@@ -22,6 +22,9 @@ export {
 export { shuffledIndices, shuffleInPlace } from "./pipeline/shuffle";
 export type { StratifiedSubsetOptions } from "./pipeline/stratified-subset";
 export { stratifiedSubset } from "./pipeline/stratified-subset";
+export { classSubsetDataset } from "./pipeline/class-subset";
+export type { ImageShift, ImageShiftKind } from "./pipeline/image-shift";
+export { IMAGE_SHIFT_KINDS, shiftedDataset } from "./pipeline/image-shift";
 export { subsetDataset } from "./pipeline/subset-dataset";
 export type { Random } from "./random/rng";
 export { createRandom } from "./random/rng";
