@@ -1,5 +1,6 @@
 import { float32ToFloat16Bits, KoraError, writeSafetensors } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
+import type { VitErrorCode } from "../errors";
 import type { NamedParameter } from "../model/parameters";
 import type { ViT } from "../model/vit";
 import { toHfConfig } from "./checkpoint-config";
@@ -41,12 +42,15 @@ function toTorch(
 
 /**
  * Serialises a ViT as a Hugging Face checkpoint: safetensors with `ViTForImageClassification` names (a depth head
- * as `depth_head.projection.*`) and the matching `config.json`. {@link decodeViT} reads it back bit-identically.
+ * as `depth_head.projection.*`) and the matching `config.json`. {@link decodeViT} reads it back bit-identically
+ * (in F16, as each weight's float16 rounding).
+ *
+ * @throws KoraError `INVALID_ARGUMENT` (path `dtype`) for a dtype other than `"F32"` and `"F16"`.
  */
 export function encodeViT(vit: ViT, options: EncodeViTOptions = {}): EncodedViT {
   const dtype = options.dtype ?? "F32";
   if (dtype !== "F32" && dtype !== "F16") {
-    throw new KoraError({
+    throw new KoraError<VitErrorCode>({
       code: "INVALID_ARGUMENT",
       message: `encodeViT: dtype must be "F32" or "F16", got ${JSON.stringify(dtype)}`,
       path: "dtype",
