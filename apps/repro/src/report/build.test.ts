@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { type Check, type Claims, checksSchema, loadChecks, loadClaims, validateChecks } from "../claims";
-import { loadExperiments } from "../config/experiments";
 import { resolvePreset } from "../config/presets";
 import type { Experiment } from "../config/schema";
 import type { RunResult } from "../results";
 import { auditPaper } from "./audit";
 import { buildReport, formatSummary } from "./build";
 import { meanMatrix, summarise } from "./stats";
-import { fakeResult } from "./test-results";
+import { fakeResult, syntheticExperiments } from "./test-results";
 
 const result = (
   experiment: Experiment,
@@ -19,7 +18,7 @@ const result = (
 ) => fakeResult(preset, experiment, variantId, seed, metrics, extra, status);
 
 const preset = resolvePreset("smoke");
-const experiments = loadExperiments();
+const experiments = Object.values(syntheticExperiments());
 const claims = loadClaims();
 const byId = (id: string) => experiments.find((e) => e.id === id) as Experiment;
 
@@ -65,7 +64,7 @@ describe("buildReport", () => {
   });
 
   it("flags a shuffled-labels control above chance as a leak, and one at chance as ok", () => {
-    const controls = byId("controls");
+    const controls = byId("mixed");
     const shuffled = controls.variants.find((v) => v.shuffleLabels)!.id;
     const extra = { chance: 10, evalExamples: 1000 };
     const leaky = buildReport(

@@ -2,16 +2,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadExperiments } from "../config/experiments";
 import { resolvePreset } from "../config/presets";
 import type { Experiment } from "../config/schema";
 import type { PlannedRun } from "../plan";
 import { type RunResult, writeResult } from "../results";
-import { fakeResult } from "./test-results";
+import { fakeResult, syntheticExperiments } from "./test-results";
 import { writeReport } from "./write";
 
 const preset = resolvePreset("smoke");
-const experiments = loadExperiments();
+const experiments = Object.values(syntheticExperiments());
 const byId = (id: string) => experiments.find((e) => e.id === id) as Experiment;
 const out = mkdtempSync(join(tmpdir(), "kora-report-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -21,7 +20,7 @@ function curve(steps: number): RunResult["curve"] {
 }
 
 describe("writeReport", () => {
-  const controls = byId("controls");
+  const controls = byId("mixed");
   const e43 = byId("4.3");
   const list: RunResult[] = [];
   for (const seed of [0, 1]) {
@@ -78,12 +77,12 @@ describe("writeReport", () => {
     expect(second.html).toBe(first.html);
     const figures = readdirSync(join(out, "figures")).sort();
     expect(figures.filter((f) => f.startsWith("curves-"))).toEqual([
-      "curves-controls-source.svg",
-      "curves-controls-transfer.svg",
+      "curves-mixed-source.svg",
+      "curves-mixed-transfer.svg",
     ]);
     // Each plot's x axis ends at its own last step.
-    const source = readFileSync(join(out, "figures", "curves-controls-source.svg"), "utf8");
-    const transfer = readFileSync(join(out, "figures", "curves-controls-transfer.svg"), "utf8");
+    const source = readFileSync(join(out, "figures", "curves-mixed-source.svg"), "utf8");
+    const transfer = readFileSync(join(out, "figures", "curves-mixed-transfer.svg"), "utf8");
     expect(source).toMatch(/text-anchor="end">100</);
     expect(transfer).toMatch(/text-anchor="end">7</);
     // Full legend labels, never cut with an ellipsis.
