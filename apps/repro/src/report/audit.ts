@@ -188,7 +188,9 @@ export function auditPaper(claims: AuditClaims): PaperAudit {
       { share, value: share.shareWithHead, how: "head trainable" },
       { share, value: share.shareAdapterOnly, how: "adapter only" },
     ]);
-    const nearest = candidates.sort((a, b) => Math.abs(a.value - claimedLora) - Math.abs(b.value - claimedLora))[0];
+    const nearest = candidates.sort(
+      (a, b) => Math.abs(a.value - claimedLora) - Math.abs(b.value - claimedLora),
+    )[0];
     findings.push(
       `Parameter shares: LoRA r=8 on query and value of ViT-B/16 trains ${loraQv.shareWithHead.toFixed(2)} % ` +
         `(head included), not the claimed ${claimedLora.toFixed(2)} %; of the configurations counted, the closest to ` +
