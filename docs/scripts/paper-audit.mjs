@@ -1,20 +1,22 @@
 #!/usr/bin/env node
-// Computes the numbers of docs/paper-audit.md from the seed paper's claims (apps/repro/claims/kora-readme.json)
-// with the built @kora/spec and @kora/metrics, and keeps the doc's generated section equal to them.
+// Writes the numbers of docs/paper-audit.md from the seed paper's claims (apps/repro/claims/kora-readme.json), as
+// computed by kora-repro's paper audit (@kora/spec counts, @kora/metrics F1), and keeps the doc's section equal to them.
 //
 //   node docs/scripts/paper-audit.mjs           print the generated section
 //   node docs/scripts/paper-audit.mjs --write   rewrite the section in docs/paper-audit.md
 //   node docs/scripts/paper-audit.mjs --check   exit 1 when the doc differs from what the code computes (CI)
 //
-// Needs `pnpm build` first (it imports the packages' dist/ as a user would).
+// Needs `pnpm build` first (it imports the built kora-repro and @kora/spec).
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const load = (pkg) => import(pathToFileURL(join(root, "packages", pkg, "dist", "index.js")).href);
-const { countParameters, parseAdapterSpec } = await load("spec");
-const { f1Score } = await load("metrics");
+// The computation lives in kora-repro's report (src/report/audit.ts), which shows the same numbers; this script
+// formats them for the doc.
+const { auditPaper, SHARE_CONFIGS, SINGLE_CLASS_EXAMPLES } = await import(
+  pathToFileURL(join(root, "apps", "repro", "dist", "audit.js")).href
+);
 
 const claims = JSON.parse(readFileSync(join(root, "apps", "repro", "claims", "kora-readme.json"), "utf8"));
 const DOC = join(root, "docs", "paper-audit.md");
@@ -23,85 +25,34 @@ const END = "<!-- paper-audit:end -->";
 
 const fmt = (x, digits) => x.toFixed(digits);
 const int = (n) => n.toLocaleString("en-US");
+const N = SINGLE_CLASS_EXAMPLES;
+const audit = auditPaper(claims);
 
 // --- 1. The F1 of a test set whose true labels are all one class -------------------------------------------------
-// Every example's true label is class 0; a fraction `accuracy` of them is predicted 0, the rest other classes.
-const N = 10_000;
-function singleClassWeightedF1(accuracy) {
-  const correct = Math.round(accuracy * N);
-  const yTrue = new Int32Array(N);
-  const yPred = Int32Array.from({ length: N }, (_, i) => (i < correct ? 0 : 1 + (i % 99)));
-  return f1Score(yTrue, yPred, { average: "weighted" });
-}
-
-function f1Rows(table, decimals) {
-  const rows = [];
-  for (const [method, row] of Object.entries(claims.tables[table].rows)) {
-    const accuracy = row.accuracy / 100;
-    const identity = (2 * accuracy) / (1 + accuracy);
-    const weighted = singleClassWeightedF1(accuracy);
-    const holds = fmt(identity, decimals) === fmt(row.macroF1, decimals);
-    rows.push(
-      `| ${table} | ${method} | ${fmt(row.accuracy, 2)} % | ${fmt(row.macroF1, decimals)} | ` +
-        `${fmt(identity, decimals)} | ${fmt(weighted, decimals)} | ${holds ? "yes" : "no"} |`,
+function f1Rows(table) {
+  return audit.f1
+    .filter((row) => row.table === table)
+    .map(
+      (row) =>
+        `| ${table} | ${row.method} | ${fmt(row.accuracy, 2)} % | ${fmt(row.claimedF1, row.decimals)} | ` +
+        `${fmt(row.identity, row.decimals)} | ${fmt(row.singleClassF1, row.decimals)} | ${row.holds ? "yes" : "no"} |`,
     );
-  }
-  return rows;
 }
 
 // --- 2. Parameter shares on ViT-B/16 -------------------------------------------------------------------------------
-// ViT-B/16 at 224 × 224 with a CIFAR-100 head (100 classes) that trains with the adapter, as peft prints it.
-const vitB = {
-  dim: 768,
-  depth: 12,
-  heads: 12,
-  mlpDim: 3072,
-  numClasses: 100,
-  patchSize: 16,
-  imageSize: 224,
-  channels: 3,
-};
-const CONFIGS = [
-  ["LoRA (r=8)", "LoRA r=8, query + value (peft's default targets)", { method: "lora", rank: 8 }],
-  [
-    "LoRA (r=8)",
-    "LoRA r=8, query + key + value",
-    { method: "lora", rank: 8, targets: ["query", "key", "value"] },
-  ],
-  [
-    null,
-    "LoRA r=8 on every linear layer of the blocks (q, k, v, output, fc1, fc2)",
-    { method: "lora", rank: 8, targets: ["query", "key", "value", "output", "fc1", "fc2"] },
-  ],
-  [
-    "Adapter Fusion",
-    "AdapterFusion, KoRA-TS defaults (2 adapters, b = 12, static, a = 8)",
-    { method: "adapter-fusion" },
-  ],
-  ["KoRA (d_comp=4)", "KoRA r=8, d_comp = 4 (defaults)", { method: "kora" }],
-  ["KoRA (d_comp=8)", "KoRA r=8, d_comp = 8", { method: "kora", composition: { hidden: 8 } }],
-];
-const claimedShare = (row) =>
-  row === null ? "—" : `${fmt(claims.tables["4.1"].rows[row].paramsTunedPct, 2)} %`;
-
-const shareRows = [];
-const counts = new Map();
-for (const [row, label, input] of CONFIGS) {
-  const count = countParameters(parseAdapterSpec(input), vitB);
-  const adapterOnly = countParameters(parseAdapterSpec(input), vitB, { trainHead: false });
-  counts.set(label, count);
-  shareRows.push(
-    `| ${label} | ${int(count.adapter)} | ${int(count.trainable)} | ${int(count.total)} | ` +
-      `${fmt(100 * count.trainableFraction, 3)} % | ${fmt(100 * adapterOnly.trainableFraction, 3)} % | ${claimedShare(row)} |`,
-  );
-}
-const kora4 = counts.get("KoRA r=8, d_comp = 4 (defaults)");
-const kora8 = counts.get("KoRA r=8, d_comp = 8");
+const CONFIGS = SHARE_CONFIGS.map((c) => [c.row, c.label]);
+const claimedShare = (row) => (row === null ? "—" : `${fmt(row, 2)} %`);
+const shareRows = audit.shares.map(
+  (s) =>
+    `| ${s.label} | ${int(s.adapter)} | ${int(s.trainable)} | ${int(s.total)} | ` +
+    `${fmt(s.shareWithHead, 3)} % | ${fmt(s.shareAdapterOnly, 3)} % | ${claimedShare(s.claimed)} |`,
+);
+const byLabel = new Map(audit.shares.map((s) => [s.label, s]));
+const kora4 = byLabel.get("KoRA r=8, d_comp = 4 (defaults)");
+const kora8 = byLabel.get("KoRA r=8, d_comp = 8");
 const stepParams = kora8.adapter - kora4.adapter;
-const stepPoints = 100 * (kora8.trainableFraction - kora4.trainableFraction);
-const claimedStep =
-  claims.tables["4.1"].rows["KoRA (d_comp=8)"].paramsTunedPct -
-  claims.tables["4.1"].rows["KoRA (d_comp=4)"].paramsTunedPct;
+const stepPoints = kora8.shareWithHead - kora4.shareWithHead;
+const claimedStep = kora8.claimed - kora4.claimed;
 
 const section = [
   BEGIN,
@@ -113,8 +64,8 @@ const section = [
   "",
   "| Table | Method | Accuracy | Claimed F1 | 2a/(1+a) | Single-class F1 | Identity holds |",
   "| --- | --- | ---: | ---: | ---: | ---: | :---: |",
-  ...f1Rows("4.2", 4),
-  ...f1Rows("4.1", 3),
+  ...f1Rows("4.2"),
+  ...f1Rows("4.1"),
   "",
   "**Parameter shares.** `countParameters(spec, vitB)` of @kora/spec for ViT-B/16 (`dim 768, depth 12, heads 12,",
   'mlpDim 3072, patchSize 16, imageSize 224`) with a 100-class head; "with head" counts the head as trainable, as',
@@ -131,18 +82,15 @@ const section = [
 ].join("\n");
 
 // The prose of the page quotes some of these numbers; --check also fails when a quoted number no longer holds.
-const share = (label, options) =>
-  fmt(
-    100 *
-      countParameters(parseAdapterSpec(CONFIGS.find((c) => c[1] === label)[2]), vitB, options)
-        .trainableFraction,
-    2,
-  );
+const share = (label, options) => {
+  const row = byLabel.get(label);
+  return fmt(options?.trainHead === false ? row.shareAdapterOnly : row.shareWithHead, 2);
+};
 const QUOTED = [
   `query and value is ${share("LoRA r=8, query + value (peft's default targets)")} %`,
   `query, key and value ${share("LoRA r=8, query + key + value")} %`,
   `every block is ${share(CONFIGS[2][1])} % (${share(CONFIGS[2][1], { trainHead: false })} % without the`,
-  `d_comp is ${fmt(100 * kora4.trainableFraction, 2)} % and ${fmt(100 * kora8.trainableFraction, 2)} %`,
+  `d_comp is ${fmt(kora4.shareWithHead, 2)} % and ${fmt(kora8.shareWithHead, 2)} %`,
 ];
 const stepUnderHalf = stepPoints < claimedStep / 2;
 

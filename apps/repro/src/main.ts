@@ -14,7 +14,7 @@ Runs the KoRA reproduction (experiments 4.1-4.4, ablations, controls) and writes
   --out        results folder (default: repro-results/<preset>); re-running skips completed runs
   --data-root  paper preset: folder with cifar-100-binary/, tiny-imagenet-200/, nyu/
   --weights    paper preset: ViT-B/16 safetensors (file or checkpoint folder)
-The last line printed is the path of report.md.`;
+The last two lines printed are the paths of report.md and report.html.`;
 
 const OPTIONS = {
   preset: { type: "string" },
@@ -93,7 +93,7 @@ export async function main(
       `kora-repro: ${result.runs.ran} run(s) done, ${result.runs.skipped} already complete, ${result.runs.failed} failed; ` +
         `wall time ${result.wallSeconds.toFixed(1)} s\n`,
     );
-    streams.stdout(`${result.reportMarkdown}\n`);
+    streams.stdout(`${result.reportMarkdown}\n${result.reportHtml}\n`);
     return result.runs.failed > 0 ? 1 : 0;
   } catch (error) {
     const code = KoraError.isInstance(error) ? (error as KoraError).code : null;

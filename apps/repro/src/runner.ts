@@ -181,6 +181,7 @@ export async function runRepro(options: RunReproOptions = {}): Promise<RunReproR
     counts: { ran, skipped, failed },
   });
   log(`report: ${report.markdown}`);
+  log(`report: ${report.html}`);
   return {
     out,
     reportMarkdown: report.markdown,

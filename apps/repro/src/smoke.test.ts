@@ -84,9 +84,15 @@ describe("the smoke preset end to end", () => {
           provenance: document.querySelector("#provenance")?.textContent ?? "",
           external: document.querySelectorAll("[src],link[href]").length,
         }));
-        expect(counts.tables).toBe(11);
+        // One table per experiment, plus checks, directional claims and the paper audit's two.
+        expect(counts.tables).toBe(loadExperiments().length + 4);
         expect(counts.rows).toBeGreaterThan(30);
-        expect(counts.svgs).toBeGreaterThanOrEqual(7);
+        // Every figure is inline, once: as many as figures/ holds SVG files (smoke's 2 blocks are all selected, so
+        // each CKA row draws one heatmap, not the same picture twice).
+        const figureFiles = readdirSync(join(out, "figures")).filter((f) => f.endsWith(".svg"));
+        expect(counts.svgs).toBe(figureFiles.length);
+        expect(figureFiles.filter((f) => f.startsWith("cka-") && f.endsWith("-all.svg"))).toEqual([]);
+        expect(counts.svgs).toBeGreaterThanOrEqual(4);
         expect(counts.heatmaps).toBeGreaterThan(8);
         expect(counts.curves).toBeGreaterThan(0);
         expect(counts.provenance).toContain("Preset: smoke");

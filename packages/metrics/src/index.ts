@@ -35,3 +35,11 @@ export { KoraError, METRICS_ERROR_CODES } from "./errors";
 export type { ColorScaleName, HeatmapSvgOptions } from "./heatmap";
 export { heatmapSvg } from "./heatmap";
 export type { Matrix, MatrixLike } from "./matrix";
+export type {
+  PairedComparison,
+  PairedComparisonOptions,
+  PairedVerdict,
+  PairedVerdictOptions,
+  Verdict,
+} from "./stats";
+export { holm, pairedComparison, pairedVerdict, studentTCdf, studentTQuantile } from "./stats";

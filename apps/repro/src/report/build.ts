@@ -1,8 +1,10 @@
-import type { Claims } from "../claims";
+import { holm, type PairedComparison, pairedComparison, pairedVerdict, type Verdict } from "@kora/metrics";
+import type { Check, Claims } from "../claims";
 import type { Preset } from "../config/presets";
 import type { Experiment, MetricName, Variant } from "../config/schema";
 import { runKey } from "../plan";
 import type { RunResult } from "../results";
+import { auditPaper, type PaperAudit } from "./audit";
 import { meanMatrix, type Summary, summarise } from "./stats";
 
 /** Column titles and formatting of each metric. */
@@ -57,8 +59,12 @@ export interface Table {
   rows: Row[];
 }
 
-/** One directional claim checked on our numbers. */
+/** Significance level of every verdict and check. */
+export const ALPHA = 0.05;
+
+/** One directional claim tested as a paired comparison over seeds. */
 export interface RelationCheck {
+  id: string;
   claim: string;
   experiment: string;
   metric: MetricName;
@@ -66,13 +72,45 @@ export interface RelationCheck {
   worse: Summary | null;
   betterLabel: string;
   worseLabel: string;
-  verdict: string;
+  /** The declared minimum effect, in the metric's unit. */
+  minEffect: number;
+  /** The paired comparison (differences in the claimed direction); null without a seed both sides completed. */
+  comparison: PairedComparison | null;
+  /** Holm-adjusted p across the relations tested in this report; null when this one has no p. */
+  holmP: number | null;
+  /** The verdict; `"not assessed"` when a check it requires did not pass, `"no result"` without data. */
+  verdict: Verdict | "not assessed" | "no result";
+  /** Why, in words (for "not assessed": which check and comparison failed). */
+  reason: string;
+}
+
+/** One comparison of a check: `better` against one of its `worse` variants. */
+export interface CheckComparison {
+  worse: string;
+  worseLabel: string;
+  comparison: PairedComparison | null;
+  passed: boolean;
+  /** What came out, in words (`inconclusive, p = 0.21`, `no data`, `mean 3.1 ≥ margin 5: no`). */
+  outcome: string;
+}
+
+/** A check of claims/checks.json evaluated on this run's results. */
+export interface CheckResult {
+  check: Check;
+  betterLabel: string;
+  /** `passed` only when every comparison passed; `no data` when a comparison has no paired seed. */
+  status: "passed" | "failed" | "no data";
+  comparisons: CheckComparison[];
 }
 
 /** Everything the renderers need. */
 export interface ReportModel {
   tables: Table[];
+  /** Positive controls and quality gates (claims/checks.json), shown before the relations. */
+  checks: CheckResult[];
   relations: RelationCheck[];
+  /** What the paper's own numbers say (single-class F1 identity, parameter shares). */
+  audit: PaperAudit;
   failures: RunResult[];
   leaks: Row[];
 }
@@ -81,17 +119,39 @@ function fmt(value: number, digits: number): string {
   return value.toFixed(digits);
 }
 
-function comparability(preset: Preset): string | null {
-  if (preset.name === "paper") return null;
-  const model = "preset" in preset.model ? String(preset.model.preset) : "tiny custom";
-  return `not comparable (${preset.name} preset: ${preset.source.dataset} → ${preset.target.dataset} on ${model}, not CIFAR-100 → Tiny-ImageNet on ViT-B/16)`;
+/** Datasets of a row's task in this preset, and in the paper. */
+function taskData(preset: Preset, task: Variant["task"]): { ours: string; paper: string } {
+  switch (task) {
+    case "transfer":
+      return {
+        ours: `${preset.source.dataset} → ${preset.target.dataset}`,
+        paper: "CIFAR-100 → Tiny-ImageNet",
+      };
+    case "dense":
+      return { ours: preset.depth.dataset, paper: "NYU Depth V2" };
+    default:
+      return { ours: preset.source.dataset, paper: "CIFAR-100" };
+  }
 }
 
-function rowVerdict(preset: Preset, cells: Cell[], failed: number, ok: number): string {
+function comparability(preset: Preset, task: Variant["task"]): string | null {
+  if (preset.name === "paper") return null;
+  const model = "preset" in preset.model ? String(preset.model.preset) : "tiny custom";
+  const data = taskData(preset, task);
+  return `not comparable (${preset.name} preset: ${data.ours} on ${model}, not ${data.paper} on ViT-B/16)`;
+}
+
+function rowVerdict(
+  preset: Preset,
+  task: Variant["task"],
+  cells: Cell[],
+  failed: number,
+  ok: number,
+): string {
   const compared = cells.filter((c) => c.claim !== null);
   if (ok === 0) return failed > 0 ? "no result: every run failed" : "no result";
   if (compared.length === 0) return "—";
-  const reason = comparability(preset);
+  const reason = comparability(preset, task);
   if (reason !== null) return reason;
   const misses: string[] = [];
   for (const cell of compared) {
@@ -114,6 +174,7 @@ export function buildReport(
   seeds: readonly number[],
   results: ReadonlyMap<string, RunResult>,
   claims: Claims,
+  checks: readonly Check[] = [],
 ): ReportModel {
   const tables: Table[] = [];
   const failures = new Map<string, RunResult>();
@@ -165,7 +226,7 @@ export function buildReport(
         cells,
         results: runResults,
         failed,
-        verdict: rowVerdict(preset, cells, failed.length, ok.length),
+        verdict: rowVerdict(preset, variant.task, cells, failed.length, ok.length),
         leak,
         curve,
         cka,
@@ -180,52 +241,203 @@ export function buildReport(
     });
     tables.push({ experiment, rows });
   }
+  const checkResults = checks.map((check) => evaluateCheck(check, tables));
+  const relations = assessRelations(claims, tables, checkResults);
+  return {
+    tables,
+    checks: checkResults,
+    relations,
+    audit: auditPaper(claims),
+    failures: [...failures.values()],
+    leaks,
+  };
+}
+
+/** Per-seed values of one metric in a row's completed runs. */
+function valuesBySeed(row: Row | undefined, metric: MetricName): Map<number, number> {
+  const values = new Map<number, number>();
+  for (const r of row?.results ?? []) {
+    const v = r.metrics[metric];
+    if (r.status === "ok" && typeof v === "number" && Number.isFinite(v)) values.set(r.seed, v);
+  }
+  return values;
+}
+
+/** The paired comparison of two rows over the seeds both completed (null when they share none). */
+function compareRows(
+  better: Row | undefined,
+  worse: Row | undefined,
+  metric: MetricName,
+  options: { higherIsBetter: boolean; minEffect: number },
+): PairedComparison | null {
+  const a = valuesBySeed(better, metric);
+  const b = valuesBySeed(worse, metric);
+  const seeds = [...a.keys()].filter((seed) => b.has(seed)).sort((x, y) => x - y);
+  if (seeds.length === 0) return null;
+  return pairedComparison(
+    seeds.map((seed) => a.get(seed) as number),
+    seeds.map((seed) => b.get(seed) as number),
+    options,
+  );
+}
+
+function findRow(tables: readonly Table[], experiment: string, variant: string): Row | undefined {
+  return tables.find((t) => t.experiment.id === experiment)?.rows.find((r) => r.variant.id === variant);
+}
+
+function pText(p: number): string {
+  return p < 1e-4 ? "p < 0.0001" : `p = ${p.toPrecision(2)}`;
+}
+
+/** Evaluates one check: every comparison must pass (an intersection-union test, so no correction is needed). */
+export function evaluateCheck(check: Check, tables: readonly Table[]): CheckResult {
+  const digits = METRICS[check.metric].digits;
+  const better = findRow(tables, check.experiment, check.better);
+  const comparisons: CheckComparison[] = check.worse.map((worseId) => {
+    const worse = findRow(tables, check.experiment, worseId);
+    const worseLabel = worse?.variant.label ?? worseId;
+    const minEffect = check.kind === "paired" ? check.minEffect : Math.max(0, check.margin);
+    const comparison = compareRows(better, worse, check.metric, {
+      higherIsBetter: check.higherIsBetter,
+      minEffect,
+    });
+    if (comparison === null) {
+      const missing = [
+        better === undefined ? check.better : null,
+        worse === undefined ? worseId : null,
+      ].filter((m) => m !== null);
+      const outcome =
+        missing.length > 0
+          ? `no data: ${missing.join(" and ")} not in experiment ${check.experiment}`
+          : "no data: no seed completed on both sides";
+      return { worse: worseId, worseLabel, comparison, passed: false, outcome };
+    }
+    if (check.kind === "margin") {
+      const passed = comparison.mean >= check.margin;
+      return {
+        worse: worseId,
+        worseLabel,
+        comparison,
+        passed,
+        outcome: `mean difference ${comparison.mean.toFixed(digits)} ${passed ? "≥" : "<"} margin ${check.margin}`,
+      };
+    }
+    const verdict = pairedVerdict(comparison, { alpha: ALPHA });
+    const p = comparison.p === null ? "one seed" : pText(comparison.p);
+    return {
+      worse: worseId,
+      worseLabel,
+      comparison,
+      passed: verdict.verdict === "reproduced",
+      outcome: `${verdict.verdict === "reproduced" ? "passed" : verdict.verdict}, ${p}, mean ${comparison.mean.toFixed(digits)} (minimum ${check.minEffect})`,
+    };
+  });
+  const status = comparisons.some((c) => c.comparison === null)
+    ? "no data"
+    : comparisons.every((c) => c.passed)
+      ? "passed"
+      : "failed";
+  return { check, betterLabel: better?.variant.label ?? check.better, status, comparisons };
+}
+
+/** The chance line of an accuracy row (chance + 3 binomial SE + 1 point), when its runs recorded chance. */
+function chanceLine(row: Row | undefined, metric: MetricName): number | null {
+  const ok = row?.results.find((r) => r.status === "ok");
+  if (metric !== "accuracy" || ok === undefined || typeof ok.extra["chance"] !== "number") return null;
+  const chance = ok.extra["chance"] as number;
+  const p = chance / 100;
+  const n = Number(ok.extra["evalExamples"] ?? 1);
+  return chance + 100 * 3 * Math.sqrt((p * (1 - p)) / Math.max(1, n)) + 1;
+}
+
+/** Tests every relation of the claims, Holm-corrected across those with a p-value. */
+function assessRelations(
+  claims: Claims,
+  tables: readonly Table[],
+  checks: readonly CheckResult[],
+): RelationCheck[] {
   const relations: RelationCheck[] = [];
+  const rowsOf = new Map<RelationCheck, (Row | undefined)[]>();
   for (const relation of claims.relations) {
     const table = tables.find((t) => t.experiment.id === relation.experiment);
     if (table === undefined) continue;
     const metric = relation.metric as MetricName;
-    const pick = (id: string) => table.rows.find((r) => r.variant.id === id);
-    const better = pick(relation.better);
-    const worse = pick(relation.worse);
-    const b = better?.cells.find((c) => c.metric === metric)?.ours ?? null;
-    const w = worse?.cells.find((c) => c.metric === metric)?.ours ?? null;
-    let verdict: string;
-    if (b === null || w === null) verdict = "no result";
-    else {
-      const sign = relation.higherIsBetter ? 1 : -1;
-      const difference = sign * (b.mean - w.mean);
-      const se = Math.sqrt((b.std ?? 0) ** 2 / b.n + (w.std ?? 0) ** 2 / w.n);
-      const digits = METRICS[metric].digits;
-      const text = `difference ${fmt(difference, digits)} (2·SE ${fmt(2 * se, digits)}, n=${Math.min(b.n, w.n)})`;
-      const chanceOf = (row: Row | undefined): number | null => {
-        const ok = row?.results.find((r) => r.status === "ok");
-        if (metric !== "accuracy" || ok === undefined || typeof ok.extra["chance"] !== "number") return null;
-        const chance = ok.extra["chance"] as number;
-        const p = chance / 100;
-        const n = Number(ok.extra["evalExamples"] ?? 1);
-        return chance + 100 * 3 * Math.sqrt((p * (1 - p)) / Math.max(1, n)) + 1;
-      };
-      const chanceLine = chanceOf(better) ?? chanceOf(worse);
-      if (chanceLine !== null && b.mean <= chanceLine && w.mean <= chanceLine) {
-        verdict = `not comparable: both sides are at chance level (below ${fmt(chanceLine, 2)} %), ${text}`;
-      } else if (b.n < 2 || w.n < 2) verdict = `not comparable: one seed, no spread (${text})`;
-      else if (difference > 2 * se) verdict = `reproduced: ${text}`;
-      else if (difference < -2 * se) verdict = `not reproduced, the opposite holds: ${text}`;
-      else verdict = `not reproduced: within noise, ${text}`;
-    }
-    relations.push({
+    const better = table.rows.find((r) => r.variant.id === relation.better);
+    const worse = table.rows.find((r) => r.variant.id === relation.worse);
+    const base = {
+      id: relation.id,
       claim: relation.claim,
       experiment: relation.experiment,
       metric,
-      better: b,
-      worse: w,
+      better: better?.cells.find((c) => c.metric === metric)?.ours ?? null,
+      worse: worse?.cells.find((c) => c.metric === metric)?.ours ?? null,
       betterLabel: better?.variant.label ?? relation.better,
       worseLabel: worse?.variant.label ?? relation.worse,
-      verdict,
+      minEffect: relation.minEffect,
+      holmP: null,
+    };
+    const blocking = relation.requires
+      .map((id) => checks.find((c) => c.check.id === id))
+      .find((c) => c !== undefined && c.status !== "passed");
+    if (blocking !== undefined) {
+      const which = blocking.comparisons
+        .filter((c) => !c.passed)
+        .map((c) => `${blocking.betterLabel} vs ${c.worseLabel}: ${c.outcome}`)
+        .join("; ");
+      relations.push({
+        ...base,
+        comparison: null,
+        verdict: "not assessed",
+        reason: `${blocking.check.title} failed (${which})`,
+      });
+      continue;
+    }
+    const comparison = compareRows(better, worse, metric, {
+      higherIsBetter: relation.higherIsBetter,
+      minEffect: relation.minEffect,
     });
+    if (comparison === null) {
+      relations.push({
+        ...base,
+        comparison,
+        verdict: "no result",
+        reason: "no seed completed on both sides",
+      });
+      continue;
+    }
+    const tested: RelationCheck = { ...base, comparison, verdict: "inconclusive", reason: "" };
+    relations.push(tested);
+    rowsOf.set(tested, [better, worse]);
   }
-  return { tables, relations, failures: [...failures.values()], leaks };
+  // Holm across every relation that has a p-value: the family is the claims this report tests.
+  const tested = relations.filter((r) => r.verdict !== "not assessed" && r.comparison?.p != null);
+  const adjusted = holm(tested.map((r) => r.comparison?.p as number));
+  tested.forEach((r, i) => {
+    r.holmP = adjusted[i] as number;
+  });
+  for (const r of relations) {
+    if (r.comparison === null || r.verdict === "not assessed") continue;
+    const [betterRow, worseRow] = rowsOf.get(r) ?? [];
+    const line = chanceLine(betterRow, r.metric) ?? chanceLine(worseRow, r.metric);
+    const verdict = pairedVerdict(r.comparison, {
+      alpha: ALPHA,
+      ...(r.holmP === null ? {} : { p: r.holmP }),
+    });
+    if (
+      line !== null &&
+      r.better !== null &&
+      r.worse !== null &&
+      r.better.mean <= line &&
+      r.worse.mean <= line
+    ) {
+      r.verdict = "inconclusive";
+      r.reason = `both sides are at chance level (below ${line.toFixed(2)} %), so the difference says nothing about the claim`;
+    } else {
+      r.verdict = verdict.verdict;
+      r.reason = verdict.reason;
+    }
+  }
+  return relations;
 }
 
 /** `mean ± std` with the metric's digits (`—` without data; the std is omitted for one seed). */

@@ -1,7 +1,16 @@
 import type { Claims } from "../claims";
 import type { Preset } from "../config/presets";
 import { formatDuration } from "../progress";
-import { formatSummary, METRICS, type ReportModel, type Table } from "./build";
+import type { PaperAudit } from "./audit";
+import {
+  ALPHA,
+  type CheckResult,
+  formatSummary,
+  METRICS,
+  type RelationCheck,
+  type ReportModel,
+  type Table,
+} from "./build";
 
 /** Provenance shown at the top of both reports. */
 export interface Provenance {
@@ -15,6 +24,11 @@ export interface Provenance {
   pretrainAccuracy: number | null;
   wallSeconds: number;
   counts: { ran: number; skipped: number; failed: number };
+  /**
+   * Time as the runs recorded it when they ran (a re-run reuses finished runs and keeps their timings):
+   * the sum of the plan's completed runs' own times, and the earlier invocations of this folder that ran runs.
+   */
+  timings: { runSeconds: number; invocations: { at: string; wallSeconds: number; ran: number }[] };
   generatedAt: string;
   node: string;
 }
@@ -46,6 +60,15 @@ function dataLines(p: Provenance): string[] {
     `Depth (4.4): ${preset.depth.dataset}${preset.depth.root ? ` at ${preset.depth.root}` : " (generated)"}, ${preset.depth.fraction * 100} % of train, ${preset.depth.epochs} epochs, L1 on log depth`,
     `Backend: ${p.backend}; Node ${p.node}; git ${p.gitCommit ?? "unknown"}${p.gitDirty ? " (with uncommitted changes)" : ""}`,
     `Wall time of this invocation: ${formatDuration(p.wallSeconds)} (${p.wallSeconds.toFixed(1)} s); runs: ${p.counts.ran} ran, ${p.counts.skipped} reused, ${p.counts.failed} failed`,
+    `Run timings as recorded when each run ran: ${formatDuration(p.timings.runSeconds)} (${p.timings.runSeconds.toFixed(1)} s) in the plan's completed runs` +
+      (p.timings.invocations.length === 0
+        ? ""
+        : `; invocations of this folder that ran runs: ${p.timings.invocations
+            .map(
+              (i) =>
+                `${i.at} ${formatDuration(i.wallSeconds)} (${i.wallSeconds.toFixed(1)} s, ${i.ran} run(s))`,
+            )
+            .join(", ")}`),
     `Generated ${p.generatedAt}`,
   ];
   for (const note of preset.notes) lines.push(`Note: ${note}`);
@@ -83,6 +106,168 @@ function tableRows(table: Table): string[][] {
   });
 }
 
+function num(value: number | null | undefined, digits: number): string {
+  if (value === null || value === undefined) return "—";
+  if (value === Number.POSITIVE_INFINITY) return "∞";
+  if (value === Number.NEGATIVE_INFINITY) return "−∞";
+  return value.toFixed(digits);
+}
+
+function pValue(p: number | null | undefined): string {
+  if (p === null || p === undefined) return "—";
+  return p < 1e-4 ? "< 0.0001" : p.toPrecision(2);
+}
+
+/** The relations table: one row per claim, every number of its paired test beside the verdict. */
+function relationHeader(): string[] {
+  return [
+    "Claim",
+    "Ours (mean ± std)",
+    "Effect (mean diff.)",
+    "95 % CI",
+    "p",
+    "Holm p",
+    "n seeds",
+    "Min. effect",
+    "Verdict",
+  ];
+}
+
+function relationCells(r: RelationCheck): string[] {
+  const digits = METRICS[r.metric].digits;
+  const c = r.comparison;
+  const verdict = r.verdict === "not assessed" ? `not assessed: ${r.reason}` : `${r.verdict}: ${r.reason}`;
+  return [
+    r.claim,
+    `${r.betterLabel} ${formatSummary(r.better, r.metric)}; ${r.worseLabel} ${formatSummary(r.worse, r.metric)}`,
+    num(c?.mean, digits),
+    c?.ci ? `[${num(c.ci.lower, digits)}, ${num(c.ci.upper, digits)}]` : "—",
+    pValue(c?.p),
+    pValue(r.holmP),
+    c === null ? "0" : String(c.n),
+    String(r.minEffect),
+    verdict,
+  ];
+}
+
+function checkHeader(): string[] {
+  return ["Check", "Comparison", "Effect (mean diff.)", "95 % CI", "p", "n seeds", "Threshold", "Outcome"];
+}
+
+function checkRows(result: CheckResult): string[][] {
+  const digits = METRICS[result.check.metric].digits;
+  const threshold =
+    result.check.kind === "margin"
+      ? `margin ${result.check.margin}`
+      : `min. effect ${result.check.minEffect}, p < ${ALPHA}`;
+  return result.comparisons.map((c, i) => [
+    i === 0 ? `${result.check.title} — ${result.status}` : "",
+    `${result.betterLabel} vs ${c.worseLabel}`,
+    num(c.comparison?.mean, digits),
+    c.comparison?.ci ? `[${num(c.comparison.ci.lower, digits)}, ${num(c.comparison.ci.upper, digits)}]` : "—",
+    pValue(c.comparison?.p),
+    String(c.comparison?.n ?? 0),
+    threshold,
+    c.outcome,
+  ]);
+}
+
+/** Sentences for the checks that failed and what that means. */
+function failedCheckNotes(checks: readonly CheckResult[]): string[] {
+  return checks
+    .filter((c) => c.status !== "passed")
+    .map(
+      (c) =>
+        `${c.check.title}: ${c.status === "no data" ? "no data" : "failed"}` +
+        (c.check.onFailure ? ` — ${c.check.onFailure}.` : "."),
+    );
+}
+
+function auditF1Header(): string[] {
+  return ["Table", "Method", "Accuracy (%)", "Claimed F1", "2a/(1+a)", "|diff|", "Identity holds"];
+}
+
+function auditF1Rows(audit: PaperAudit): string[][] {
+  return audit.f1.map((r) => [
+    r.table,
+    r.method,
+    r.accuracy.toFixed(2),
+    r.claimedF1.toFixed(r.decimals),
+    r.identity.toFixed(4),
+    r.difference.toExponential(1),
+    `${r.holds ? "yes" : "no"} (at ${r.decimals} decimals)`,
+  ]);
+}
+
+function auditShareHeader(): string[] {
+  return [
+    "Configuration on ViT-B/16",
+    "Adapter params",
+    "Share, head trainable",
+    "Share, adapter only",
+    "Claimed (4.1)",
+  ];
+}
+
+function auditShareRows(audit: PaperAudit): string[][] {
+  return audit.shares.map((s) => [
+    s.label,
+    s.adapter.toLocaleString("en-US"),
+    `${s.shareWithHead.toFixed(2)} %`,
+    `${s.shareAdapterOnly.toFixed(2)} %`,
+    s.claimed === null ? "—" : `${s.claimed.toFixed(2)} % (${s.row})`,
+  ]);
+}
+
+function mdTable(head: string[], rows: string[][]): string[] {
+  return [
+    `| ${head.map(escapeMd).join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map((row) => `| ${row.map(escapeMd).join(" | ")} |`),
+  ];
+}
+
+function htmlTable(
+  head: string[],
+  rows: string[][],
+  cellClass: (row: number, col: number) => string = () => "",
+): string {
+  const body = rows
+    .map(
+      (row, i) =>
+        `<tr>${row
+          .map((c, j) => {
+            const cls = cellClass(i, j);
+            return `<td${cls ? ` class="${cls}"` : ""}>${escapeHtml(c)}</td>`;
+          })
+          .join("")}</tr>`,
+    )
+    .join("");
+  return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+const STATISTICS_NOTE =
+  "Each relation pairs the two methods' runs by seed and tests the per-seed differences (in the claimed direction) " +
+  `with a paired t test; the interval is the mean ± t(0.975, n − 1)·SE. Holm's correction runs across the relations tested here. ` +
+  `Verdicts: reproduced when the Holm p < ${ALPHA} in the claimed direction and the mean difference is at least the minimum effect; ` +
+  "contradicted when it is significant the other way by at least the minimum effect, or when the interval's upper bound is below " +
+  "the minimum effect (the claimed effect is excluded); inconclusive otherwise, and always with one seed.";
+
+function renderAuditMarkdown(audit: PaperAudit): string[] {
+  return [
+    "## What the paper's own numbers say",
+    "",
+    "Computed from the claims file: each claimed F1 against 2a/(1+a) of its accuracy a (the support-weighted F1 of a test set whose true labels are all one class), and the parameter shares @kora/spec counts on ViT-B/16 (100-class head) beside the claimed ones.",
+    "",
+    ...mdTable(auditF1Header(), auditF1Rows(audit)),
+    "",
+    ...mdTable(auditShareHeader(), auditShareRows(audit)),
+    "",
+    ...audit.findings.map((f) => `- ${f}`),
+    "",
+  ];
+}
+
 /** report.md */
 export function renderMarkdown(
   model: ReportModel,
@@ -103,18 +288,26 @@ export function renderMarkdown(
       "",
     );
   }
+  if (model.checks.length > 0) {
+    out.push(
+      "## Checks",
+      "",
+      "Positive controls and quality gates; relations that require a failed check are not assessed.",
+      "",
+    );
+    out.push(...mdTable(checkHeader(), model.checks.flatMap(checkRows)), "");
+    for (const note of failedCheckNotes(model.checks)) out.push(`> **${escapeMd(note)}**`, "");
+  }
   out.push(
     "## Directional claims",
     "",
-    "| Claim | Ours (better side) | Ours (worse side) | Verdict |",
-    "|---|---|---|---|",
+    STATISTICS_NOTE,
+    "",
+    `Minimum effects: ${claims.minEffectRationale}`,
+    "",
   );
-  for (const r of model.relations) {
-    out.push(
-      `| ${escapeMd(r.claim)} | ${escapeMd(r.betterLabel)}: ${formatSummary(r.better, r.metric)} | ${escapeMd(r.worseLabel)}: ${formatSummary(r.worse, r.metric)} | ${escapeMd(r.verdict)} |`,
-    );
-  }
-  out.push("");
+  out.push(...mdTable(relationHeader(), model.relations.map(relationCells)), "");
+  out.push(...renderAuditMarkdown(model.audit));
   for (const table of model.tables) {
     out.push(`## ${table.experiment.title}`, "", table.experiment.description, "");
     const head = tableHeader(table);
@@ -167,17 +360,34 @@ export function renderHtml(
       `<p class="leak"><strong>Leak warning:</strong> ${escapeHtml(model.leaks.map((r) => r.variant.label).join(", "))} stayed above chance with shuffled labels.</p>`,
     );
   }
-  out.push(
-    '<h2 id="claims">Directional claims</h2><table><thead><tr><th>Claim</th><th>Ours (better side)</th><th>Ours (worse side)</th><th>Verdict</th></tr></thead><tbody>',
-  );
-  for (const r of model.relations) {
-    const cls = r.verdict.startsWith("reproduced") ? "ok" : "bad";
+  if (model.checks.length > 0) {
     out.push(
-      `<tr><td>${escapeHtml(r.claim)}</td><td>${escapeHtml(`${r.betterLabel}: ${formatSummary(r.better, r.metric)}`)}</td>` +
-        `<td>${escapeHtml(`${r.worseLabel}: ${formatSummary(r.worse, r.metric)}`)}</td><td class="${cls}">${escapeHtml(r.verdict)}</td></tr>`,
+      '<section id="checks"><h2>Checks</h2><p>Positive controls and quality gates; relations that require a failed check are not assessed.</p>',
     );
+    const rows = model.checks.flatMap(checkRows);
+    const passed = model.checks.flatMap((c) => c.comparisons.map((x) => x.passed));
+    out.push(htmlTable(checkHeader(), rows, (i, j) => (j === 7 ? (passed[i] ? "ok" : "bad") : "")));
+    for (const note of failedCheckNotes(model.checks))
+      out.push(`<p class="leak"><strong>${escapeHtml(note)}</strong></p>`);
+    out.push("</section>");
   }
-  out.push("</tbody></table>");
+  out.push(
+    `<section id="claims"><h2>Directional claims</h2><p>${escapeHtml(STATISTICS_NOTE)}</p><p>Minimum effects: ${escapeHtml(claims.minEffectRationale)}</p>`,
+  );
+  const verdictClass = (r: RelationCheck) =>
+    r.verdict === "reproduced" ? "ok" : r.verdict === "contradicted" ? "bad" : "";
+  out.push(
+    htmlTable(relationHeader(), model.relations.map(relationCells), (i, j) =>
+      j === 8 ? verdictClass(model.relations[i] as RelationCheck) : "",
+    ),
+    "</section>",
+  );
+  out.push(
+    '<section id="paper-audit"><h2>What the paper\'s own numbers say</h2>',
+    htmlTable(auditF1Header(), auditF1Rows(model.audit)),
+    htmlTable(auditShareHeader(), auditShareRows(model.audit)),
+    `<ul>${model.audit.findings.map((f) => `<li>${escapeHtml(f)}</li>`).join("")}</ul></section>`,
+  );
   for (const table of model.tables) {
     out.push(
       `<section id="exp-${escapeHtml(table.experiment.id)}"><h2>${escapeHtml(table.experiment.title)}</h2><p>${escapeHtml(table.experiment.description)}</p>`,

@@ -3,12 +3,15 @@ export function curvesSvg(
   series: readonly { label: string; points: readonly { step: number; loss: number }[] }[],
   title: string,
 ): string {
-  const width = 560;
-  const height = 300;
-  const left = 56;
-  const right = 170;
+  // The legend gets the room its longest label needs (about 6 px per character at 10 px), and the plot grows
+  // with the number of series, so no label is cut.
+  const longest = Math.max(0, ...series.map((s) => s.label.length));
+  const right = Math.max(120, 44 + Math.ceil(longest * 6));
+  const width = 390 + right;
   const top = 30;
   const bottom = 40;
+  const height = Math.max(300, top + 8 + series.length * 18 + bottom);
+  const left = 56;
   const all = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.loss));
   const colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
   const esc = (t: string) => t.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -59,7 +62,7 @@ export function curvesSvg(
     const ly = top + 8 + i * 18;
     parts.push(
       `<line x1="${width - right + 10}" y1="${ly}" x2="${width - right + 30}" y2="${ly}" stroke="${color}" stroke-width="2"/>`,
-      `<text x="${width - right + 34}" y="${ly + 4}" font-size="10">${esc(s.label.length > 24 ? `${s.label.slice(0, 23)}…` : s.label)}</text>`,
+      `<text x="${width - right + 34}" y="${ly + 4}" font-size="10">${esc(s.label)}</text>`,
     );
   });
   parts.push("</svg>");

@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { heatmapSvg } from "@kora/metrics";
-import { loadClaims } from "../claims";
+import { loadChecks, loadClaims } from "../claims";
 import type { Preset } from "../config/presets";
 import type { Experiment } from "../config/schema";
 import type { PlannedRun } from "../plan";
@@ -35,11 +35,42 @@ async function writePng(svg: string, path: string): Promise<boolean> {
   }
 }
 
+/** One invocation of the harness on an output folder, as `<out>/invocations.json` keeps it. */
+interface Invocation {
+  at: string;
+  wallSeconds: number;
+  ran: number;
+  skipped: number;
+  failed: number;
+}
+
+/**
+ * Appends this invocation to `<out>/invocations.json` and returns the list. A re-run of a finished plan reuses
+ * every run (and its recorded timings); keeping the invocations lets the report show the time the plan took when
+ * it ran, instead of only the seconds a re-run spends writing the report.
+ */
+function recordInvocation(out: string, invocation: Invocation): Invocation[] {
+  const path = join(out, "invocations.json");
+  let list: Invocation[] = [];
+  if (existsSync(path)) {
+    try {
+      const parsed = JSON.parse(readFileSync(path, "utf8")) as unknown;
+      if (Array.isArray(parsed)) list = parsed as Invocation[];
+    } catch {
+      list = [];
+    }
+  }
+  list.push(invocation);
+  writeFileSync(path, `${JSON.stringify(list, null, 2)}\n`);
+  return list;
+}
+
 /** Writes report.md, report.html and figures/ (PNG heatmaps when sharp works, SVG otherwise). */
 export async function writeReport(input: WriteReportInput): Promise<{ markdown: string; html: string }> {
   const { out, preset, experiments, seeds } = input;
   const claims = loadClaims();
-  const model = buildReport(preset, experiments, seeds, readAllResults(out), claims);
+  const results = readAllResults(out);
+  const model = buildReport(preset, experiments, seeds, results, claims, loadChecks(claims));
   const figuresDir = join(out, "figures");
   mkdirSync(figuresDir, { recursive: true });
   const figures: Figure[] = [];
@@ -68,6 +99,10 @@ export async function writeReport(input: WriteReportInput): Promise<{ markdown: 
           `cka-${row.variant.id}-selected`,
           true,
         );
+        // With as many blocks as are selected, the all-blocks map is the same picture: draw it once.
+        const sameBlocks =
+          row.cka.all.length === row.cka.blocks.length && row.cka.blocks.every((b, i) => b === i);
+        if (sameBlocks) continue;
         const all = row.cka.all.map((_, i) => String(i));
         await addFigure(
           `${id}:all:${row.variant.id}`,
@@ -87,16 +122,24 @@ export async function writeReport(input: WriteReportInput): Promise<{ markdown: 
       }
     }
     if (table.experiment.curves) {
-      const series = table.rows
-        .filter((r) => r.curve.length > 0)
-        .map((r) => ({ label: r.variant.label, points: r.curve }));
-      await addFigure(
-        `${id}:curves`,
-        `${table.experiment.title}: training loss`,
-        curvesSvg(series, `${table.experiment.title}: training loss`),
-        `curves-${id}`,
-        false,
-      );
+      // One plot per task: a 100-step source curve and a 7-step transfer curve share no x axis.
+      const tasks = [...new Set(table.rows.filter((r) => r.curve.length > 0).map((r) => r.variant.task))];
+      for (const task of tasks) {
+        const series = table.rows
+          .filter((r) => r.curve.length > 0 && r.variant.task === task)
+          .map((r) => ({ label: r.variant.label, points: r.curve }));
+        const title =
+          tasks.length > 1
+            ? `${table.experiment.title}: training loss, ${task} runs`
+            : `${table.experiment.title}: training loss`;
+        await addFigure(
+          `${id}:curves:${task}`,
+          title,
+          curvesSvg(series, title),
+          tasks.length > 1 ? `curves-${id}-${task}` : `curves-${id}`,
+          false,
+        );
+      }
     }
   }
   const git = gitState();
@@ -111,6 +154,19 @@ export async function writeReport(input: WriteReportInput): Promise<{ markdown: 
     pretrainAccuracy: input.backbone.pretrainAccuracy,
     wallSeconds: input.wallSeconds,
     counts: input.counts,
+    timings: {
+      runSeconds: input.runs.reduce((sum, run) => {
+        const result = results.get(run.key);
+        return result?.status === "ok" ? sum + result.timings.totalSeconds : sum;
+      }, 0),
+      invocations: recordInvocation(out, {
+        at: new Date().toISOString(),
+        wallSeconds: input.wallSeconds,
+        ...input.counts,
+      })
+        .filter((i) => i.ran > 0)
+        .map(({ at, wallSeconds, ran }) => ({ at, wallSeconds, ran })),
+    },
     generatedAt: new Date().toISOString(),
     node: process.version,
   };

@@ -4,11 +4,12 @@ const MARKER = Symbol.for("kora.error");
  * The machine-readable error codes `@kora/metrics` throws ({@link MetricsErrorCode} is their union).
  *
  * - `SHAPE_MISMATCH` — row counts differ between paired inputs, `data.length !== rows * cols`, a ragged
- *   `number[][]`, a non-square kernel matrix, or image sizes that disagree.
- * - `INVALID_ARGUMENT` — an option or argument outside its domain (e.g. `threshold <= 0`, `k < 1`).
+ *   `number[][]`, a non-square kernel matrix, image sizes that disagree, or per-seed values of unequal length.
+ * - `INVALID_ARGUMENT` — an option or argument outside its domain (e.g. `threshold <= 0`, `k < 1`,
+ *   degrees of freedom ≤ 0, a probability outside (0, 1)).
  * - `NON_FINITE` — an input value is `NaN` or `±Infinity`.
  * - `TOO_FEW_EXAMPLES` — fewer examples than the estimator needs (2 for biased CKA/HSIC, 4 for the
- *   unbiased/debiased estimators and minibatches, 1 for classification metrics), or no batch accumulated yet.
+ *   unbiased/debiased estimators and minibatches, 1 for classification metrics and paired comparisons), or no batch accumulated yet.
  * - `CONSTANT_FEATURES` — a representation whose rows are all identical (zero variance), so CKA is 0/0.
  * - `ZERO_MEDIAN_DISTANCE` — the median squared distance used for the RBF bandwidth is 0 (more than half of
  *   the pairs of examples coincide), so the bandwidth would be 0.
