@@ -24,6 +24,8 @@ export type { BlockFeaturesOptions } from "./features";
 export { blockFeatures } from "./features";
 export type { FinetuneOptions, FinetuneResult } from "./fit";
 export { finetune, plannedSteps } from "./fit";
+export type { GateValue } from "./gates";
+export { gateValues, gateVariableNames } from "./gates";
 export type { PretrainOptions, PretrainResult } from "./pretrain";
 export { pretrain } from "./pretrain";
 export type { InitScheme } from "./init";
