@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
-import { hostname, cpus } from "node:os";
+import { cpus, hostname } from "node:os";
 import { join } from "node:path";
 import { classificationTask, disposeModel, evaluateTask, pretrain } from "@kora/finetune";
 import { didYouMean, KoraError } from "@kora/spec";
-import { selectedWasmThreads, type StepEvent } from "@kora/tfjs";
+import { type StepEvent, selectedWasmThreads } from "@kora/tfjs";
 import { VIT_PRESETS, type ViTPresetName } from "@kora/vit";
 import { saveViT } from "@kora/vit/node";
 import type { Output } from "../output/context";
