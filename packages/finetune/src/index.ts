@@ -26,8 +26,6 @@ export type { FinetuneOptions, FinetuneResult } from "./fit";
 export { finetune, plannedSteps } from "./fit";
 export type { GateValue } from "./gates";
 export { gateValues, gateVariableNames } from "./gates";
-export type { PretrainOptions, PretrainResult } from "./pretrain";
-export { pretrain } from "./pretrain";
 export type { InitScheme } from "./init";
 export { INIT_SCHEMES, initialiseWeights } from "./init";
 export type { TrainableCount, TrainingMethod } from "./model";
@@ -43,6 +41,8 @@ export {
 } from "./model";
 export type { ModelManifest } from "./model-files";
 export { MODEL_FILES } from "./model-files";
+export type { PretrainOptions, PretrainResult } from "./pretrain";
+export { pretrain } from "./pretrain";
 export type { ClassificationTask, ClassificationTaskOptions } from "./tasks/classification";
 export { classificationTask } from "./tasks/classification";
 export type { DepthTask, DepthTaskOptions } from "./tasks/depth";
