@@ -65,7 +65,15 @@ describe("gateLearningRateMultiplier", () => {
     const vit = tinyViT(1);
     const task = classificationTask({ classes: 10 });
     prepareModel(vit, task, { kind: "adapter", spec: parseAdapterSpec(GATED.kora) }, 0);
-    const base = { vit, task, dataset: tinyClassification(8), batchSize: 4, learningRate: 1e-3, seed: 0, steps: 1 };
+    const base = {
+      vit,
+      task,
+      dataset: tinyClassification(8),
+      batchSize: 4,
+      learningRate: 1e-3,
+      seed: 0,
+      steps: 1,
+    };
     for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
       await expect(finetune({ ...base, gateLearningRateMultiplier: bad })).rejects.toSatisfy(
         (error: unknown) => KoraError.isInstance(error) && error.path === "gateLearningRateMultiplier",
@@ -127,7 +135,10 @@ describe("gateValues", () => {
     const task = classificationTask({ classes: 10 });
     for (const method of [
       { kind: "adapter" as const, spec: parseAdapterSpec({ method: "lora", rank: 2 }) },
-      { kind: "adapter" as const, spec: parseAdapterSpec({ method: "kora", rank: 2, gate: { mode: "fixed", init: 1 } }) },
+      {
+        kind: "adapter" as const,
+        spec: parseAdapterSpec({ method: "kora", rank: 2, gate: { mode: "fixed", init: 1 } }),
+      },
       { kind: "head-only" as const },
     ]) {
       const vit = tinyViT(1);

@@ -27,7 +27,7 @@ export function gateValues(vit: ViT): GateValue[] {
   const variables = handle.adapterVariables();
   const out: GateValue[] = [];
   for (const info of adapterTensorLayout(handle.spec(), vit.backboneShape, { includeHead: false })) {
-    if (info.group !== "gate") continue;
+    if (info.group !== "gate" || info.layer === null) continue;
     const variable = variables.get(info.name);
     if (variable === undefined) continue;
     const values = Array.from(variable.dataSync());

@@ -38,7 +38,8 @@ export type _SchemaMatchesSpec = Expect<Exact<z.output<ReturnType<typeof buildSc
 export const gatedLoraMethod: MethodDefinition<GatedLoraSpec> = {
   method: "gated-lora",
   title: "gated LoRA",
-  summary: "y = W x + g·s·B A x with B ≠ 0 and g starting at 0: KoRA's gate on a LoRA, without the composition",
+  summary:
+    "y = W x + g·s·B A x with B ≠ 0 and g starting at 0: KoRA's gate on a LoRA, without the composition",
   // The delta g·s·B·A is linear in x (a per-channel gate scales the columns of B·A), so it folds into the kernels.
   mergeable: true,
   get schema() {

@@ -5,7 +5,13 @@ import { adapterTensorLayout, countParameters, parseAdapterSpec, shapeSize } fro
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadAdapter, saveAdapter } from "../../node";
-import { type AdapterSpecInput, applyAdapters, mergeAdapters, removeAdapters, unmergeAdapters } from "../index";
+import {
+  type AdapterSpecInput,
+  applyAdapters,
+  mergeAdapters,
+  removeAdapters,
+  unmergeAdapters,
+} from "../index";
 import { maxAbsDiff, randomizeAdapter, sizeOf } from "../test-support/helpers";
 import { TINY_SHAPE, TinyTransformer, tinyBatch } from "../test-support/tiny-transformer";
 
@@ -62,7 +68,11 @@ describe("gated LoRA", () => {
       const variables = [...handle.adapterVariables().entries()];
       // Every B is non-zero: the identity comes from the gate, not from B as in LoRA.
       for (const [name, v] of variables) {
-        if (name.endsWith(".lora_B")) expect(tf.tidy(() => tf.max(tf.abs(v)).dataSync()[0]), name).toBeGreaterThan(0);
+        if (name.endsWith(".lora_B"))
+          expect(
+            tf.tidy(() => tf.max(tf.abs(v)).dataSync()[0]),
+            name,
+          ).toBeGreaterThan(0);
         if (name.endsWith(".gate")) expect(Array.from(v.dataSync())).toEqual(new Array(v.size).fill(0));
       }
       const spec = parseAdapterSpec(input);
