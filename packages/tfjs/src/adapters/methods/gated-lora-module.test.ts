@@ -118,7 +118,7 @@ describe("gated LoRA", () => {
       const g = tensors[name.replace(/lora_B$/, "gate")]?.data[0] as number;
       lora[name] = { shape: tensor.shape, data: tensor.data.map((v) => v * g) };
     }
-    loraHandle.setAdapterTensors(lora, { includeHead: false });
+    loraHandle.setAdapterTensors(lora);
     const x = tinyBatch(TINY_SHAPE, 8, 40);
     const a = gated.predict(x);
     const b = plain.predict(x);
@@ -184,7 +184,9 @@ describe("a learnable gate that starts away from 0", () => {
       const x = tinyBatch(TINY_SHAPE, 6, 11);
       const base = model.predict(x);
       const handle = applyAdapters(model, input, { seed: 4 });
-      const init = parseAdapterSpec(input).gate;
+      const spec = parseAdapterSpec(input);
+      if (!("gate" in spec)) throw new Error(`${label}: a spec without a gate`);
+      const init = spec.gate;
       const gates = [...handle.adapterVariables().entries()].filter(([name]) => name.endsWith(".gate"));
       expect(gates.length).toBeGreaterThan(0);
       for (const [name, gate] of gates) {
