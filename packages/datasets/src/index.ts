@@ -11,6 +11,7 @@ export type { DatasetLimits } from "./limits";
 export { DEFAULT_DATASET_LIMITS, resolveDatasetLimits } from "./limits";
 export type { AugmentOptions, BatchOptions, DepthBatch, ImageBatch } from "./pipeline/batches";
 export { batchCount, epochOrder, iterateBatches, loadBatch } from "./pipeline/batches";
+export { classSubsetDataset } from "./pipeline/class-subset";
 export type { CropWindow, Normalization, PixelArray } from "./pipeline/image-ops";
 export {
   cropAndFlip,
@@ -19,6 +20,8 @@ export {
   resizeBilinear,
   resizeNearest,
 } from "./pipeline/image-ops";
+export type { ImageShift, ImageShiftKind } from "./pipeline/image-shift";
+export { IMAGE_SHIFT_KINDS, shiftedDataset } from "./pipeline/image-shift";
 export { shuffledIndices, shuffleInPlace } from "./pipeline/shuffle";
 export type { StratifiedSubsetOptions } from "./pipeline/stratified-subset";
 export { stratifiedSubset } from "./pipeline/stratified-subset";

@@ -41,10 +41,12 @@ export {
 } from "./model";
 export type { ModelManifest } from "./model-files";
 export { MODEL_FILES } from "./model-files";
+export type { PixelProbe, PixelProbeOptions } from "./pixel-probe";
+export { evaluatePixelProbe, trainPixelProbe } from "./pixel-probe";
 export type { PretrainOptions, PretrainResult } from "./pretrain";
 export { pretrain } from "./pretrain";
 export type { ClassificationTask, ClassificationTaskOptions } from "./tasks/classification";
 export { classificationTask } from "./tasks/classification";
-export type { DepthTask, DepthTaskOptions } from "./tasks/depth";
-export { depthTask } from "./tasks/depth";
+export type { DepthTask, DepthTaskOptions, MedianDepthOptions } from "./tasks/depth";
+export { depthTask, medianDepth } from "./tasks/depth";
 export type { Task, TaskKind } from "./tasks/task";

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "@kora/datasets";
-import { backboneChecksum, disposeModel } from "@kora/finetune";
+import { backboneChecksum, depthTask, disposeModel, medianDepth } from "@kora/finetune";
 import { type AdapterSpec, KoraError } from "@kora/spec";
 import type { Output } from "../output/context";
 import { formatInteger } from "../output/table";
@@ -28,11 +28,14 @@ import { adapterSpec, backboneReference } from "../run/train-source";
 import { useBackend } from "../support/backend";
 import { UsageError } from "../support/errors";
 
-/** The head a dataset needs. */
-export function headFor(dataset: Dataset): HeadDescription {
-  return dataset.task === "classification"
-    ? { kind: "classification", classes: dataset.classes.length }
-    : { kind: "depth" };
+/**
+ * The head a dataset needs. A depth head starts at the training data's median depth (`@kora/finetune`'s
+ * `medianDepth` over the valid range of the depth task), as the reproduction harness starts it.
+ */
+export function headFor(dataset: Dataset, indices?: ArrayLike<number>): HeadDescription {
+  if (dataset.task === "classification") return { kind: "classification", classes: dataset.classes.length };
+  const range = depthTask().depthRange;
+  return { kind: "depth", initialDepth: medianDepth(dataset, { indices, range }) };
 }
 
 /** Options of `kora train`, as commander parses them (no defaults here: an experiment file may supply them). */
@@ -145,7 +148,7 @@ async function trainLocked(
   await useBackend(inputs, output);
   const dataset = await openDatasetSplit({ ...datasetChoice, split: "train" });
   checkRunSize(settings, dataset.size, dataset.name);
-  const head = headFor(dataset);
+  const head = previous?.head ?? headFor(dataset);
   const { vit, task } = await buildRunModel(backbone, head, spec, settings.seed);
   try {
     if (previous !== null) checkBackbone(vit, previous, `--resume ${out}`);

@@ -35,7 +35,9 @@ export function checkPreset(name: string, flag = "--backbone"): void {
 
 /** The `@kora/finetune` task of a run's head: its one loss and one decoding. */
 export function taskFor(head: HeadDescription): Task {
-  return head.kind === "classification" ? classificationTask({ classes: head.classes }) : depthTask();
+  return head.kind === "classification"
+    ? classificationTask({ classes: head.classes })
+    : depthTask(head.initialDepth === undefined ? {} : { initialDepth: head.initialDepth });
 }
 
 /**

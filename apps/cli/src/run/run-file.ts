@@ -12,7 +12,13 @@ import packageJson from "../../package.json";
 export type BackboneReference = { preset: string; seed: number } | { weights: string; config: string };
 
 /** The head a run trains. */
-export type HeadDescription = { kind: "classification"; classes: number } | { kind: "depth" };
+export type HeadDescription =
+  | { kind: "classification"; classes: number }
+  | {
+      kind: "depth";
+      /** Metres the fresh head predicted before training: the training data's median depth (bias = its log). */
+      initialDepth?: number;
+    };
 
 /** Optimisation settings of a run (every default filled in). */
 export interface TrainSettings {

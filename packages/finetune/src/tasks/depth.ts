@@ -1,3 +1,4 @@
+import type { DepthDataset } from "@kora/datasets";
 import { DepthHead, type ViTHead } from "@kora/vit";
 import * as tf from "@tensorflow/tfjs";
 import { finetuneError } from "../errors";
@@ -10,6 +11,13 @@ export interface DepthTaskOptions {
    * metrics. Default `[1e-3, 10]`, NYU Depth V2's convention and `@kora/metrics`' default.
    */
   range?: readonly [number, number];
+  /**
+   * Metres the fresh head predicts everywhere before training: its bias starts at `log(initialDepth)` (the
+   * output is log-depth). Give the training data's median depth and an untrained model is the constant-median
+   * predictor, so whatever training adds is measured from that baseline and not from `exp(0)` = 1 m.
+   * Default: none (the head's own initialisation).
+   */
+  initialDepth?: number | undefined;
 }
 
 /** The monocular depth task. */
@@ -38,12 +46,28 @@ export function depthTask(options: DepthTaskOptions = {}): DepthTask {
       "range",
     );
   }
+  const initialDepth = options.initialDepth;
+  if (initialDepth !== undefined && !(initialDepth > 0 && Number.isFinite(initialDepth))) {
+    throw finetuneError(
+      "INVALID_ARGUMENT",
+      `initialDepth must be a positive number of metres, got ${initialDepth}`,
+      "initialDepth",
+    );
+  }
   return {
     kind: "depth",
     depthRange: [min, max],
     lossName: "L1 on log depth",
-    createHead: (config, seed) =>
-      new DepthHead({ dim: config.dim, patchSize: config.patchSize, imageSize: config.imageSize }, { seed }),
+    createHead: (config, seed) => {
+      const head = new DepthHead(
+        { dim: config.dim, patchSize: config.patchSize, imageSize: config.imageSize },
+        { seed },
+      );
+      if (initialDepth !== undefined) {
+        tf.tidy(() => head.bias.assign(tf.fill(head.bias.shape, Math.log(initialDepth))));
+      }
+      return head;
+    },
     checkHead(head: ViTHead | null, where: string) {
       if (head?.kind !== "depth") {
         throw finetuneError(
@@ -68,4 +92,45 @@ export function depthTask(options: DepthTaskOptions = {}): DepthTask {
       }),
     decode: (raw) => tf.exp(raw),
   };
+}
+
+/** Options of {@link medianDepth}. */
+export interface MedianDepthOptions {
+  /** The training items (default: every item). */
+  indices?: ArrayLike<number> | undefined;
+  /** Valid depth range `[min, max]` metres; other pixels are ignored. Default `[1e-3, 10]`. */
+  range?: readonly [number, number] | undefined;
+  /** Read at most this many items, evenly spaced over `indices` (bounds the time on large sets). Default 64. */
+  maxItems?: number | undefined;
+  /** Keep at most this many depth values in memory (pixels are strided to fit). Default 4 000 000. */
+  maxValues?: number | undefined;
+}
+
+/**
+ * The median valid depth of a depth dataset's training items, in metres: the prediction of the constant-median
+ * baseline, and the `initialDepth` of a depth head (see {@link DepthTaskOptions.initialDepth}). Deterministic; reads
+ * a bounded, evenly spaced sample of the items and pixels. The midpoint of the range when no pixel is valid.
+ */
+export function medianDepth(dataset: DepthDataset, options: MedianDepthOptions = {}): number {
+  const [min, max] = options.range ?? [1e-3, 10];
+  const indices = options.indices ?? Array.from({ length: dataset.size }, (_, i) => i);
+  const maxItems = Math.max(1, options.maxItems ?? 64);
+  const count = Math.min(indices.length, maxItems);
+  const [h, w] = dataset.depthShape;
+  const stride = Math.max(1, Math.ceil((count * h * w) / (options.maxValues ?? 4_000_000)));
+  const values: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const item = indices[Math.floor((k * indices.length) / count)] as number;
+    const depth = dataset.get(item).depth;
+    for (let p = 0; p < depth.length; p += stride) {
+      const d = depth[p] as number;
+      if (d >= min && d <= max) values.push(d);
+    }
+  }
+  if (values.length === 0) return (min + max) / 2;
+  const sorted = Float64Array.from(values).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
