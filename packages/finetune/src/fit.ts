@@ -12,6 +12,7 @@ import {
 import type { ViT } from "@kora/vit";
 import { epochData, exampleCount, type TensorBatch } from "./batches";
 import { checkInteger, finetuneError } from "./errors";
+import { gateVariableNames } from "./gates";
 import { trainableVariables } from "./model";
 import type { Task } from "./tasks/task";
 
@@ -45,6 +46,11 @@ export interface FinetuneOptions {
   learningRate: number;
   /** AdamW's decoupled weight decay; none on biases, norms and gates. Default 0.01. */
   weightDecay?: number | undefined;
+  /**
+   * Multiplies the learning rate of every learnable gate of the adapter (KoRA, gated bottleneck, gated LoRA), e.g.
+   * 10 to let the gates open faster than the weights behind them learn. Default 1.
+   */
+  gateLearningRateMultiplier?: number | undefined;
   /** Linear warm-up steps before the cosine decay to 0. Default 0. */
   warmupSteps?: number | undefined;
   /**
@@ -74,7 +80,7 @@ export interface FinetuneResult extends TrainResult {
 
 /**
  * Trains the model's trainable variables (adapter, head, and the backbone when thawed) on a task: AdamW without
- * decay on biases, norms and gates, a warm-up + cosine schedule over the run, gradient clipping, and every epoch a
+ * decay on biases, norms and gates (whose learning rate `gateLearningRateMultiplier` scales), a warm-up + cosine schedule over the run, gradient clipping, and every epoch a
  * seeded shuffle of the data. The same options give the same weights, bit for bit, whichever app calls it.
  *
  * @throws KoraError `INVALID_ARGUMENT` for a bad number, `TASK_MISMATCH` when the dataset is not of the task's kind.
@@ -105,6 +111,14 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
   if (!(weightDecay >= 0)) {
     throw finetuneError("INVALID_ARGUMENT", `weightDecay must be ≥ 0, got ${weightDecay}`, "weightDecay");
   }
+  const gateMultiplier = options.gateLearningRateMultiplier ?? 1;
+  if (!(Number.isFinite(gateMultiplier) && gateMultiplier > 0)) {
+    throw finetuneError(
+      "INVALID_ARGUMENT",
+      `gateLearningRateMultiplier must be a positive finite number, got ${gateMultiplier}`,
+      "gateLearningRateMultiplier",
+    );
+  }
   const warmupSteps = options.warmupSteps ?? 0;
   checkInteger(warmupSteps, "warmupSteps", 0);
   const clip = options.clipGradientNorm === undefined ? 1 : options.clipGradientNorm;
@@ -119,7 +133,10 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
   const optimizer = adamW({
     learningRate: options.learningRate,
     weightDecay,
-    groups: [{ match: isNoWeightDecayParameter, weightDecay: 0 }],
+    groups: [
+      { match: isNoWeightDecayParameter, weightDecay: 0 },
+      ...(gateMultiplier === 1 ? [] : [{ match: gateVariableNames(vit), learningRateScale: gateMultiplier }]),
+    ],
   });
   try {
     const result = await train<TensorBatch>({

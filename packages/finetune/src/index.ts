@@ -24,6 +24,8 @@ export type { BlockFeaturesOptions } from "./features";
 export { blockFeatures } from "./features";
 export type { FinetuneOptions, FinetuneResult } from "./fit";
 export { finetune, plannedSteps } from "./fit";
+export type { GateValue } from "./gates";
+export { gateValues, gateVariableNames } from "./gates";
 export type { InitScheme } from "./init";
 export { INIT_SCHEMES, initialiseWeights } from "./init";
 export type { TrainableCount, TrainingMethod } from "./model";

@@ -314,7 +314,7 @@ describe("kora eval / transfer / features / merge / export", () => {
     const kora = await runKora(["merge", "--run", KORA, "--out", join(dir, "kora-merged.safetensors")]);
     expect(kora.code).toBe(1);
     expect(kora.stderr).toMatch(
-      /^kora: error: cannot merge adapter "default" \(kora\).*only LoRA adapters can be merged/,
+      /^kora: error: cannot merge adapter "default" \(kora\).*only LoRA and gated LoRA adapters can be merged/,
     );
     expect(existsSync(join(dir, "kora-merged.safetensors"))).toBe(false);
   });

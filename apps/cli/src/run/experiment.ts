@@ -28,6 +28,7 @@ export interface OptimisationInputs {
   batchSize?: number;
   lr?: number;
   weightDecay?: number;
+  gateLrMultiplier?: number;
   warmup?: number;
   seed?: number;
   checkpointEvery?: number;
@@ -95,6 +96,7 @@ const KEYS: Record<keyof TrainInputs, Check> = {
   batchSize: viaFlagParser(positiveInteger),
   lr: viaFlagParser(finiteNumber),
   weightDecay: viaFlagParser(finiteNumber),
+  gateLrMultiplier: viaFlagParser(finiteNumber),
   warmup: viaFlagParser(nonNegativeInteger),
   seed: viaFlagParser(nonNegativeInteger),
   checkpointEvery: viaFlagParser(positiveInteger),

@@ -140,6 +140,7 @@ export async function fit(input: FitInput): Promise<FitResult> {
       steps: settings.steps,
       learningRate: settings.lr,
       weightDecay: settings.weightDecay,
+      gateLearningRateMultiplier: settings.gateLrMultiplier ?? 1,
       warmupSteps: settings.warmup,
       seed: settings.seed,
       checkpoint,

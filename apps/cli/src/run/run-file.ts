@@ -29,6 +29,8 @@ export interface TrainSettings {
   batchSize: number;
   lr: number;
   weightDecay: number;
+  /** Multiplier of the gates' learning rate (absent in runs written before it existed: 1). */
+  gateLrMultiplier?: number;
   /** Linear warm-up steps of the warm-up + cosine schedule. */
   warmup: number;
   seed: number;

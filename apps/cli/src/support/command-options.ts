@@ -39,6 +39,11 @@ export function addOptimisationOptions(command: Command, defaults: { epochs: str
       finiteNumber,
     )
     .option(
+      "--gate-lr-multiplier <x>",
+      "multiplies the learning rate of the adapter's learnable gates (KoRA, gated-bottleneck, gated-lora; default 1)",
+      finiteNumber,
+    )
+    .option(
       "--warmup <steps>",
       "linear warm-up steps before the cosine decay (default 0)",
       nonNegativeInteger,

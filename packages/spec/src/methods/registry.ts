@@ -1,6 +1,7 @@
 import type { AdapterMethod, AdapterSpec } from "../spec/types";
 import { adapterFusionMethod } from "./adapter-fusion";
 import { gatedBottleneckMethod } from "./gated-bottleneck";
+import { gatedLoraMethod } from "./gated-lora";
 import { koraMethod } from "./kora";
 import { loraMethod } from "./lora";
 import type { MethodDefinition, SpecOf } from "./method-definition";
@@ -18,6 +19,7 @@ export const ADAPTER_METHOD_REGISTRY: MethodRegistry = {
   kora: koraMethod,
   "adapter-fusion": adapterFusionMethod,
   "gated-bottleneck": gatedBottleneckMethod,
+  "gated-lora": gatedLoraMethod,
 };
 
 /** Every adapter method, in registry order (`["lora", "kora", ...]`), e.g. for CLI choices and config enums. */

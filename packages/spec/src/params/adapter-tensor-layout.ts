@@ -33,7 +33,8 @@ export interface AdapterTensorLayoutOptions {
  * Naming: LoRA `layers.{i}.{target}.lora_A|lora_B`; KoRA `layers.{i}.kora.{query|key|value}.lora_A|lora_B`,
  * `layers.{i}.kora.composition.{fc1|fc2}.weight|bias` (mlp) or `.{query|key|value|output}.weight|bias`
  * (attention), `layers.{i}.kora.gate`; AdapterFusion `layers.{i}.adapters.{name}.{down|up}.weight|bias`,
- * `layers.{i}.fusion.{query|key|value}.weight|bias`; head `head.weight|bias`.
+ * `layers.{i}.fusion.{query|key|value}.weight|bias`; gated bottleneck `layers.{i}.bottleneck.{down|up}.weight|bias`,
+ * `layers.{i}.bottleneck.gate`; gated LoRA `layers.{i}.{target}.lora_A|lora_B|gate`; head `head.weight|bias`.
  */
 export function adapterTensorLayout(
   spec: AdapterSpec,

@@ -10,3 +10,5 @@ export {
 } from "./backbone-shape";
 export type { CountParametersOptions, ParameterCount } from "./count-parameters";
 export { countParameters } from "./count-parameters";
+export type { MatchingRank } from "./matching-rank";
+export { loraRankForCount, matchingRank } from "./matching-rank";

@@ -15,7 +15,7 @@ export const PEFT_FILES = { config: "adapter_config.json", tensors: "adapter_mod
 
 /** Input of {@link encodePeftAdapter}. */
 export interface EncodePeftAdapterInput {
-  /** A LoRA spec (KoRA and AdapterFusion have no peft equivalent). */
+  /** A LoRA spec (peft has no KoRA, AdapterFusion, gated bottleneck or gated LoRA). */
   spec: LoraSpec;
   /** Backbone shape. */
   backbone: BackboneShape;
@@ -41,7 +41,7 @@ export function encodePeftAdapter(input: EncodePeftAdapterInput): {
   if (spec.method !== "lora") {
     throw new KoraError<SpecErrorCode>({
       code: "INVALID_SPEC",
-      message: `only LoRA adapters export to peft; a ${spec.method} adapter is nonlinear in its deltas and has no peft equivalent`,
+      message: `only LoRA adapters export to peft; peft has no ${spec.method} adapter${spec.method === "gated-lora" ? " (merge it into the kernels instead: peft cannot hold its gates)" : ""}`,
       path: "method",
     });
   }

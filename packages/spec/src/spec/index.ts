@@ -7,6 +7,7 @@ export type {
   CompositionSpec,
   FusionSpec,
   GatedBottleneckSpec,
+  GatedLoraSpec,
   GateSpec,
   KoraSpec,
   LoraSpec,

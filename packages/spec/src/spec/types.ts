@@ -166,8 +166,41 @@ export interface GatedBottleneckSpec {
   gate: GateSpec;
 }
 
+/**
+ * Gated LoRA, KoRA's gate on a plain LoRA: `y = W x + b + g · s · B A dropout(x)` on each targeted projection, with
+ * one gate per adapted projection. B starts non-zero (as KoRA's B_t) and the gate at 0, so the adapted model equals
+ * the base model because of the gate alone. It isolates the gate: compared with LoRA it adds only the gate and the
+ * non-zero B, compared with KoRA it drops the composition.
+ */
+export interface GatedLoraSpec {
+  /** Discriminator. */
+  method: "gated-lora";
+  /** Rank r of each update (positive integer). Default 8. */
+  rank: number;
+  /** Scaling numerator α; the update is scaled by α/r (α/√r with {@link GatedLoraSpec.rslora}). Default 8. */
+  alpha: number;
+  /** Dropout probability on the adapter input, in [0, 1). Default 0. */
+  dropout: number;
+  /** Projections that get an adapter, without duplicates. Default `["query", "value"]` (as LoRA). */
+  targets: TargetModule[];
+  /** Block indices that get adapters (sorted, unique), or `null` for every block. Default `null`. */
+  layers: number[] | null;
+  /** Rank-stabilised scaling α/√r. Default `false`. */
+  rslora: boolean;
+  /**
+   * Standard deviation of the Gaussian initialisation of every B (A is Kaiming-uniform as LoRA's). Must be
+   * positive: with g = 0 a zero B would leave no gradient path. Default 0.02, KoRA's `bInitStd`.
+   */
+  bInitStd: number;
+  /**
+   * The gate of each adapted projection: `per: "scalar"` is one g per projection, `"channel"` one per output
+   * channel. With the default `init: 0` the adapter is the identity at init.
+   */
+  gate: GateSpec;
+}
+
 /** Any adapter spec, discriminated by `method`. */
-export type AdapterSpec = LoraSpec | KoraSpec | AdapterFusionSpec | GatedBottleneckSpec;
+export type AdapterSpec = LoraSpec | KoraSpec | AdapterFusionSpec | GatedBottleneckSpec | GatedLoraSpec;
 
 /** The adapter methods KoRA-TS implements. */
 export type AdapterMethod = AdapterSpec["method"];

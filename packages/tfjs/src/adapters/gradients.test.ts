@@ -54,6 +54,14 @@ const METHODS: Record<string, AdapterSpecInput> = {
     gate: { per: "channel" },
     apply: "qkv",
   },
+  "gated LoRA (q,v, scalar gates)": { method: "gated-lora", rank: 3, alpha: 16 },
+  "gated LoRA (every target, channel gates, rsLoRA)": {
+    method: "gated-lora",
+    rank: 2,
+    rslora: true,
+    targets: ["query", "key", "value", "output", "fc1", "fc2"],
+    gate: { per: "channel" },
+  },
   "AdapterFusion (dynamic, gelu)": {
     method: "adapter-fusion",
     adapters: ["a", "b", "c"],

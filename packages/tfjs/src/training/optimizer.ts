@@ -26,6 +26,12 @@ export interface ParameterGroup {
   match: RegExp | ((name: string, variable: tf.Variable) => boolean) | readonly string[];
   /** Learning rate of the group (before the schedule's factor). */
   learningRate?: number;
+  /**
+   * Multiplies the variable's resolved learning rate (its group's or the default), e.g. 10 for gates that should
+   * move ten times as fast as the rest. Unlike the other fields, the scales of every matching group multiply, so
+   * a scale applies whichever group sets the learning rate. Default 1.
+   */
+  learningRateScale?: number;
   /** Weight decay of the group. */
   weightDecay?: number;
 }
@@ -136,6 +142,9 @@ export abstract class SlotOptimizer implements Optimizer {
     this.groups = options.groups ?? [];
     this.groups.forEach((group, i) => {
       if (group.learningRate !== undefined) checkNonNegative(group.learningRate, `groups[${i}].learningRate`);
+      if (group.learningRateScale !== undefined) {
+        checkNonNegative(group.learningRateScale, `groups[${i}].learningRateScale`);
+      }
       if (group.weightDecay !== undefined) checkNonNegative(group.weightDecay, `groups[${i}].weightDecay`);
     });
   }
@@ -148,11 +157,14 @@ export abstract class SlotOptimizer implements Optimizer {
     const cached = this.resolved.get(name);
     if (cached !== undefined) return cached;
     const out = { ...this.defaults };
+    let scale = 1;
     for (const group of this.groups) {
       if (!matches(group, name, variable)) continue;
       if (group.learningRate !== undefined) out.learningRate = group.learningRate;
+      if (group.learningRateScale !== undefined) scale *= group.learningRateScale;
       if (group.weightDecay !== undefined) out.weightDecay = group.weightDecay;
     }
+    out.learningRate *= scale;
     this.resolved.set(name, out);
     return out;
   }

@@ -111,6 +111,35 @@ describe("AdamW (torch.optim.AdamW)", () => {
     tf.dispose(Object.values(named));
   });
 
+  it("learningRateScale multiplies the resolved learning rate, whichever group set it, scales of every group multiplied", () => {
+    const gate = tf.variable(tf.tensor1d([0]), true, "scale-gate");
+    const headGate = tf.variable(tf.tensor1d([0]), true, "scale-head-gate");
+    const other = tf.variable(tf.tensor1d([0]), true, "scale-other");
+    const optimizer = adamW({
+      learningRate: 0.01,
+      groups: [
+        { match: /gate/, learningRateScale: 10 },
+        { match: /^head\//, learningRate: 0.1 },
+        { match: /^head\//, learningRateScale: 0.5 },
+      ],
+    });
+    expect(optimizer.resolve("block/gate", gate).learningRate).toBeCloseTo(0.1, 12);
+    expect(optimizer.resolve("head/gate", headGate).learningRate).toBeCloseTo(0.1 * 10 * 0.5, 12);
+    expect(optimizer.resolve("block/kernel", other).learningRate).toBe(0.01);
+    // First Adam step: p −= lr·sign(g) (eps aside), so the scaled variable moves exactly 10× as far.
+    optimizer.applyGradients([
+      { name: "block/gate", variable: gate, gradient: tf.tensor1d([0.3]) },
+      { name: "block/kernel", variable: other, gradient: tf.tensor1d([0.3]) },
+    ]);
+    expect(values(gate)[0]).toBeCloseTo(-0.1, 6);
+    expect(values(other)[0]).toBeCloseTo(-0.01, 7);
+    expect(() => adamW({ learningRate: 0.1, groups: [{ match: /x/, learningRateScale: -1 }] })).toThrow(
+      /groups\[0\]\.learningRateScale must be a finite number ≥ 0/,
+    );
+    optimizer.dispose();
+    tf.dispose([gate, headGate, other]);
+  });
+
   it("skips variables without a gradient and keeps their own step count (trainable toggled)", () => {
     const a = tf.variable(tf.tensor1d([1]), true, "toggle-a");
     const b = tf.variable(tf.tensor1d([1]), true, "toggle-b");

@@ -5,6 +5,7 @@ import type { TensorInitialiser } from "../core/init";
 import type { AdapterModule } from "./adapter-module";
 import { FusionModule, initFusionTensor } from "./fusion-module";
 import { GatedBottleneckModule, initGatedBottleneckTensor } from "./gated-bottleneck-module";
+import { GatedLoraModule, initGatedLoraTensor } from "./gated-lora-module";
 import { initKoraTensor, KoraModule } from "./kora-module";
 import { initLoraTensor, LoraModule } from "./lora-module";
 
@@ -28,6 +29,7 @@ export const METHOD_MODULES: { readonly [M in AdapterMethod]: MethodModule<SpecO
     create: (...args) => new GatedBottleneckModule(...args),
     init: initGatedBottleneckTensor,
   },
+  "gated-lora": { create: (...args) => new GatedLoraModule(...args), init: initGatedLoraTensor },
 };
 
 /** The module table entry of a spec's method, typed for that spec. @internal */

@@ -12,9 +12,10 @@ export function notMergeable(spec: AdapterSpec, name: string, why: string): Kora
   });
 }
 
+/** The mergeable methods' titles as a phrase: "LoRA", "LoRA and gated LoRA", "A, B and C". */
 function mergeableTitles(): string {
-  return Object.values(ADAPTER_METHOD_REGISTRY)
+  const titles = Object.values(ADAPTER_METHOD_REGISTRY)
     .filter((definition) => definition.mergeable)
-    .map((definition) => definition.title)
-    .join(", ");
+    .map((definition) => definition.title);
+  return titles.length <= 1 ? titles.join("") : `${titles.slice(0, -1).join(", ")} and ${titles.at(-1)}`;
 }
