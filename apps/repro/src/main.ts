@@ -3,17 +3,19 @@ import { closestName, KoraError } from "@kora/spec";
 import { PRESET_NAMES, type PresetName } from "./config/presets";
 import { runRepro } from "./runner";
 
-const USAGE = `Usage: kora-repro [--preset smoke|default|paper] [--only 4.1,4.3] [--seeds N] [--out DIR]
+const USAGE = `Usage: kora-repro [--preset smoke|default|extended|paper] [--only 4.1,4.3] [--seeds N] [--out DIR]
                   [--data-root DIR] [--weights PATH]
 
 Runs the KoRA reproduction (experiments 4.1-4.4, ablations, controls) and writes report.md / report.html.
-  --preset     smoke (CI, seconds), default (embedded data, about 10 minutes on 2 cores), paper (real data)
+  --preset     smoke (CI, seconds), default (shipped backbone + Fashion-MNIST, at most 10 minutes on 2 cores),
+               extended (default + the d_comp/rank/apply/composition ablations), paper (real data)
   --only       comma-separated experiment ids: 4.1 4.2 4.3 4.4 ablation (all ablations) ablation-dcomp
                ablation-gate ablation-apply ablation-composition ablation-rank controls
   --seeds      number of seeds (default: the preset's)
   --out        results folder (default: repro-results/<preset>); re-running skips completed runs
   --data-root  paper preset: folder with cifar-100-binary/, tiny-imagenet-200/, nyu/
   --weights    paper preset: ViT-B/16 safetensors (file or checkpoint folder)
+  --jobs       worker processes sharing the plan, one wasm thread each (default: the preset's; default uses 2)
 The last two lines printed are the paths of report.md and report.html.`;
 
 const OPTIONS = {
@@ -23,6 +25,8 @@ const OPTIONS = {
   out: { type: "string" },
   "data-root": { type: "string" },
   weights: { type: "string" },
+  jobs: { type: "string" },
+  shard: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -72,6 +76,25 @@ export async function main(
       return 2;
     }
   }
+  let jobs: number | undefined;
+  if (values["jobs"] !== undefined) {
+    jobs = Number(values["jobs"]);
+    if (!(Number.isInteger(jobs) && jobs >= 1 && jobs <= 64)) {
+      streams.stderr(`kora-repro: --jobs must be an integer from 1 to 64, got "${String(values["jobs"])}"\n`);
+      return 2;
+    }
+  }
+  let shard: { index: number; count: number } | undefined;
+  if (values["shard"] !== undefined) {
+    const match = /^(\d+)\/(\d+)$/.exec(String(values["shard"]));
+    const index = Number(match?.[1]);
+    const count = Number(match?.[2]);
+    if (match === null || !(index < count)) {
+      streams.stderr(`kora-repro: --shard must be I/N with 0 ≤ I < N, got "${String(values["shard"])}"\n`);
+      return 2;
+    }
+    shard = { index, count };
+  }
   const only =
     values["only"] === undefined
       ? null
@@ -88,7 +111,10 @@ export async function main(
       ...(values["data-root"] === undefined ? {} : { dataRoot: String(values["data-root"]) }),
       ...(values["weights"] === undefined ? {} : { weights: String(values["weights"]) }),
       write: streams.stderr,
+      ...(jobs === undefined ? {} : { jobs }),
+      ...(shard === undefined ? {} : { shard }),
     });
+    if (shard !== undefined) return result.runs.failed > 0 ? 1 : 0;
     streams.stderr(
       `kora-repro: ${result.runs.ran} run(s) done, ${result.runs.skipped} already complete, ${result.runs.failed} failed; ` +
         `wall time ${result.wallSeconds.toFixed(1)} s\n`,

@@ -1,6 +1,7 @@
-import { methodDefinition, parseAdapterSpec } from "@kora/spec";
+import { countParameters, KoraError, matchingRank, methodDefinition, parseAdapterSpec } from "@kora/spec";
+import { resolveViTConfig, toBackboneShape, type ViTConfigInput } from "@kora/vit";
 import type { Preset } from "./config/presets";
-import type { Experiment, TaskName, TrainingMethod } from "./config/schema";
+import type { Experiment, TaskName, TrainingMethod, Variant } from "./config/schema";
 import { hashOf } from "./tasks/context";
 import type { RunRequest } from "./tasks/tasks";
 
@@ -13,6 +14,27 @@ export interface PlannedRun extends RunRequest {
 }
 
 const TASK_ORDER: Record<TaskName, number> = { source: 0, transfer: 1, cka: 2, dense: 3 };
+
+/**
+ * A method whose rank is to match another adapter's parameter count (`rankToMatch`), with its rank resolved on the
+ * preset's backbone: the integer rank whose adapter count is nearest (ties to the smaller), alpha scaled with it so
+ * alpha / rank — the update's scale — stays the spec's. Any other method is returned as is.
+ */
+export function resolveMethod(preset: Preset, method: TrainingMethod): TrainingMethod {
+  if (method.kind !== "adapter" || method.rankToMatch === undefined) return method;
+  const spec = parseAdapterSpec(method.adapter);
+  if (!("rank" in spec)) {
+    throw new KoraError({
+      code: "INVALID_SPEC",
+      message: `rankToMatch needs a method with a rank (lora, kora, gated-lora), got ${spec.method}`,
+    });
+  }
+  const shape = toBackboneShape(resolveViTConfig(preset.model as ViTConfigInput));
+  const target = countParameters(parseAdapterSpec(method.rankToMatch), shape).adapter;
+  const scale = (spec as { alpha: number }).alpha / (spec as { rank: number }).rank;
+  const best = matchingRank(method.adapter, shape, target).rank;
+  return { kind: "adapter", adapter: { ...method.adapter, rank: best, alpha: scale * best } };
+}
 
 /** The method with every default filled in, so equal settings give equal run keys. */
 function canonicalMethod(method: TrainingMethod): unknown {
@@ -31,19 +53,49 @@ function presetFingerprint(preset: Preset): string {
   return hashOf(rest, 10);
 }
 
-/** The key of a run: task, canonical method, label shuffling, seed and preset fingerprint. */
+/** What of a variant, besides task and method, makes a different run (defaults leave old keys unchanged). */
+export interface RunOptions {
+  shuffleLabels: boolean;
+  protocol?: Protocol | undefined;
+  training?: { gateLearningRateMultiplier: number } | undefined;
+}
+
+type Protocol = "source-adapted" | "fresh" | "upstream";
+
+/** The key of a run: task, canonical method, label shuffling, protocol, training options, seed and preset. */
 export function runKey(
   preset: Preset,
   task: TaskName,
   method: TrainingMethod,
-  shuffleLabels: boolean,
+  options: RunOptions | boolean,
   seed: number,
 ): string {
+  const { shuffleLabels, protocol, training } =
+    typeof options === "boolean"
+      ? { shuffleLabels: options, protocol: undefined, training: undefined }
+      : options;
+  const extra = {
+    ...(protocol === undefined || protocol === "source-adapted" ? {} : { protocol }),
+    ...(training === undefined ? {} : { training }),
+  };
+  const resolved = resolveMethod(preset, method);
   const hash = hashOf(
-    { task, method: canonicalMethod(method), shuffleLabels, preset: presetFingerprint(preset) },
+    { task, method: canonicalMethod(resolved), shuffleLabels, preset: presetFingerprint(preset), ...extra },
     10,
   );
-  return `${task}-${methodName(method)}${shuffleLabels ? "-shuffled" : ""}-${hash}-s${seed}`;
+  const suffix = `${shuffleLabels ? "-shuffled" : ""}${extra.protocol === undefined ? "" : `-${extra.protocol}`}`;
+  return `${task}-${methodName(resolved)}${suffix}-${hash}-s${seed}`;
+}
+
+/** The run key of an experiment row at a seed (what the report looks its results up by). */
+export function variantKey(preset: Preset, variant: Variant, seed: number): string {
+  return runKey(
+    preset,
+    variant.task,
+    variant.method,
+    { shuffleLabels: variant.shuffleLabels, protocol: variant.protocol, training: variant.training },
+    seed,
+  );
 }
 
 /**
@@ -58,24 +110,30 @@ export function planRuns(
   const runs = new Map<string, PlannedRun>();
   const add = (
     task: TaskName,
-    method: TrainingMethod,
-    shuffleLabels: boolean,
+    declared: TrainingMethod,
+    options: RunOptions,
     seed: number,
     usedBy: string | null,
   ): PlannedRun => {
-    const key = runKey(preset, task, method, shuffleLabels, seed);
+    const method = resolveMethod(preset, declared);
+    const key = runKey(preset, task, method, options, seed);
+    const protocol = options.protocol ?? "source-adapted";
     let run = runs.get(key);
     if (run === undefined) {
-      const sourceKey =
-        task === "transfer" || task === "cka" ? add("source", method, false, seed, null).key : null;
+      const needsSource = (task === "transfer" && protocol !== "fresh") || task === "cka";
+      const sourceKey = needsSource
+        ? add("source", method, { shuffleLabels: false, training: options.training }, seed, null).key
+        : null;
       run = {
         key,
         task,
         method,
         seed,
-        shuffleLabels,
+        shuffleLabels: options.shuffleLabels,
+        protocol,
+        ...(options.training === undefined ? {} : { training: options.training }),
         sourceKey,
-        name: `${task} ${methodName(method)}${shuffleLabels ? " (shuffled labels)" : ""} seed ${seed}`,
+        name: `${task} ${methodName(method)}${options.shuffleLabels ? " (shuffled labels)" : ""}${protocol === "source-adapted" ? "" : ` (${protocol})`} seed ${seed}`,
         usedBy: [],
       };
       runs.set(key, run);
@@ -86,7 +144,13 @@ export function planRuns(
   for (const seed of seeds) {
     for (const experiment of experiments) {
       for (const variant of experiment.variants) {
-        add(variant.task, variant.method, variant.shuffleLabels, seed, `${experiment.id}/${variant.id}`);
+        add(
+          variant.task,
+          variant.method,
+          { shuffleLabels: variant.shuffleLabels, protocol: variant.protocol, training: variant.training },
+          seed,
+          `${experiment.id}/${variant.id}`,
+        );
       }
     }
   }

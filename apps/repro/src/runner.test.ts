@@ -30,7 +30,7 @@ describe("runRepro's checks before anything runs", () => {
 
   it("refuses an unknown preset", async () => {
     await expect(runRepro({ preset: "huge" as "smoke", out, write: () => {} })).rejects.toSatisfy(
-      withCode("INVALID_ARGUMENT", /--preset must be one of smoke, default, paper/),
+      withCode("INVALID_ARGUMENT", /--preset must be one of smoke, default, extended, paper/),
     );
   });
 });

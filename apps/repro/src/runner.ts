@@ -1,14 +1,17 @@
-import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { KoraError } from "@kora/spec";
 import { selectBackend } from "@kora/tfjs";
 import * as tf from "@tensorflow/tfjs";
 import { defaultExperimentsDir, loadExperiments } from "./config/experiments";
 import { type PresetName, resolvePreset } from "./config/presets";
+import { appRoot } from "./paths";
 import { type PlannedRun, planRuns, selectExperiments } from "./plan";
 import { PlanProgress } from "./progress";
 import { writeReport } from "./report/write";
 import { gitState, type RunResult, readResult, writeResult } from "./results";
+import { shardRuns } from "./shards";
 import { type BackboneInfo, ensureBackbone } from "./tasks/backbone";
 import type { TaskContext } from "./tasks/context";
 import { plannedSteps, runCka, runDense, runSource, runTransfer, type TaskOutput } from "./tasks/tasks";
@@ -33,6 +36,13 @@ export interface RunReproOptions {
   write?: (text: string) => void;
   /** Rewrite the progress line in place (default: stderr is a TTY). */
   interactive?: boolean;
+  /**
+   * Worker processes that share the plan (default: the preset's `jobs`, else 1). Each takes whole chains of runs
+   * (a source run with the runs that load its model) with one wasm thread; this process then writes the report.
+   */
+  jobs?: number;
+  /** Internal (`--shard i/n`): run only this worker's share of the plan and write no report. */
+  shard?: { index: number; count: number } | undefined;
 }
 
 /** What {@link runRepro} returns. */
@@ -52,12 +62,16 @@ const EXTRA_UNITS: Record<PlannedRun["task"], number> = { source: 8, transfer: 6
  */
 export async function runRepro(options: RunReproOptions = {}): Promise<RunReproResult> {
   const started = performance.now();
+  const invocationStarted = Date.now();
   const presetName = options.preset ?? "default";
   const presetOptions: Parameters<typeof resolvePreset>[1] = {};
   if (options.dataRoot !== undefined) presetOptions.dataRoot = options.dataRoot;
   if (options.weights !== undefined) presetOptions.weights = options.weights;
   const preset = resolvePreset(presetName, presetOptions);
-  const all = loadExperiments(options.experimentsDir ?? defaultExperimentsDir());
+  // The extended ablations run in the extended preset (and in smoke, which exercises every code path).
+  const all = loadExperiments(options.experimentsDir ?? defaultExperimentsDir()).filter(
+    (experiment) => !experiment.extended || preset.name === "extended" || preset.name === "smoke",
+  );
   const experiments = selectExperiments(all, options.only ?? null);
   if (experiments.length === 0) {
     throw new KoraError({
@@ -79,7 +93,11 @@ export async function runRepro(options: RunReproOptions = {}): Promise<RunReproR
   const interactive = options.interactive ?? process.stderr.isTTY === true;
   const log = (line: string) => write(`${interactive ? "\r\x1b[2K" : ""}${line}\n`);
 
-  const backend = await selectBackend({ prefer: "wasm", log });
+  const backend = await selectBackend({
+    prefer: "wasm",
+    log,
+    ...(preset.threads === undefined ? {} : { threads: preset.threads }),
+  });
   const runs = planRuns(preset, experiments, seeds);
   const context: TaskContext = { preset, out, cacheDir: resolve(out, "cache"), onProgress: () => {}, log };
   const unitsOf = (run: PlannedRun) => plannedSteps(context, run.task) + EXTRA_UNITS[run.task];
@@ -100,13 +118,23 @@ export async function runRepro(options: RunReproOptions = {}): Promise<RunReproR
   const backbone: BackboneInfo = await ensureBackbone(context);
   progress.finish(backbone.cached ? "cached" : "pretrained");
 
+  const jobs = options.shard === undefined ? (options.jobs ?? preset.jobs ?? 1) : 1;
+  if (jobs > 1 && runs.length > 1) {
+    await runWorkers(jobs, options, presetName, out, log);
+  }
+  const mine =
+    options.shard === undefined ? null : shardRuns(runs, options.shard.count, unitsOf)[options.shard.index];
+
   let ran = 0;
   let skipped = 0;
   let failed = 0;
   for (const run of runs) {
+    if (mine !== null && mine !== undefined && !mine.has(run.key)) continue;
     const existing = readResult(out, run.key);
     if (existing?.status === "ok") {
-      skipped++;
+      // Completed by a worker of this invocation: it ran now; otherwise it was there before.
+      if (Date.parse(existing.startedAt) >= invocationStarted) ran++;
+      else skipped++;
       progress.skip(unitsOf(run));
       continue;
     }
@@ -169,6 +197,15 @@ export async function runRepro(options: RunReproOptions = {}): Promise<RunReproR
   }
 
   const wallSeconds = (performance.now() - started) / 1000;
+  if (options.shard !== undefined) {
+    return {
+      out,
+      reportMarkdown: "",
+      reportHtml: "",
+      wallSeconds,
+      runs: { total: runs.length, ran, skipped, failed },
+    };
+  }
   const report = await writeReport({
     out,
     preset,
@@ -189,4 +226,62 @@ export async function runRepro(options: RunReproOptions = {}): Promise<RunReproR
     wallSeconds,
     runs: { total: runs.length, ran, skipped, failed },
   };
+}
+
+/**
+ * Runs the plan's shares in `jobs` worker processes (`kora-repro --shard i/jobs`, one wasm thread each) and waits
+ * for all of them; their results land in `out/runs`, where the caller then finds every run complete. A worker that
+ * fails leaves its unfinished runs to the caller, which runs them itself.
+ */
+async function runWorkers(
+  jobs: number,
+  options: RunReproOptions,
+  preset: string,
+  out: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const cli = join(appRoot(), "dist", "cli.js");
+  if (!existsSync(cli)) {
+    log(`kora-repro: ${cli} is not built; running the plan in this process`);
+    return;
+  }
+  log(`kora-repro: ${jobs} worker processes, one wasm thread each`);
+  const args = (index: number) => [
+    cli,
+    "--preset",
+    preset,
+    "--out",
+    out,
+    "--shard",
+    `${index}/${jobs}`,
+    ...(options.only ? ["--only", options.only.join(",")] : []),
+    ...(options.seeds === undefined ? [] : ["--seeds", String(options.seeds)]),
+    ...(options.dataRoot === undefined ? [] : ["--data-root", options.dataRoot]),
+    ...(options.weights === undefined ? [] : ["--weights", options.weights]),
+  ];
+  const codes = await Promise.all(
+    Array.from(
+      { length: jobs },
+      (_, index) =>
+        new Promise<number>((done) => {
+          const child = spawn(process.execPath, args(index), {
+            env: { ...process.env, KORA_WASM_THREADS: "1" },
+            stdio: ["ignore", "ignore", "pipe"],
+          });
+          let pending = "";
+          child.stderr.on("data", (chunk: Buffer) => {
+            pending += chunk.toString();
+            const lines = pending.split(/[\n\r]/);
+            pending = lines.pop() ?? "";
+            for (const line of lines)
+              if (/\] .*(ok|FAILED|cached)|kora-repro:/.test(line)) log(`[worker ${index}] ${line.trim()}`);
+          });
+          child.on("close", (code) => done(code ?? 1));
+          child.on("error", () => done(1));
+        }),
+    ),
+  );
+  if (codes.some((code) => code !== 0)) {
+    log(`kora-repro: a worker exited with ${codes.join(", ")}; its unfinished runs run here`);
+  }
 }

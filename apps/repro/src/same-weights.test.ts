@@ -115,6 +115,7 @@ describe("the CLI and the harness", () => {
       seed: CONFIG.seed,
       shuffleLabels: false,
       sourceKey: null,
+      protocol: "source-adapted",
     });
     expect(result.extra["steps"]).toBe(CONFIG.steps);
     const harnessRun = artifactDir(out, key);

@@ -45,12 +45,18 @@ export interface PixelProbe {
 let probes = 0;
 
 function createProbe(inputs: number, classes: number, seed: number): PixelProbe {
-  const weight = tf.variable(
-    tf.truncatedNormal([inputs, classes], 0, 1 / Math.sqrt(inputs), "float32", hashSeed(seed, "pixel-probe")),
-    true,
-    `pixel_probe_${++probes}.weight`,
+  // tf.variable keeps its own copy: the initial values are freed here.
+  const initialWeight = tf.truncatedNormal(
+    [inputs, classes],
+    0,
+    1 / Math.sqrt(inputs),
+    "float32",
+    hashSeed(seed, "pixel-probe"),
   );
-  const bias = tf.variable(tf.zeros([classes]), true, `pixel_probe_${probes}.bias`);
+  const initialBias = tf.zeros([classes]);
+  const weight = tf.variable(initialWeight, true, `pixel_probe_${++probes}.weight`);
+  const bias = tf.variable(initialBias, true, `pixel_probe_${probes}.bias`);
+  tf.dispose([initialWeight, initialBias]);
   return {
     inputs,
     classes,

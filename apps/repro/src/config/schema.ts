@@ -1,15 +1,26 @@
 import { ADAPTER_METHODS } from "@kora/spec";
 import { z } from "zod";
 
-/** How a variant trains: an adapter on the frozen backbone, the head alone, or everything (full fine-tuning). */
+/**
+ * How a variant trains: an adapter on the frozen backbone, the head alone, or everything (full fine-tuning); or one
+ * of the controls that use no backbone: `pixel-probe` (a softmax regression on the raw pixels, the source task's
+ * floor) and `constant` (depth: the training subset's median depth everywhere).
+ */
 export const trainingMethodSchema = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("adapter"),
     /** An adapter spec as `parseAdapterSpec` accepts it (validated again when the run starts). */
     adapter: z.looseObject({ method: z.enum(ADAPTER_METHODS) }),
+    /**
+     * Match a LoRA's rank to another adapter's parameter count on the preset's backbone: the spec's `rank` is
+     * replaced, at plan time, by the rank whose count is nearest that adapter's (`{ "rankToMatch": {…spec} }`).
+     */
+    rankToMatch: z.optional(z.looseObject({ method: z.enum(ADAPTER_METHODS) })),
   }),
   z.object({ kind: z.literal("head-only") }),
   z.object({ kind: z.literal("full") }),
+  z.object({ kind: z.literal("pixel-probe") }),
+  z.object({ kind: z.literal("constant") }),
 ]);
 export type TrainingMethod = z.infer<typeof trainingMethodSchema>;
 
@@ -45,6 +56,14 @@ export const variantSchema = z.object({
   method: trainingMethodSchema,
   /** Transfer only: permute the labels of the target training subset (a leak control; must fall to chance). */
   shuffleLabels: z.boolean().default(false),
+  /**
+   * Transfer only. `source-adapted` (the paper's): the source run's model, a new head, adapter + head trained on the
+   * target subset. `fresh`: a new adapter and head trained on the target subset alone (what the source adds).
+   * `upstream`: the source run's adapter frozen, only a new head trained (what the source features carry as is).
+   */
+  protocol: z.enum(["source-adapted", "fresh", "upstream"]).default("source-adapted"),
+  /** Training options beside the recipe: a learning-rate multiplier for the adapter's gates. */
+  training: z.optional(z.object({ gateLearningRateMultiplier: z.number().positive() })),
   /** Row label in the paper's table this row is compared with (a key of the claims file's table), if any. */
   claim: z.string().optional(),
 });
@@ -69,6 +88,8 @@ export const experimentSchema = z
     heatmaps: z.boolean().default(false),
     /** Draw the training-loss curves of the variants. */
     curves: z.boolean().default(false),
+    /** Run only in the `extended` preset (ablations that cost time and answer a side question). */
+    extended: z.boolean().default(false),
   })
   .superRefine((experiment, ctx) => {
     const seen = new Set<string>();
@@ -86,6 +107,27 @@ export const experimentSchema = z
           code: "custom",
           message: "shuffleLabels is only meaningful for task transfer",
           path: ["variants", index, "shuffleLabels"],
+        });
+      }
+      if (variant.protocol !== "source-adapted" && variant.task !== "transfer") {
+        ctx.addIssue({
+          code: "custom",
+          message: "protocol is only meaningful for task transfer",
+          path: ["variants", index, "protocol"],
+        });
+      }
+      if (variant.method.kind === "pixel-probe" && variant.task !== "source") {
+        ctx.addIssue({
+          code: "custom",
+          message: "the pixel probe is a source-task control",
+          path: ["variants", index, "method"],
+        });
+      }
+      if (variant.method.kind === "constant" && variant.task !== "dense") {
+        ctx.addIssue({
+          code: "custom",
+          message: "the constant predictor is a depth control",
+          path: ["variants", index, "method"],
         });
       }
       if (variant.task === "cka" && variant.method.kind !== "adapter") {

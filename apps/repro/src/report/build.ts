@@ -2,7 +2,7 @@ import { holm, type PairedComparison, pairedComparison, pairedVerdict, type Verd
 import type { Check, Claims } from "../claims";
 import type { Preset } from "../config/presets";
 import type { Experiment, MetricName, Variant } from "../config/schema";
-import { runKey } from "../plan";
+import { variantKey } from "../plan";
 import type { RunResult } from "../results";
 import { auditPaper, type PaperAudit } from "./audit";
 import { meanMatrix, type Summary, summarise } from "./stats";
@@ -183,7 +183,7 @@ export function buildReport(
     const claimTable = experiment.claims === null ? undefined : claims.tables[experiment.claims];
     const rows: Row[] = experiment.variants.map((variant) => {
       const runResults = seeds
-        .map((seed) => results.get(runKey(preset, variant.task, variant.method, variant.shuffleLabels, seed)))
+        .map((seed) => results.get(variantKey(preset, variant, seed)))
         .filter((r): r is RunResult => r !== undefined);
       const ok = runResults.filter((r) => r.status === "ok");
       const failed = runResults.filter((r) => r.status === "failed");

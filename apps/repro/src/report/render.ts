@@ -1,5 +1,5 @@
 import type { Claims } from "../claims";
-import type { Preset } from "../config/presets";
+import type { ClassificationData, Preset } from "../config/presets";
 import { formatDuration } from "../progress";
 import type { PaperAudit } from "./audit";
 import {
@@ -42,6 +42,18 @@ export interface Figure {
   file: string;
 }
 
+/** The classes, pool and shift of a task, as a phrase. */
+function taskView(data: ClassificationData): string {
+  const parts: string[] = [];
+  if (data.classes !== undefined) parts.push(`classes ${data.classes.join(", ")}`);
+  if (data.pool !== undefined) parts.push(`train items ${data.pool[0]}–${data.pool[1] - 1}`);
+  if (data.shift !== undefined)
+    parts.push(
+      `shift ${data.shift.kinds.join("+")}${data.shift.strength === undefined ? "" : ` ${data.shift.strength}`}`,
+    );
+  return parts.length === 0 ? "" : ` (${parts.join("; ")})`;
+}
+
 function dataLines(p: Provenance): string[] {
   const { preset } = p;
   const lines = [
@@ -51,11 +63,11 @@ function dataLines(p: Provenance): string[] {
       (p.pretrainAccuracy === null
         ? ""
         : `; held-out pretraining accuracy ${(p.pretrainAccuracy * 100).toFixed(1)} %`),
-    `Source (4.1): ${preset.source.dataset}${preset.source.root ? ` at ${preset.source.root}` : " (generated)"}, ` +
+    `Source (4.1): ${preset.source.dataset}${preset.source.root ? ` at ${preset.source.root}` : " (generated)"}${taskView(preset.source)}, ` +
       `${preset.source.steps !== undefined ? `${preset.source.steps} steps` : `${preset.source.epochs} epochs`} × batch ${preset.batchSize}, ` +
-      `train items ${preset.source.trainItems ?? "all"}, evaluation ${preset.source.evalSize ?? "full"} items of the ${preset.source.evalSplit} split`,
-    `Target (4.2): ${preset.target.dataset}${preset.target.root ? ` at ${preset.target.root}` : " (generated)"}, ` +
-      `${preset.target.fraction * 100} % class-stratified subset (seed 0, the same for every method and seed), ${preset.target.epochs} epoch, ` +
+      `${preset.source.trainItems ?? "all"} train items drawn again for every seed (class-stratified), evaluation ${preset.source.evalSize ?? "full"} items of the ${preset.source.evalSplit} split`,
+    `Target (4.2): ${preset.target.dataset}${preset.target.root ? ` at ${preset.target.root}` : " (generated)"}${taskView(preset.target)}, ` +
+      `${preset.target.count !== undefined ? `${preset.target.count} items` : `${preset.target.fraction * 100} %`} class-stratified, drawn again for every seed (the same for every method of a seed), ${preset.target.epochs} epoch, ` +
       `evaluation ${preset.target.evalSize ?? "full"} ${preset.target.evalSplit} split`,
     `Depth (4.4): ${preset.depth.dataset}${preset.depth.root ? ` at ${preset.depth.root}` : " (generated)"}, ${preset.depth.fraction * 100} % of train, ${preset.depth.epochs} epochs, L1 on log depth`,
     `Backend: ${p.backend}; Node ${p.node}; git ${p.gitCommit ?? "unknown"}${p.gitDirty ? " (with uncommitted changes)" : ""}`,

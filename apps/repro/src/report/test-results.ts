@@ -3,7 +3,7 @@
 import { parseExperiment } from "../config/experiments";
 import type { Preset } from "../config/presets";
 import type { Experiment } from "../config/schema";
-import { runKey } from "../plan";
+import { variantKey } from "../plan";
 import type { RunResult } from "../results";
 
 /** A result for a variant of an experiment at a seed, with the given metrics. */
@@ -17,7 +17,7 @@ export function fakeResult(
   status: RunResult["status"] = "ok",
 ): RunResult {
   const variant = experiment.variants.find((v) => v.id === variantId)!;
-  const key = runKey(preset, variant.task, variant.method, variant.shuffleLabels, seed);
+  const key = variantKey(preset, variant, seed);
   return {
     format: 1,
     key,

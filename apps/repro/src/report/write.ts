@@ -174,5 +174,30 @@ export async function writeReport(input: WriteReportInput): Promise<{ markdown: 
   const html = join(out, "report.html");
   writeFileSync(markdown, renderMarkdown(model, provenance, claims, figures));
   writeFileSync(html, renderHtml(model, provenance, claims, figures));
+  // The verdicts and checks as data, for tools (the backbone's model card reads its gates from here).
+  writeFileSync(
+    join(out, "report.json"),
+    `${JSON.stringify(
+      {
+        preset: preset.name,
+        seeds,
+        checks: model.checks.map((c) => ({
+          id: c.check.id,
+          title: c.check.title,
+          status: c.status,
+          comparisons: c.comparisons.map((k) => ({
+            worse: k.worse,
+            passed: k.passed,
+            outcome: k.outcome,
+            comparison: k.comparison,
+          })),
+        })),
+        relations: model.relations,
+        wallSeconds: input.wallSeconds,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   return { markdown, html };
 }

@@ -2,15 +2,8 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openDataset } from "@kora/datasets/node";
-import {
-  classificationTask,
-  disposeModel,
-  evaluateTask,
-  finetune,
-  initialiseWeights,
-  prepareModel,
-} from "@kora/finetune";
-import { type BackboneSource, openBackbone } from "@kora/finetune/node";
+import { classificationTask, disposeModel, evaluateTask, pretrain } from "@kora/finetune";
+import type { BackboneSource } from "@kora/finetune/node";
 import { KoraError } from "@kora/spec";
 import { saveViT } from "@kora/vit/node";
 import type { Preset } from "../config/presets";
@@ -46,13 +39,18 @@ export async function ensureBackbone(context: TaskContext): Promise<BackboneInfo
   const { preset, cacheDir } = context;
   const source = preset.backbone;
   if (source.kind === "weights") {
+    if (source.sha256 !== undefined) checkShippedBackbone(source.path, source.sha256);
+    const record = readPretrainRecord(source.path);
     return {
       path: source.path,
-      hash: hashOf(source.path),
+      hash: source.sha256 ?? hashOf(source.path),
       cached: true,
-      seconds: 0,
-      pretrainAccuracy: null,
-      description: `weights from ${source.path}`,
+      seconds: record?.seconds ?? 0,
+      pretrainAccuracy: record?.heldOut?.accuracy ?? null,
+      description:
+        record === null
+          ? `weights from ${source.path}`
+          : `${record.backbone} pretrained with kora pretrain on ${record.dataset.name} items ${record.dataset.items[0]}–${record.dataset.items[1] - 1} (${record.training.steps} steps × ${record.training.batchSize}, ${(record.seconds / 60).toFixed(0)} min; see ${join(source.path, "MODEL_CARD.md")})`,
     };
   }
   const hash = hashOf(pretrainConfigKey(preset));
@@ -78,7 +76,7 @@ export async function ensureBackbone(context: TaskContext): Promise<BackboneInfo
   }
   context.log(`backbone: pretraining on ${source.dataset} (${source.steps} steps), cached as ${path}`);
   const started = performance.now();
-  const accuracy = await pretrain(context, path);
+  const accuracy = await pretrainBackbone(context, path);
   const seconds = (performance.now() - started) / 1000;
   mkdirSync(cacheDir, { recursive: true });
   // The info file is written last and atomically: it marks the entry complete and records the checksums that
@@ -96,6 +94,45 @@ export async function ensureBackbone(context: TaskContext): Promise<BackboneInfo
     `backbone: pretrained in ${seconds.toFixed(1)} s, held-out accuracy ${(accuracy * 100).toFixed(1)} %`,
   );
   return { path, hash, cached: false, seconds, pretrainAccuracy: accuracy, description };
+}
+
+/** The fields of a `kora pretrain` folder's `pretrain.json` the harness reads. */
+interface PretrainRecord {
+  backbone: string;
+  dataset: { name: string; items: [number, number] };
+  training: { steps: number; batchSize: number };
+  seconds: number;
+  heldOut: { accuracy: number; items: number } | null;
+}
+
+function readPretrainRecord(path: string): PretrainRecord | null {
+  const file = join(path, "pretrain.json");
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as PretrainRecord;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Checks the shipped backbone's weights against the SHA-256 its preset records (a damaged or replaced file would
+ * silently change every number of the report).
+ *
+ * @throws KoraError `FILE_NOT_FOUND` when the weights are missing, `CHECKSUM_MISMATCH` when they differ.
+ */
+export function checkShippedBackbone(path: string, sha256: string): void {
+  const file = join(path, "model.safetensors");
+  if (!existsSync(file)) {
+    throw new KoraError({ code: "FILE_NOT_FOUND", message: `the backbone ${file} is missing` });
+  }
+  const actual = createHash("sha256").update(readFileSync(file)).digest("hex");
+  if (actual !== sha256) {
+    throw new KoraError({
+      code: "CHECKSUM_MISMATCH",
+      message: `the backbone ${file} has SHA-256 ${actual}, not the ${sha256} its model card and preset record: restore it (git checkout) or pretrain it again with the command in its MODEL_CARD.md`,
+    });
+  }
 }
 
 /** `backbone-<hash>.json`: what the cached entry took to make and the SHA-256 of each of its files. */
@@ -158,45 +195,43 @@ function readCacheEntry(path: string, infoPath: string): CacheEntry {
  * Pretrains the preset's model from scratch on synthetic-pretrain (every weight trains) with `@kora/finetune`,
  * saves it as a Hugging Face checkpoint folder at `path`, and returns its held-out accuracy.
  */
-async function pretrain(context: TaskContext, path: string): Promise<number> {
+async function pretrainBackbone(context: TaskContext, path: string): Promise<number> {
   const { preset } = context;
   const source = preset.backbone;
   if (source.kind !== "pretrain") throw new Error("unreachable: only a pretrain backbone is pretrained");
-  const vit = await openBackbone({ preset: preset.model, seed: 0 });
-  try {
-    const shapes = source.labels === "shape";
-    const classes = preset.model.numClasses ?? 0;
-    if (shapes && classes !== 10) {
-      throw new KoraError({
-        code: "INVALID_ARGUMENT",
-        message: `backbone.labels "shape" needs a 10-class pretraining head, got numClasses ${classes}`,
-      });
-    }
-    const task = classificationTask({ classes });
-    prepareModel(vit, task, { kind: "full" }, 0);
-    initialiseWeights(vit, source.init ?? "hf", 0);
-    const sizes = { trainSize: source.trainSize, testSize: 500 };
-    const trainSet = await openDataset("synthetic-pretrain", { split: "train", ...sizes });
-    const testSet = await openDataset("synthetic-pretrain", { split: "test", ...sizes });
-    // Pretraining labels are global class ids (shape × 10 + texture); "shape" keeps the shape.
-    const relabel = (dataset: typeof trainSet) =>
-      shapes
-        ? Int32Array.from({ length: dataset.size }, (_, i) => Math.floor(dataset.label(i) / 10))
-        : undefined;
-    await finetune({
-      vit,
-      task,
-      dataset: trainSet,
-      labels: relabel(trainSet),
-      batchSize: source.batchSize,
-      steps: source.steps,
-      learningRate: source.learningRate,
-      weightDecay: 0.05,
-      warmupSteps: warmupSteps(source.steps),
-      seed: 0,
-      onStep: (event) => context.onProgress(event.step, source.steps),
+  const shapes = source.labels === "shape";
+  const classes = preset.model.numClasses ?? 0;
+  if (shapes && classes !== 10) {
+    throw new KoraError({
+      code: "INVALID_ARGUMENT",
+      message: `backbone.labels "shape" needs a 10-class pretraining head, got numClasses ${classes}`,
     });
-    const scores = await evaluateTask(vit, task, testSet, {
+  }
+  const sizes = { trainSize: source.trainSize, testSize: 500 };
+  const trainSet = await openDataset("synthetic-pretrain", { split: "train", ...sizes });
+  const testSet = await openDataset("synthetic-pretrain", { split: "test", ...sizes });
+  // Pretraining labels are global class ids (shape × 10 + texture); "shape" keeps the shape.
+  const relabel = (dataset: typeof trainSet) =>
+    shapes
+      ? Int32Array.from({ length: dataset.size }, (_, i) => Math.floor(dataset.label(i) / 10))
+      : undefined;
+  // @kora/finetune's pretrain(), as `kora pretrain` runs it.
+  const { vit } = await pretrain({
+    model: preset.model,
+    dataset: trainSet,
+    labels: relabel(trainSet),
+    classes,
+    batchSize: source.batchSize,
+    steps: source.steps,
+    learningRate: source.learningRate,
+    weightDecay: 0.05,
+    warmupSteps: warmupSteps(source.steps),
+    init: source.init ?? "hf",
+    seed: 0,
+    onStep: (event) => context.onProgress(event.step, source.steps),
+  });
+  try {
+    const scores = await evaluateTask(vit, classificationTask({ classes }), testSet, {
       batchSize: preset.batchSize,
       labels: relabel(testSet),
     });

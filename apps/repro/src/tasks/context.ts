@@ -1,9 +1,12 @@
 import { createHash } from "node:crypto";
 import {
   type ClassificationDataset,
+  classSubsetDataset,
   type DepthDataset,
+  shiftedDataset,
   shuffledIndices,
   stratifiedSubset,
+  subsetDataset,
 } from "@kora/datasets";
 import { openDataset } from "@kora/datasets/node";
 import { hashSeed } from "@kora/spec";
@@ -47,12 +50,58 @@ function openCached<D extends ClassificationDataset | DepthDataset>(
   return found as Promise<D>;
 }
 
-/** Opens (once per process) a split of a classification dataset of the preset. */
+const viewCache = new Map<string, Promise<ClassificationDataset>>();
+
+/**
+ * Opens (once per process) a split of a task's classification data, as the task sees it: the train split cut to
+ * the task's pool (items the backbone never saw), its classes only (relabelled), every image through its shift.
+ */
 export function openClassification(
   data: ClassificationData,
   split: "train" | "test" | "val",
 ): Promise<ClassificationDataset> {
-  return openCached(data.dataset, split, data);
+  const key = JSON.stringify([
+    data.dataset,
+    data.root,
+    data.trainSize,
+    data.testSize,
+    split,
+    data.pool,
+    data.classes,
+    data.shift,
+  ]);
+  let found = viewCache.get(key);
+  if (found === undefined) {
+    found = openCached<ClassificationDataset>(data.dataset, split, data).then((base) => {
+      let view = base;
+      if (split === "train" && data.pool !== undefined) {
+        const [start, end] = data.pool;
+        view = subsetDataset(
+          view,
+          Array.from({ length: Math.min(end, view.size) - start }, (_, i) => start + i),
+        );
+      }
+      if (data.classes !== undefined) view = classSubsetDataset(view, data.classes);
+      if (data.shift !== undefined) view = shiftedDataset(view, data.shift);
+      return view;
+    });
+    viewCache.set(key, found);
+  }
+  return found;
+}
+
+/**
+ * The training items of a seed: a class-stratified draw of `count` items (all of them when `count` is null or not
+ * smaller than the split), drawn again for every seed — seeds resample the data as well as the initialisation.
+ */
+export function seededItems(
+  dataset: ClassificationDataset,
+  count: number | null,
+  seed: number,
+  salt: string,
+): number[] {
+  if (count === null || count >= dataset.size) return Array.from({ length: dataset.size }, (_, i) => i);
+  return stratifiedSubset(dataset, { fraction: count / dataset.size, seed: hashSeed(seed, salt) });
 }
 
 /** Opens (once per process) a split of the preset's depth dataset. */

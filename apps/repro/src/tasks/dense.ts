@@ -1,7 +1,16 @@
 import { rmSync } from "node:fs";
-import { depthTask, disposeModel, evaluateTask } from "@kora/finetune";
-import { saveModel } from "@kora/finetune/node";
-import type { BackboneInfo } from "./backbone";
+import type { DepthDataset } from "@kora/datasets";
+import {
+  depthTask,
+  disposeModel,
+  disposeTensors,
+  evaluateTask,
+  medianDepth,
+  tensorBatches,
+} from "@kora/finetune";
+import { openBackbone, saveModel } from "@kora/finetune/node";
+import { depthMetrics, type Matrix } from "@kora/metrics";
+import { type BackboneInfo, backboneSource } from "./backbone";
 import { fixedItems, openDepth, type TaskContext } from "./context";
 import { artifactDir, buildModel, checkpointDir } from "./model";
 import { trainRun } from "./training";
@@ -28,7 +37,12 @@ export async function runDense(
   const count = Math.max(1, Math.round(trainSet.size * preset.depth.fraction));
   const items = fixedItems(trainSet.size, count, "depth-items");
   const evalItems = fixedItems(evalSet.size, preset.depth.evalSize, "depth-eval");
-  const task = depthTask({ range: preset.depth.range });
+  const median = medianDepth(trainSet, { indices: items, range: preset.depth.range });
+  if (request.method.kind === "constant") {
+    return constantControl(context, backbone, evalSet, evalItems, median, items.length);
+  }
+  // Every depth head starts at the training median: an untrained model is the constant control.
+  const task = depthTask({ range: preset.depth.range, initialDepth: median });
   const model = await buildModel(backbone, request.method, request.seed, task);
   try {
     const steps = denseSteps(context, items.length);
@@ -61,6 +75,7 @@ export async function runDense(
         steps,
         evalExamples: scores.examples,
         loss: task.lossName,
+        initialDepth: median,
         resize: `${size}×${size}`,
       },
       trainSeconds: trained.seconds,
@@ -69,4 +84,54 @@ export async function runDense(
   } finally {
     disposeModel(model.vit);
   }
+}
+
+/**
+ * The constant-median control: the training median everywhere, scored like every depth run (the same batches, so
+ * the ground truth is resized to the model's resolution exactly as `evaluateTask` sees it).
+ */
+async function constantControl(
+  context: TaskContext,
+  backbone: BackboneInfo,
+  evalSet: DepthDataset,
+  evalItems: readonly number[],
+  median: number,
+  trainItems: number,
+): Promise<TaskOutput> {
+  const started = performance.now();
+  const vit = await openBackbone(backboneSource(backbone));
+  const config = vit.config;
+  disposeModel(vit);
+  const predicted: Matrix[] = [];
+  const truth: Matrix[] = [];
+  const batches = tensorBatches(evalSet, config, {
+    batchSize: context.preset.batchSize,
+    indices: evalItems,
+    depthRange: context.preset.depth.range,
+  });
+  for await (const batch of batches) {
+    if (batch.kind !== "depth") continue;
+    const [n, h, w] = batch.depths.shape;
+    for (let i = 0; i < n; i++) {
+      truth.push({ rows: h, cols: w, data: batch.depthValues.slice(i * h * w, (i + 1) * h * w) });
+      predicted.push({ rows: h, cols: w, data: new Float32Array(h * w).fill(median) });
+    }
+    disposeTensors(batch);
+  }
+  const [minDepth, maxDepth] = context.preset.depth.range;
+  const scores = depthMetrics(predicted, truth, { minDepth, maxDepth });
+  return {
+    metrics: {
+      rmse: scores.rmse,
+      absRel: scores.absRel,
+      delta1: scores.delta1,
+      delta2: scores.delta2,
+      delta3: scores.delta3,
+      paramsTunedPct: 0,
+    },
+    curve: [],
+    extra: { trainItems, steps: 0, evalExamples: evalItems.length, median },
+    trainSeconds: 0,
+    evalSeconds: (performance.now() - started) / 1000,
+  };
 }

@@ -32,7 +32,18 @@ export function checkpointDir(out: string, key: string): string {
 
 /** The experiment file's method as `@kora/finetune` takes it (the adapter spec parsed, defaults filled in). */
 export function finetuneMethod(method: TrainingMethod): Method {
-  return method.kind === "adapter" ? { kind: "adapter", spec: parseAdapterSpec(method.adapter) } : method;
+  switch (method.kind) {
+    case "adapter":
+      return { kind: "adapter", spec: parseAdapterSpec(method.adapter) };
+    case "head-only":
+    case "full":
+      return method;
+    default:
+      throw new KoraError({
+        code: "INVALID_ARGUMENT",
+        message: `the ${method.kind} control trains no ViT; it has no fine-tuning method`,
+      });
+  }
 }
 
 /** Builds a run's model: the pretrained backbone, the task's head and the method (`@kora/finetune`'s prepareModel). */

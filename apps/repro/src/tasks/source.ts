@@ -1,10 +1,18 @@
 import { rmSync } from "node:fs";
 import type { ClassificationDataset } from "@kora/datasets";
-import { blockFeatures, classificationTask, disposeModel, evaluateTask } from "@kora/finetune";
+import {
+  blockFeatures,
+  classificationTask,
+  disposeModel,
+  evaluatePixelProbe,
+  evaluateTask,
+  gateValues,
+  trainPixelProbe,
+} from "@kora/finetune";
 import { openBackbone, saveModel } from "@kora/finetune/node";
 import { linearCKA, type Matrix } from "@kora/metrics";
 import { type BackboneInfo, backboneSource } from "./backbone";
-import { evaluationIndices, fixedItems, openClassification, type TaskContext } from "./context";
+import { evaluationIndices, openClassification, seededItems, type TaskContext } from "./context";
 import { artifactDir, buildModel, checkpointDir, paramsTunedPct } from "./model";
 import { trainRun } from "./training";
 import type { RunRequest, TaskOutput } from "./types";
@@ -49,9 +57,11 @@ export async function runSource(
   const { preset, out } = context;
   const trainSet = await openClassification(preset.source, "train");
   const evalSet = await openClassification(preset.source, preset.source.evalSplit);
-  const items = fixedItems(trainSet.size, preset.source.trainItems, "source-items");
+  const items = seededItems(trainSet, preset.source.trainItems, request.seed, "source-items");
   const evalItems = evaluationIndices(evalSet, preset.source.evalSize);
   const task = classificationTask({ classes: trainSet.classes.length });
+  if (request.method.kind === "pixel-probe")
+    return runPixelProbe(context, backbone, request, items, evalItems);
   const model = await buildModel(backbone, request.method, request.seed, task);
   try {
     const steps = sourceSteps(context, items.length);
@@ -62,6 +72,7 @@ export async function runSource(
       items,
       steps,
       learningRate,
+      gateLearningRateMultiplier: request.training?.gateLearningRateMultiplier,
     });
     const evalStarted = performance.now();
     const evaluation = { batchSize: preset.batchSize, indices: evalItems };
@@ -78,6 +89,13 @@ export async function runSource(
       batchSize: preset.batchSize,
       indices: ckaItems,
     });
+    // Where each learnable gate ended (KoRA and the gated twins; empty otherwise).
+    const gates = gateValues(model.vit).map((g) => ({
+      block: g.block,
+      name: g.name,
+      mean: g.mean,
+      absMean: g.absMean,
+    }));
     const perBlock = adapted.map((features, block) => linearCKA(features, reference[block] as Matrix));
     await saveModel(model.vit, artifactDir(out, request.key), { metadata: { run: request.key } });
     rmSync(checkpointDir(out, request.key), { recursive: true, force: true });
@@ -97,6 +115,7 @@ export async function runSource(
         evalExamples: evaluated.examples,
         ckaExamples: ckaItems.length,
         ckaPerBlock: perBlock,
+        gates,
         classes: trainSet.classes.length,
         chance: 100 / trainSet.classes.length,
       },
@@ -105,5 +124,58 @@ export async function runSource(
     };
   } finally {
     disposeModel(model.vit);
+  }
+}
+
+/** The pixel linear probe on the source task: the same items, steps, batches and recipe, no backbone. */
+async function runPixelProbe(
+  context: TaskContext,
+  backbone: BackboneInfo,
+  request: RunRequest,
+  items: number[],
+  evalItems: number[],
+): Promise<TaskOutput> {
+  const { preset } = context;
+  const trainSet = await openClassification(preset.source, "train");
+  const evalSet = await openClassification(preset.source, preset.source.evalSplit);
+  const vit = await openBackbone(backboneSource(backbone));
+  const config = vit.config;
+  disposeModel(vit);
+  const steps = sourceSteps(context, items.length);
+  const started = performance.now();
+  const probe = await trainPixelProbe({
+    config,
+    dataset: trainSet,
+    indices: items,
+    batchSize: preset.batchSize,
+    steps,
+    learningRate: preset.source.learningRate,
+    seed: request.seed,
+  });
+  try {
+    const trainSeconds = (performance.now() - started) / 1000;
+    context.onProgress(steps, steps);
+    const evalStarted = performance.now();
+    const scores = await evaluatePixelProbe(probe, config, evalSet, {
+      batchSize: preset.batchSize,
+      indices: evalItems,
+    });
+    return {
+      metrics: { accuracy: scores.accuracy * 100, macroF1: scores.macroF1, paramsTunedPct: null },
+      curve: [],
+      extra: {
+        trainItems: items.length,
+        steps,
+        learningRate: preset.source.learningRate,
+        evalExamples: scores.examples,
+        classes: trainSet.classes.length,
+        chance: 100 / trainSet.classes.length,
+        inputs: probe.inputs,
+      },
+      trainSeconds,
+      evalSeconds: (performance.now() - evalStarted) / 1000,
+    };
+  } finally {
+    probe.dispose();
   }
 }

@@ -13,13 +13,11 @@ export function plannedSteps(context: TaskContext, task: TaskName): number {
   switch (task) {
     case "source":
       return preset.source.steps ?? (preset.source.epochs ?? 1) * 100;
-    case "transfer":
-      return (
-        Math.max(
-          1,
-          Math.ceil(((preset.target.trainSize ?? 100_000) * preset.target.fraction) / preset.batchSize),
-        ) * preset.target.epochs
-      );
+    case "transfer": {
+      const items =
+        preset.target.count ?? Math.round((preset.target.trainSize ?? 100_000) * preset.target.fraction);
+      return Math.max(1, Math.ceil(items / preset.batchSize)) * preset.target.epochs;
+    }
     case "dense":
       return (
         preset.depth.steps ??

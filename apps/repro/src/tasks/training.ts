@@ -13,6 +13,8 @@ export interface TrainingPlan {
   labels?: Int32Array | undefined;
   steps: number;
   learningRate: number;
+  /** Scale of the gates' learning rate (the gate ablation); default 1. */
+  gateLearningRateMultiplier?: number | undefined;
 }
 
 /** What a run's training left: its loss curve and how long it took. */
@@ -44,6 +46,9 @@ export async function trainRun(
     batchSize: context.preset.batchSize,
     steps: plan.steps,
     learningRate: plan.learningRate,
+    ...(plan.gateLearningRateMultiplier === undefined
+      ? {}
+      : { gateLearningRateMultiplier: plan.gateLearningRateMultiplier }),
     weightDecay: 0.01,
     warmupSteps: warmupSteps(plan.steps),
     seed: request.seed,

@@ -1,10 +1,11 @@
 import { rmSync } from "node:fs";
-import { stratifiedSubset } from "@kora/datasets";
+import type { ClassificationDataset } from "@kora/datasets";
 import { classificationTask, disposeModel, evaluateTask, headSeed } from "@kora/finetune";
 import { hashSeed, SeededRandom } from "@kora/spec";
+import type { Preset } from "../config/presets";
 import type { BackboneInfo } from "./backbone";
-import { evaluationIndices, openClassification, type TaskContext } from "./context";
-import { checkpointDir, loadSourceModel, paramsTunedPct } from "./model";
+import { evaluationIndices, openClassification, seededItems, type TaskContext } from "./context";
+import { buildModel, checkpointDir, loadSourceModel, paramsTunedPct } from "./model";
 import { trainRun } from "./training";
 import type { RunRequest, TaskOutput } from "./types";
 
@@ -17,7 +18,23 @@ export function shuffledLabels(labels: readonly number[], seed: number): Int32Ar
   return Int32Array.from(permutation, (p) => labels[p] as number);
 }
 
-/** 4.2: new head for the target classes, one epoch on the fixed 1 % class-stratified subset, full evaluation. */
+/** The target subset of a seed: exactly `count` items, or `fraction` of the pool, class-stratified, drawn per seed. */
+export function targetItems(preset: Preset, trainSet: ClassificationDataset, seed: number): number[] {
+  const { count, fraction } = preset.target;
+  return seededItems(
+    trainSet,
+    count ?? Math.max(1, Math.round(trainSet.size * fraction)),
+    seed,
+    "target-items",
+  );
+}
+
+/**
+ * 4.2: a new head for the target classes, trained on the seed's target subset for the preset's epochs, evaluated
+ * on the target evaluation items. By protocol: `source-adapted` continues the source run's adapter (the paper's),
+ * `fresh` starts a new adapter (what the source adds is the difference), `upstream` freezes the source adapter and
+ * trains the head alone.
+ */
 export async function runTransfer(
   context: TaskContext,
   backbone: BackboneInfo,
@@ -26,14 +43,24 @@ export async function runTransfer(
   const { preset, out } = context;
   const trainSet = await openClassification(preset.target, "train");
   const evalSet = await openClassification(preset.target, preset.target.evalSplit);
-  const items = stratifiedSubset(trainSet, { fraction: preset.target.fraction, seed: 0 });
+  const items = targetItems(preset, trainSet, request.seed);
   const evalItems = evaluationIndices(evalSet, preset.target.evalSize);
-  const sourceClasses = (await openClassification(preset.source, "train")).classes.length;
-  const model = await loadSourceModel(out, backbone, request, classificationTask({ classes: sourceClasses }));
+  const task = classificationTask({ classes: trainSet.classes.length });
+  let model: Awaited<ReturnType<typeof buildModel>>;
+  if (request.protocol === "fresh") {
+    model = await buildModel(backbone, request.method, hashSeed(request.seed, "fresh-target"), task);
+  } else {
+    const sourceClasses = (await openClassification(preset.source, "train")).classes.length;
+    model = await loadSourceModel(out, backbone, request, classificationTask({ classes: sourceClasses }));
+  }
   try {
     // A new head for the target classes; the adapter (or the backbone of a full fine-tune) keeps its training.
-    const task = classificationTask({ classes: trainSet.classes.length });
     model.vit.setHead(task.createHead(model.vit.config, headSeed(hashSeed(request.seed, "transfer"))));
+    if (request.protocol === "upstream") {
+      // The source adapter (or backbone) stays as the source run left it: only the new head trains.
+      model.vit.setBackboneTrainable(false);
+      for (const variable of model.handle?.adapterVariables().values() ?? []) variable.trainable = false;
+    }
     const labels = request.shuffleLabels
       ? shuffledLabels(
           items.map((i) => trainSet.label(i)),
@@ -42,13 +69,16 @@ export async function runTransfer(
       : undefined;
     const steps = Math.ceil(items.length / preset.batchSize) * preset.target.epochs;
     const learningRate =
-      request.method.kind === "full" ? preset.source.fullLearningRate : preset.target.learningRate;
+      request.method.kind === "full" && request.protocol !== "upstream"
+        ? preset.source.fullLearningRate
+        : preset.target.learningRate;
     const trained = await trainRun(context, request, model.vit, task, {
       dataset: trainSet,
       items,
       labels,
       steps,
       learningRate,
+      gateLearningRateMultiplier: request.training?.gateLearningRateMultiplier,
     });
     const evalStarted = performance.now();
     const evaluated = await evaluateTask(model.vit, task, evalSet, {
@@ -60,7 +90,7 @@ export async function runTransfer(
       metrics: {
         accuracy: evaluated.accuracy * 100,
         macroF1: evaluated.macroF1,
-        paramsTunedPct: paramsTunedPct(request.method, model.vit),
+        paramsTunedPct: request.protocol === "upstream" ? null : paramsTunedPct(request.method, model.vit),
       },
       curve: trained.curve,
       extra: {
@@ -71,6 +101,7 @@ export async function runTransfer(
         classes: trainSet.classes.length,
         chance: 100 / trainSet.classes.length,
         shuffledLabels: request.shuffleLabels,
+        protocol: request.protocol,
       },
       trainSeconds: trained.seconds,
       evalSeconds: (performance.now() - evalStarted) / 1000,

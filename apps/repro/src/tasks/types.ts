@@ -23,6 +23,10 @@ export interface RunRequest {
   method: TrainingMethod;
   seed: number;
   shuffleLabels: boolean;
+  /** Transfer only: how the source run is used (see the experiment schema). */
+  protocol: "source-adapted" | "fresh" | "upstream";
+  /** Training options beside the recipe. */
+  training?: { gateLearningRateMultiplier: number } | undefined;
   /** For transfer / cka: the key of the source run whose weights are loaded. */
   sourceKey: string | null;
 }

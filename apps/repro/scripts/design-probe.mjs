@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+import { classSubsetDataset, shiftedDataset, shuffledIndices } from "@kora/datasets";
+import { openDataset } from "@kora/datasets/node";
+import {
+  classificationTask,
+  disposeModel,
+  evaluatePixelProbe,
+  evaluateTask,
+  finetune,
+  prepareModel,
+  trainPixelProbe,
+} from "@kora/finetune";
+// The design probe behind the default preset's tasks (docs/reproduction.md, "How the tasks were chosen"): for a
+// domain shift and a class split of Fashion-MNIST's held-out items 50 000–59 999, one seed of the source-task
+// gates (pixel probe, linear probe, full fine-tuning, LoRA) and of the transfer positive control (source-adapted
+// LoRA, fresh LoRA, head only). Single seed, exploratory: it chose the design; the report measures it.
+//
+//   SHIFTS=none,translate STRENGTH=0.15 SRC="[0,2,3,4,6]" TGT="[1,5,7,8,9]" node apps/repro/scripts/design-probe.mjs
+//
+// Other variables: DIR (backbone folder, default the shipped one), STEPS (80), LORA_LR (5e-3), FULL_LR (5e-4), T
+// (wasm threads, 1). Run after `pnpm build`.
+import { selectBackend } from "@kora/tfjs";
+import { createViT } from "@kora/vit";
+
+await selectBackend({ prefer: "wasm", threads: Number(process.env.T ?? 1) });
+
+import { openBackbone } from "@kora/finetune/node";
+
+const DIR = process.env.DIR ?? new URL("../backbones/vit-mini-28-fmnist", import.meta.url).pathname;
+const base = await openBackbone({ weights: DIR });
+const backbone = () => {
+  const v = createViT({ ...base.config, numClasses: 0 }, { seed: 0 });
+  const src = new Map(base.namedParameters().map((p) => [p.name, p.variable]));
+  for (const p of v.namedParameters()) p.variable.assign(src.get(p.name));
+  return v;
+};
+const SRC = JSON.parse(process.env.SRC ?? "[0,1,2,3,4]"),
+  TGT = JSON.parse(process.env.TGT ?? "[5,6,7,8,9]");
+const trainAll = await openDataset("fashion-mnist", { split: "train" });
+const testAll = await openDataset("fashion-mnist", { split: "test" });
+const held = {
+  ...trainAll,
+  size: 10000,
+  get: (i) => trainAll.get(50000 + i),
+  label: (i) => trainAll.label(50000 + i),
+};
+const steps = Number(process.env.STEPS ?? 80),
+  B = 32;
+const shifts = (process.env.SHIFTS ?? "none,invert,rotate90,clutter").split(",");
+const cfg = backbone().config;
+async function run(vit, method, task, ds, idx, st, lr, seed) {
+  prepareModel(vit, task, method, seed);
+  await finetune({
+    vit,
+    task,
+    dataset: ds,
+    indices: idx,
+    batchSize: B,
+    steps: st,
+    learningRate: lr,
+    warmupSteps: Math.round(st * 0.1),
+    seed,
+  });
+}
+for (const s of shifts) {
+  const kinds = s === "none" ? [] : s.split("+");
+  const sh = (d) =>
+    kinds.length ? shiftedDataset(d, { kinds, seed: 0, strength: Number(process.env.STRENGTH ?? 0.6) }) : d;
+  const src = classSubsetDataset(sh(held), SRC),
+    srcTest = classSubsetDataset(sh(testAll), SRC);
+  const tgt = classSubsetDataset(sh(held), TGT),
+    tgtTest = classSubsetDataset(sh(testAll), TGT);
+  const evalS = { batchSize: 64, indices: Array.from({ length: 1000 }, (_, i) => i) };
+  const evalT = evalS;
+  const task = classificationTask({ classes: 5 });
+  const out = { shift: s };
+  const pp = await trainPixelProbe({
+    config: cfg,
+    dataset: src,
+    batchSize: B,
+    steps,
+    learningRate: 5e-3,
+    seed: 0,
+  });
+  out.pixel = (await evaluatePixelProbe(pp, cfg, srcTest, evalS)).accuracy;
+  pp.dispose();
+  let vit = backbone();
+  await run(vit, { kind: "head-only" }, task, src, undefined, steps, 5e-3, 0);
+  out.lp = (await evaluateTask(vit, task, srcTest, evalS)).accuracy;
+  disposeModel(vit);
+  vit = backbone();
+  await run(vit, { kind: "full" }, task, src, undefined, steps, Number(process.env.FULL_LR ?? 5e-4), 0);
+  out.full = (await evaluateTask(vit, task, srcTest, evalS)).accuracy;
+  disposeModel(vit);
+  vit = backbone();
+  const lora = { kind: "adapter", spec: { method: "lora", rank: 8, alpha: 8, targets: ["query", "value"] } };
+  await run(vit, lora, task, src, undefined, steps, Number(process.env.LORA_LR ?? 5e-3), 0);
+  out.lora = (await evaluateTask(vit, task, srcTest, evalS)).accuracy;
+  // transfer: new head, 1 epoch on 1000 target items
+  const tIdx = Array.from(shuffledIndices(tgt.size, 7).slice(0, 1000));
+  const tSteps = Math.ceil(1000 / B);
+  vit.setHead(task.createHead(vit.config, 123));
+  await finetune({
+    vit,
+    task,
+    dataset: tgt,
+    indices: tIdx,
+    batchSize: B,
+    steps: tSteps,
+    learningRate: 5e-3,
+    warmupSteps: 3,
+    seed: 0,
+  });
+  out.tLoraSrc = (await evaluateTask(vit, task, tgtTest, evalT)).accuracy;
+  disposeModel(vit);
+  vit = backbone();
+  await run(vit, lora, task, tgt, tIdx, tSteps, 5e-3, 0);
+  out.tLoraFresh = (await evaluateTask(vit, task, tgtTest, evalT)).accuracy;
+  disposeModel(vit);
+  vit = backbone();
+  await run(vit, { kind: "head-only" }, task, tgt, tIdx, tSteps, 5e-3, 0);
+  out.tHead = (await evaluateTask(vit, task, tgtTest, evalT)).accuracy;
+  disposeModel(vit);
+  out.cfg = [process.env.LORA_LR, process.env.FULL_LR, steps, process.env.STRENGTH].join(" ");
+  console.log(JSON.stringify(out, (_k, v) => (typeof v === "number" ? Math.round(v * 1000) / 10 : v)));
+}
