@@ -23,6 +23,7 @@ export interface PretrainCommandOptions {
   dataset?: string;
   root?: string;
   items?: string;
+  labelMap?: string;
   steps?: number;
   batchSize?: number;
   lr?: number;
@@ -53,7 +54,7 @@ export interface PretrainRecord {
   command: "pretrain";
   argv: string[];
   backbone: string;
-  dataset: { name: string; root: string | null; items: [number, number] };
+  dataset: { name: string; root: string | null; items: [number, number]; labelMap?: number[] };
   training: {
     steps: number;
     batchSize: number;
@@ -70,6 +71,27 @@ export interface PretrainRecord {
   machine: { backend: string; threads: number | null; cpus: number; cpuModel: string; host: string };
   sha256: string;
   bytes: number;
+}
+
+/**
+ * Parses `--label-map` against the dataset's classes: one non-negative integer per class, the new labels covering
+ * `0 … k−1` with k ≥ 2.
+ */
+export function parseLabelMap(value: string | undefined, classes: number): number[] | null {
+  if (value === undefined) return null;
+  const labels = value.split(",").map((part) => part.trim());
+  if (labels.length !== classes || !labels.every((l) => /^\d+$/.test(l))) {
+    throw new UsageError(
+      `--label-map: give ${classes} non-negative integers, one per class in class order (e.g. ${Array.from({ length: classes }, (_, i) => i % 2).join(",")}), got "${value}"`,
+    );
+  }
+  const map = labels.map(Number);
+  const k = Math.max(...map) + 1;
+  const used = new Set(map);
+  if (k < 2 || used.size !== k) {
+    throw new UsageError(`--label-map: the new labels must be 0 … k−1 with k ≥ 2, each used; got "${value}"`);
+  }
+  return map;
 }
 
 /** Parses `--items start:end` against the split's size. */
@@ -151,6 +173,9 @@ async function pretrainLocked(
   }
   const items = parseItemRange(options.items, dataset.size);
   const indices = Int32Array.from({ length: items[1] - items[0] }, (_, i) => items[0] + i);
+  const labelMap = parseLabelMap(options.labelMap, dataset.classes.length);
+  const relabel = (set: typeof dataset, at: ArrayLike<number>): Int32Array | undefined =>
+    labelMap === null ? undefined : Int32Array.from(at, (i) => labelMap[set.label(i)] as number);
   const training = {
     steps: options.steps,
     batchSize: options.batchSize ?? 64,
@@ -215,6 +240,7 @@ async function pretrainLocked(
       model: options.backbone,
       dataset,
       indices,
+      labels: relabel(dataset, indices),
       batchSize: training.batchSize,
       steps: training.steps,
       learningRate: training.lr,
@@ -232,6 +258,7 @@ async function pretrainLocked(
           dataset: dataset.name,
           items,
           training,
+          ...(labelMap === null ? {} : { labelMap }),
         },
         everySteps: options.checkpointEvery ?? 500,
       },
@@ -263,9 +290,11 @@ async function pretrainLocked(
         const test = await openDatasetSplit({ name: options.dataset, root: options.root, split: "test" });
         const n = Math.min(evalItems, test.size);
         const task = classificationTask({ classes: written.config.numClasses });
+        const evalIndices = Array.from({ length: n }, (_, i) => i);
         const scores = await evaluateTask(written, task, test, {
           batchSize: 64,
-          indices: Array.from({ length: n }, (_, i) => i),
+          indices: evalIndices,
+          labels: test.task === "classification" ? relabel(test, evalIndices) : undefined,
         });
         heldOut = { split: "test", items: n, accuracy: scores.accuracy };
       } finally {
@@ -277,7 +306,12 @@ async function pretrainLocked(
       command: "pretrain",
       argv: process.argv.slice(2),
       backbone: options.backbone,
-      dataset: { name: dataset.name, root: options.root ?? null, items },
+      dataset: {
+        name: dataset.name,
+        root: options.root ?? null,
+        items,
+        ...(labelMap === null ? {} : { labelMap }),
+      },
       training,
       dtype,
       heldOut,

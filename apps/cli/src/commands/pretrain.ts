@@ -22,6 +22,10 @@ export function registerPretrain(program: Command, streams: OutputStreams): void
     )
     .option("--root <dir>", "folder of the dataset on disk (synthetic suites need none)")
     .option(
+      "--label-map <labels>",
+      "pretrain on coarser labels: the new label of each class, comma-separated in class order (e.g. 0,1,0,0,0,2,0,2,3,2)",
+    )
+    .option(
       "--items <start:end>",
       "train on items start … end−1 of the train split only (keeps the rest unseen, e.g. for a downstream task)",
     )
