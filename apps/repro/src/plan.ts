@@ -49,8 +49,13 @@ function methodName(method: TrainingMethod): string {
 
 /** What of the preset a task's result depends on (part of the run key, so presets never share results). */
 function presetFingerprint(preset: Preset): string {
-  const { notes: _notes, description: _description, ...rest } = preset;
-  return hashOf(rest, 10);
+  const { notes: _notes, description: _description, jobs: _jobs, ...rest } = preset;
+  // A backbone known by its SHA-256 is that file wherever the checkout lives: the folder does not enter the key.
+  const backbone =
+    rest.backbone.kind === "weights" && rest.backbone.sha256 !== undefined
+      ? { kind: "weights", sha256: rest.backbone.sha256 }
+      : rest.backbone;
+  return hashOf({ ...rest, backbone }, 10);
 }
 
 /** What of a variant, besides task and method, makes a different run (defaults leave old keys unchanged). */

@@ -62,7 +62,7 @@ function dataLines(p: Provenance): string[] {
     `Backbone: ${JSON.stringify(preset.model)}; ${p.backbone}${p.backboneCached ? " (from cache)" : ""}` +
       (p.pretrainAccuracy === null
         ? ""
-        : `; held-out pretraining accuracy ${(p.pretrainAccuracy * 100).toFixed(1)} %`),
+        : `; held-out pretraining accuracy ${(p.pretrainAccuracy * 100).toFixed(2)} %`),
     `Source (4.1): ${preset.source.dataset}${preset.source.root ? ` at ${preset.source.root}` : " (generated)"}${taskView(preset.source)}, ` +
       `${preset.source.steps !== undefined ? `${preset.source.steps} steps` : `${preset.source.epochs} epochs`} × batch ${preset.batchSize}, ` +
       `${preset.source.trainItems ?? "all"} train items drawn again for every seed (class-stratified), evaluation ${preset.source.evalSize ?? "full"} items of the ${preset.source.evalSplit} split`,

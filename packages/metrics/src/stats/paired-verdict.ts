@@ -85,6 +85,6 @@ export function pairedVerdict(
   }
   return {
     verdict: "inconclusive",
-    reason: `not significant at α = ${alpha} and the interval still admits the minimum effect ${minEffect}`,
+    reason: `not significant (${options.p === undefined ? "" : "adjusted "}p ${p.toPrecision(2)} ≥ α = ${alpha}) and the interval still admits the minimum effect ${minEffect}`,
   };
 }
