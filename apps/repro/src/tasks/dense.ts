@@ -9,7 +9,7 @@ import {
   tensorBatches,
 } from "@kora/finetune";
 import { openBackbone, saveModel } from "@kora/finetune/node";
-import { depthMetrics, type Matrix } from "@kora/metrics";
+import { type DepthMetrics, depthMetrics, type Matrix } from "@kora/metrics";
 import { type BackboneInfo, backboneSource } from "./backbone";
 import { fixedItems, openDepth, type TaskContext } from "./context";
 import { artifactDir, buildModel, checkpointDir } from "./model";
@@ -61,14 +61,7 @@ export async function runDense(
     rmSync(checkpointDir(out, request.key), { recursive: true, force: true });
     const size = model.vit.config.imageSize;
     return {
-      metrics: {
-        rmse: scores.rmse,
-        absRel: scores.absRel,
-        delta1: scores.delta1,
-        delta2: scores.delta2,
-        delta3: scores.delta3,
-        paramsTunedPct: null,
-      },
+      metrics: { ...depthColumns(scores), paramsTunedPct: null },
       curve: trained.curve,
       extra: {
         trainItems: items.length,
@@ -121,17 +114,16 @@ async function constantControl(
   const [minDepth, maxDepth] = context.preset.depth.range;
   const scores = depthMetrics(predicted, truth, { minDepth, maxDepth });
   return {
-    metrics: {
-      rmse: scores.rmse,
-      absRel: scores.absRel,
-      delta1: scores.delta1,
-      delta2: scores.delta2,
-      delta3: scores.delta3,
-      paramsTunedPct: 0,
-    },
+    metrics: { ...depthColumns(scores), paramsTunedPct: 0 },
     curve: [],
     extra: { trainItems, steps: 0, evalExamples: evalItems.length, median },
     trainSeconds: 0,
     evalSeconds: (performance.now() - started) / 1000,
   };
+}
+
+/** The 4.4 table's depth columns of a score. */
+function depthColumns(scores: DepthMetrics): Record<string, number> {
+  const { rmse, absRel, delta1, delta2, delta3 } = scores;
+  return { rmse, absRel, delta1, delta2, delta3 };
 }
