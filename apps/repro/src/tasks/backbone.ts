@@ -3,8 +3,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { join } from "node:path";
 import { openDataset } from "@kora/datasets/node";
 import { classificationTask, disposeModel, evaluateTask, pretrain } from "@kora/finetune";
-import type { BackboneSource } from "@kora/finetune/node";
+import { type BackboneSource, openBackbone } from "@kora/finetune/node";
 import { KoraError } from "@kora/spec";
+import type { ViTConfig } from "@kora/vit";
 import { saveViT } from "@kora/vit/node";
 import type { Preset } from "../config/presets";
 import { hashOf, type TaskContext, warmupSteps } from "./context";
@@ -25,6 +26,22 @@ export interface BackboneInfo {
 function pretrainConfigKey(preset: Preset): unknown {
   return { model: preset.model, backbone: preset.backbone, version: 2 };
 }
+
+/**
+ * The backbone's configuration (image size, channels, normalisation): what the controls that use no ViT (the pixel
+ * probe, the constant depth) need to see the pixels as the ViT does. Read once per process.
+ */
+export async function backboneConfig(backbone: BackboneInfo): Promise<ViTConfig> {
+  const cached = configs.get(backbone.path);
+  if (cached !== undefined) return cached;
+  const vit = await openBackbone(backboneSource(backbone));
+  const config = vit.config;
+  disposeModel(vit);
+  configs.set(backbone.path, config);
+  return config;
+}
+
+const configs = new Map<string, ViTConfig>();
 
 /** The `@kora/finetune` backbone source of a run: the pretrained (or given) checkpoint. */
 export function backboneSource(backbone: BackboneInfo): BackboneSource {

@@ -8,9 +8,9 @@ import {
   medianDepth,
   tensorBatches,
 } from "@kora/finetune";
-import { openBackbone, saveModel } from "@kora/finetune/node";
+import { saveModel } from "@kora/finetune/node";
 import { type DepthMetrics, depthMetrics, type Matrix } from "@kora/metrics";
-import { type BackboneInfo, backboneSource } from "./backbone";
+import { type BackboneInfo, backboneConfig } from "./backbone";
 import { fixedItems, openDepth, type TaskContext } from "./context";
 import { artifactDir, buildModel, checkpointDir } from "./model";
 import { trainRun } from "./training";
@@ -92,9 +92,7 @@ async function constantControl(
   trainItems: number,
 ): Promise<TaskOutput> {
   const started = performance.now();
-  const vit = await openBackbone(backboneSource(backbone));
-  const config = vit.config;
-  disposeModel(vit);
+  const config = await backboneConfig(backbone);
   const predicted: Matrix[] = [];
   const truth: Matrix[] = [];
   const batches = tensorBatches(evalSet, config, {

@@ -11,7 +11,7 @@ import {
 } from "@kora/finetune";
 import { openBackbone, saveModel } from "@kora/finetune/node";
 import { linearCKA, type Matrix } from "@kora/metrics";
-import { type BackboneInfo, backboneSource } from "./backbone";
+import { type BackboneInfo, backboneConfig, backboneSource } from "./backbone";
 import { evaluationIndices, openClassification, seededItems, type TaskContext } from "./context";
 import { artifactDir, buildModel, checkpointDir, paramsTunedPct } from "./model";
 import { trainRun } from "./training";
@@ -61,7 +61,7 @@ export async function runSource(
   const evalItems = evaluationIndices(evalSet, preset.source.evalSize);
   const task = classificationTask({ classes: trainSet.classes.length });
   if (request.method.kind === "pixel-probe")
-    return runPixelProbe(context, backbone, request, items, evalItems);
+    return runPixelProbe(context, backbone, request, { trainSet, evalSet, items, evalItems });
   const model = await buildModel(backbone, request.method, request.seed, task);
   try {
     const steps = sourceSteps(context, items.length);
@@ -132,15 +132,16 @@ async function runPixelProbe(
   context: TaskContext,
   backbone: BackboneInfo,
   request: RunRequest,
-  items: number[],
-  evalItems: number[],
+  data: {
+    trainSet: ClassificationDataset;
+    evalSet: ClassificationDataset;
+    items: number[];
+    evalItems: number[];
+  },
 ): Promise<TaskOutput> {
   const { preset } = context;
-  const trainSet = await openClassification(preset.source, "train");
-  const evalSet = await openClassification(preset.source, preset.source.evalSplit);
-  const vit = await openBackbone(backboneSource(backbone));
-  const config = vit.config;
-  disposeModel(vit);
+  const { trainSet, evalSet, items, evalItems } = data;
+  const config = await backboneConfig(backbone);
   const steps = sourceSteps(context, items.length);
   const started = performance.now();
   const probe = await trainPixelProbe({
