@@ -42,10 +42,25 @@ describe("the smoke preset end to end", () => {
     });
     expect(existsSync(join(out, "figures", "cka-kora-dcomp4-selected.png"))).toBe(true);
     // Every run frees what it built, adapters included.
+    const gatedTasks = new Set<string>();
     for (const file of readdirSync(join(out, "runs"))) {
       const result = JSON.parse(readFileSync(join(out, "runs", file), "utf8"));
       expect(result.extra.tensorsLeaked, file).toBe(0);
+      // Every KoRA run that trains records where its gates ended, one per block, whatever the task (4.3 measures
+      // a source run's model and trains nothing).
+      if (
+        result.task !== "cka" &&
+        result.method.kind === "adapter" &&
+        result.method.adapter.method === "kora"
+      ) {
+        expect(
+          result.extra.gates.map((g: { block: number }) => g.block),
+          file,
+        ).toEqual([0, 1]);
+        gatedTasks.add(result.task);
+      }
     }
+    expect([...gatedTasks].sort()).toEqual(["dense", "source", "transfer"]);
 
     const second = await runRepro({ preset: "smoke", out, write: () => {}, interactive: false });
     expect(second.runs).toMatchObject({ ran: 0, skipped: first.runs.total, failed: 0 });
@@ -76,7 +91,9 @@ describe("the smoke preset end to end", () => {
         const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
         await page.goto(`file://${html}`);
         const counts = await page.evaluate(() => ({
-          tables: document.querySelectorAll("table").length,
+          tables:
+            document.querySelectorAll("table").length - document.querySelectorAll(".gates table").length,
+          gateTables: document.querySelectorAll(".gates table").length,
           rows: document.querySelectorAll("tbody tr").length,
           svgs: document.querySelectorAll("figure svg").length,
           heatmaps: document.querySelectorAll('figure[data-figure^="4.3:"] svg rect').length,
@@ -87,6 +104,8 @@ describe("the smoke preset end to end", () => {
         // One table per experiment, plus checks, directional claims and the paper audit's two.
         expect(counts.tables).toBe(loadExperiments().length + 4);
         expect(counts.rows).toBeGreaterThan(30);
+        // Beside the tables whose KoRA runs recorded gates (4.1, 4.2, 4.4 at least): where the gates ended.
+        expect(counts.gateTables).toBeGreaterThanOrEqual(3);
         // Every figure is inline, once: as many as figures/ holds SVG files (smoke's 2 blocks are all selected, so
         // each CKA row draws one heatmap, not the same picture twice).
         const figureFiles = readdirSync(join(out, "figures")).filter((f) => f.endsWith(".svg"));

@@ -55,6 +55,33 @@ describe("buildReport", () => {
     expect(missing.verdict).toBe("no result");
   });
 
+  it("averages each recorded gate over seeds per block, in block order, and has none for gateless rows", () => {
+    const gate = (block: number, value: number) => ({
+      block,
+      name: `layers.${block}.kora.gate`,
+      mean: -value,
+      absMean: value,
+    });
+    const model = buildReport(
+      preset,
+      [e41],
+      [0, 1],
+      results([
+        result(e41, "kora-dcomp4", 0, { accuracy: 50 }, { gates: [gate(1, 0.3), gate(0, 0.1)] }),
+        result(e41, "kora-dcomp4", 1, { accuracy: 51 }, { gates: [gate(0, 0.2), gate(1, 0.5)] }),
+        result(e41, "lora-r8", 0, { accuracy: 52 }, { gates: [] }),
+      ]),
+      claims,
+    );
+    const kora = model.tables[0]!.rows.find((r) => r.variant.id === "kora-dcomp4")!;
+    expect(kora.gates?.map((g) => g.block)).toEqual([0, 1]);
+    expect(kora.gates?.[0]?.absMean).toBeCloseTo(0.15, 12);
+    expect(kora.gates?.[1]?.absMean).toBeCloseTo(0.4, 12);
+    expect(kora.gates?.[1]?.mean).toBeCloseTo(-0.4, 12);
+    expect(kora.gates?.[1]?.seeds).toBe(2);
+    expect(model.tables[0]!.rows.find((r) => r.variant.id === "lora-r8")!.gates).toBeNull();
+  });
+
   it("lists failed runs and says when every run of a row failed", () => {
     const failed = result(e41, "kora-dcomp4", 0, {}, {}, "failed");
     const model = buildReport(preset, [e41], [0], results([failed]), claims);

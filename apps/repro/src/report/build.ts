@@ -51,6 +51,19 @@ export interface Row {
   curve: { step: number; loss: number }[];
   /** 4.3: mean CKA matrices over seeds. */
   cka: { all: number[][]; selected: number[][]; blocks: number[] } | null;
+  /** Where the learnable gates ended (`extra.gates`), per block, mean over seeds; null for gateless methods. */
+  gates: GateSummary[] | null;
+}
+
+/** One learnable gate of a row, over the seeds that recorded it. */
+export interface GateSummary {
+  block: number;
+  name: string;
+  /** Mean over seeds of the gate's mean |g| (a vector gate's mean of absolute values). */
+  absMean: number;
+  /** Mean over seeds of the gate's signed mean. */
+  mean: number;
+  seeds: number;
 }
 
 /** One experiment's table. */
@@ -230,6 +243,7 @@ export function buildReport(
         leak,
         curve,
         cka,
+        gates: summariseGates(ok),
       };
       if (leak !== null) {
         row.verdict = leak.leaked
@@ -251,6 +265,39 @@ export function buildReport(
     failures: [...failures.values()],
     leaks,
   };
+}
+
+/**
+ * The gates a row's runs recorded in `extra.gates`, averaged over seeds per (block, name), in block order; null
+ * when no run recorded one (gateless methods, or results written before gates were recorded).
+ */
+export function summariseGates(ok: readonly RunResult[]): GateSummary[] | null {
+  const byGate = new Map<string, { block: number; name: string; abs: number[]; mean: number[] }>();
+  for (const result of ok) {
+    const gates = result.extra["gates"];
+    if (!Array.isArray(gates)) continue;
+    for (const gate of gates as { block?: unknown; name?: unknown; mean?: unknown; absMean?: unknown }[]) {
+      if (typeof gate.block !== "number" || typeof gate.absMean !== "number" || typeof gate.mean !== "number")
+        continue;
+      const name = String(gate.name ?? "gate");
+      const key = `${gate.block}\u0000${name}`;
+      const entry = byGate.get(key) ?? { block: gate.block, name, abs: [], mean: [] };
+      entry.abs.push(gate.absMean);
+      entry.mean.push(gate.mean);
+      byGate.set(key, entry);
+    }
+  }
+  if (byGate.size === 0) return null;
+  const average = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  return [...byGate.values()]
+    .sort((a, b) => a.block - b.block || a.name.localeCompare(b.name))
+    .map((g) => ({
+      block: g.block,
+      name: g.name,
+      absMean: average(g.abs),
+      mean: average(g.mean),
+      seeds: g.abs.length,
+    }));
 }
 
 /** Per-seed values of one metric in a row's completed runs. */

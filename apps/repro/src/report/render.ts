@@ -231,6 +231,41 @@ function auditShareRows(audit: PaperAudit): string[][] {
   ]);
 }
 
+/** One row per (variant, kind of gate) of a table whose runs recorded gates; blocks as columns. */
+function gateTable(table: Table): { head: string[]; rows: string[][] } | null {
+  const gated = table.rows.filter((row) => row.gates !== null && row.gates.length > 0);
+  if (gated.length === 0) return null;
+  const blocks = [...new Set(gated.flatMap((row) => (row.gates ?? []).map((g) => g.block)))].sort(
+    (a, b) => a - b,
+  );
+  const rows: string[][] = [];
+  for (const row of gated) {
+    const byKind = new Map<string, Map<number, { absMean: number; seeds: number }>>();
+    for (const gate of row.gates ?? []) {
+      const kind = gate.name.replace(/^layers\.\d+\./, "");
+      const perBlock = byKind.get(kind) ?? new Map();
+      perBlock.set(gate.block, gate);
+      byKind.set(kind, perBlock);
+    }
+    for (const [kind, perBlock] of byKind) {
+      const seeds = Math.max(...[...perBlock.values()].map((g) => g.seeds));
+      rows.push([
+        row.variant.label,
+        kind,
+        String(seeds),
+        ...blocks.map((b) => {
+          const gate = perBlock.get(b);
+          return gate === undefined ? "—" : gate.absMean.toFixed(3);
+        }),
+      ]);
+    }
+  }
+  return { head: ["Variant", "Gate", "Seeds", ...blocks.map((b) => `block ${b}`)], rows };
+}
+
+const GATE_NOTE =
+  "Where the learnable gates ended, per block: mean |g| over seeds (a vector gate's mean of absolute values). A gate that starts at 0 and stays near it leaves the adapter switched off in that block.";
+
 function mdTable(head: string[], rows: string[][]): string[] {
   return [
     `| ${head.map(escapeMd).join(" | ")} |`,
@@ -328,6 +363,8 @@ export function renderMarkdown(
     out.push("");
     const claimTable = table.experiment.claims === null ? undefined : claims.tables[table.experiment.claims];
     if (claimTable?.notes) out.push(`Paper note: ${claimTable.notes}`, "");
+    const gates = gateTable(table);
+    if (gates !== null) out.push(GATE_NOTE, "", ...mdTable(gates.head, gates.rows), "");
     for (const figure of figures.filter((f) => f.id.startsWith(`${table.experiment.id}:`))) {
       out.push(`![${figure.title}](${figure.file})`, "");
     }
@@ -417,6 +454,11 @@ export function renderHtml(
       );
     }
     out.push("</tbody></table>");
+    const gates = gateTable(table);
+    if (gates !== null)
+      out.push(
+        `<div class="gates"><p>${escapeHtml(GATE_NOTE)}</p>${htmlTable(gates.head, gates.rows)}</div>`,
+      );
     const figs = figures.filter((f) => f.id.startsWith(`${table.experiment.id}:`));
     if (figs.length > 0) {
       out.push('<div class="figs">');

@@ -25,7 +25,16 @@ describe("writeReport", () => {
   const list: RunResult[] = [];
   for (const seed of [0, 1]) {
     for (const variant of controls.variants) {
-      const r = fakeResult(preset, controls, variant.id, seed, { accuracy: 50 + seed });
+      const gates =
+        variant.id === "lora-r8"
+          ? [0, 1].map((block) => ({
+              block,
+              name: `layers.${block}.kora.gate`,
+              mean: 0.1 * (block + 1),
+              absMean: 0.1 * (block + 1) + 0.01 * seed,
+            }))
+          : [];
+      const r = fakeResult(preset, controls, variant.id, seed, { accuracy: 50 + seed }, { gates });
       r.curve = curve(variant.task === "source" ? 100 : 7);
       r.timings = { totalSeconds: 10, trainSeconds: 9, evalSeconds: 1 };
       list.push(r);
@@ -102,7 +111,11 @@ describe("writeReport", () => {
     expect(markdown).toContain("Wall time of this invocation: ");
     expect(markdown).toContain("## Checks");
     expect(markdown).toContain("## What the paper's own numbers say");
+    // Where the gates ended, per block, mean |g| over the two seeds.
+    expect(markdown).toContain("| Variant | Gate | Seeds | block 0 | block 1 |");
+    expect(markdown).toContain("| LoRA (r=8) | kora.gate | 2 | 0.105 | 0.205 |");
     const html = readFileSync(second.html, "utf8");
+    expect(html).toContain("<td>kora.gate</td><td>2</td><td>0.105</td><td>0.205</td>");
     expect(html).toContain('id="paper-audit"');
     expect(html).toContain('id="checks"');
   });

@@ -12,7 +12,7 @@ import { saveModel } from "@kora/finetune/node";
 import { type DepthMetrics, depthMetrics, type Matrix } from "@kora/metrics";
 import { type BackboneInfo, backboneConfig } from "./backbone";
 import { fixedItems, openDepth, type TaskContext } from "./context";
-import { artifactDir, buildModel, checkpointDir } from "./model";
+import { artifactDir, buildModel, checkpointDir, recordedGates } from "./model";
 import { trainRun } from "./training";
 import type { RunRequest, TaskOutput } from "./types";
 
@@ -51,6 +51,7 @@ export async function runDense(
       items,
       steps,
       learningRate: preset.depth.learningRate,
+      gateLearningRateMultiplier: request.training?.gateLearningRateMultiplier,
     });
     const evalStarted = performance.now();
     const scores = await evaluateTask(model.vit, task, evalSet, {
@@ -70,6 +71,7 @@ export async function runDense(
         loss: task.lossName,
         initialDepth: median,
         resize: `${size}×${size}`,
+        gates: recordedGates(model.vit),
       },
       trainSeconds: trained.seconds,
       evalSeconds: (performance.now() - evalStarted) / 1000,

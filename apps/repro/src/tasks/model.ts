@@ -2,6 +2,7 @@ import { join } from "node:path";
 import {
   countTrainable,
   disposeModel,
+  gateValues,
   type TrainingMethod as Method,
   prepareModel,
   type Task,
@@ -93,4 +94,17 @@ export async function loadSourceModel(
 /** Parameters tuned (%) as peft prints it: trainable ÷ all parameters of the adapted model. */
 export function paramsTunedPct(method: TrainingMethod, vit: ViT): number {
   return countTrainable(vit, finetuneMethod(method)).fraction * 100;
+}
+
+/** One learnable gate where a run ended (KoRA and the gated twins), as every run's `extra.gates` records it. */
+export interface RecordedGate {
+  block: number;
+  name: string;
+  mean: number;
+  absMean: number;
+}
+
+/** Where each learnable gate of the model ended; empty for methods without gates. */
+export function recordedGates(vit: ViT): RecordedGate[] {
+  return gateValues(vit).map((g) => ({ block: g.block, name: g.name, mean: g.mean, absMean: g.absMean }));
 }

@@ -6,14 +6,13 @@ import {
   disposeModel,
   evaluatePixelProbe,
   evaluateTask,
-  gateValues,
   trainPixelProbe,
 } from "@kora/finetune";
 import { openBackbone, saveModel } from "@kora/finetune/node";
 import { linearCKA, type Matrix } from "@kora/metrics";
 import { type BackboneInfo, backboneConfig, backboneSource } from "./backbone";
 import { evaluationIndices, openClassification, seededItems, type TaskContext } from "./context";
-import { artifactDir, buildModel, checkpointDir, paramsTunedPct } from "./model";
+import { artifactDir, buildModel, checkpointDir, paramsTunedPct, recordedGates } from "./model";
 import { trainRun } from "./training";
 import type { RunRequest, TaskOutput } from "./types";
 
@@ -90,12 +89,7 @@ export async function runSource(
       indices: ckaItems,
     });
     // Where each learnable gate ended (KoRA and the gated twins; empty otherwise).
-    const gates = gateValues(model.vit).map((g) => ({
-      block: g.block,
-      name: g.name,
-      mean: g.mean,
-      absMean: g.absMean,
-    }));
+    const gates = recordedGates(model.vit);
     const perBlock = adapted.map((features, block) => linearCKA(features, reference[block] as Matrix));
     await saveModel(model.vit, artifactDir(out, request.key), { metadata: { run: request.key } });
     rmSync(checkpointDir(out, request.key), { recursive: true, force: true });
