@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KoraError } from "@kora/spec";
@@ -32,5 +32,33 @@ describe("runRepro's checks before anything runs", () => {
     await expect(runRepro({ preset: "huge" as "smoke", out, write: () => {} })).rejects.toSatisfy(
       withCode("INVALID_ARGUMENT", /--preset must be one of smoke, default, extended, paper/),
     );
+  });
+});
+
+describe("a worker's share of the plan", () => {
+  it("counts its own runs in its progress lines, ending at [n/n]", { timeout: 120_000 }, async () => {
+    const shardOut = join(out, "shard");
+    const lines: string[] = [];
+    const summary = await runRepro({
+      preset: "smoke",
+      only: ["4.1"],
+      seeds: 1,
+      out: shardOut,
+      shard: { index: 0, count: 2 },
+      write: (text) => lines.push(text),
+      interactive: false,
+    });
+    expect(summary.runs.failed).toBe(0);
+    const finished = lines
+      .join("")
+      .split("\n")
+      .map((line) => /^\[(\d+)\/(\d+)\] .*: (ok|pretrained|cached) in /.exec(line))
+      .filter((match) => match !== null);
+    const written = readdirSync(join(shardOut, "runs")).filter((name) => name.endsWith(".json")).length;
+    // The backbone, then this worker's runs: every one counted against this worker's total, the last at n/n.
+    expect(written).toBeGreaterThan(0);
+    expect(finished).toHaveLength(written + 1);
+    for (const match of finished) expect(Number(match[2])).toBe(written + 1);
+    expect(Number(finished.at(-1)?.[1])).toBe(written + 1);
   });
 });

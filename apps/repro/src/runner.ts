@@ -102,9 +102,15 @@ export async function runRepro(options: RunReproOptions = {}): Promise<RunReproR
   const context: TaskContext = { preset, out, cacheDir: resolve(out, "cache"), onProgress: () => {}, log };
   const unitsOf = (run: PlannedRun) => plannedSteps(context, run.task) + EXTRA_UNITS[run.task];
   const pretrainUnits = preset.backbone.kind === "pretrain" ? preset.backbone.steps : 0;
+  // A worker (`--shard`) counts its own share of the plan, so its lines end at [n/n] and 100 %.
+  const mine =
+    options.shard === undefined
+      ? null
+      : (shardRuns(runs, options.shard.count, unitsOf)[options.shard.index] ?? null);
+  const myRuns = mine === null ? runs : runs.filter((run) => mine.has(run.key));
   const progress = new PlanProgress(
-    runs.length + 1,
-    runs.reduce((n, r) => n + unitsOf(r), pretrainUnits),
+    myRuns.length + 1,
+    myRuns.reduce((n, r) => n + unitsOf(r), pretrainUnits),
     write,
     interactive,
   );
@@ -122,14 +128,12 @@ export async function runRepro(options: RunReproOptions = {}): Promise<RunReproR
   if (jobs > 1 && runs.length > 1) {
     await runWorkers(jobs, options, presetName, out, log);
   }
-  const mine =
-    options.shard === undefined ? null : shardRuns(runs, options.shard.count, unitsOf)[options.shard.index];
 
   let ran = 0;
   let skipped = 0;
   let failed = 0;
   for (const run of runs) {
-    if (mine !== null && mine !== undefined && !mine.has(run.key)) continue;
+    if (mine !== null && !mine.has(run.key)) continue;
     const existing = readResult(out, run.key);
     if (existing?.status === "ok") {
       // Completed by a worker of this invocation: it ran now; otherwise it was there before.

@@ -82,6 +82,29 @@ describe("buildReport", () => {
     expect(model.tables[0]!.rows.find((r) => r.variant.id === "lora-r8")!.gates).toBeNull();
   });
 
+  it("on the paper preset, says a row matches the paper only when its 95 % interval lies within the tolerance", () => {
+    const paper = { ...preset, name: "paper" as const };
+    const verdict = (accuracies: number[]) => {
+      const list = accuracies.map((accuracy, seed) =>
+        fakeResult(paper, e41, "lora-r8", seed, { accuracy, macroF1: 0.924 }),
+      );
+      const model = buildReport(
+        paper,
+        [e41],
+        accuracies.map((_, seed) => seed),
+        results(list),
+        claims,
+      );
+      return model.tables[0]!.rows.find((r) => r.variant.id === "lora-r8")!.verdict;
+    };
+    // Claim 92.48 % ± 2 points (the accuracy tolerance); macro-F1 sits on its claim, 0.924.
+    expect(verdict([92.3, 92.5, 92.7])).toMatch(/^matches the paper/);
+    // Same mean, wide spread: the interval crosses the tolerance, which the old 2·std rule called reproduced.
+    expect(verdict([91.0, 92.5, 94.0])).toMatch(/^inconclusive: Accuracy \(%\) 92\.50 vs 92\.48/);
+    expect(verdict([80.0, 80.5, 81.0])).toMatch(/^differs from the paper: Accuracy \(%\) 80\.50 vs 92\.48/);
+    expect(verdict([92.5])).toMatch(/one seed, no interval/);
+  });
+
   it("lists failed runs and says when every run of a row failed", () => {
     const failed = result(e41, "kora-dcomp4", 0, {}, {}, "failed");
     const model = buildReport(preset, [e41], [0], results([failed]), claims);

@@ -1,4 +1,11 @@
-import { holm, type PairedComparison, pairedComparison, pairedVerdict, type Verdict } from "@kora/metrics";
+import {
+  holm,
+  type PairedComparison,
+  pairedComparison,
+  pairedVerdict,
+  studentTQuantile,
+  type Verdict,
+} from "@kora/metrics";
 import type { Check, Claims } from "../claims";
 import type { Preset } from "../config/presets";
 import type { Experiment, MetricName, Variant } from "../config/schema";
@@ -166,18 +173,28 @@ function rowVerdict(
   if (compared.length === 0) return "—";
   const reason = comparability(preset, task);
   if (reason !== null) return reason;
-  const misses: string[] = [];
+  // The paper preset compares our mean with the paper's number as an equivalence question: does our 95 % interval
+  // (Student's t over the seeds) lie inside the claim ± the metric's declared tolerance, or wholly outside it?
+  const differs: string[] = [];
+  const open: string[] = [];
   for (const cell of compared) {
     if (cell.ours === null || cell.claim === null) continue;
     const info = METRICS[cell.metric];
-    const tolerance = Math.max(info.tolerance(cell.claim), 2 * (cell.ours.std ?? 0));
-    if (Math.abs(cell.ours.mean - cell.claim) > tolerance) {
-      misses.push(`${info.title} ${fmt(cell.ours.mean, info.digits)} vs ${cell.claim}`);
+    const tolerance = info.tolerance(cell.claim);
+    const text = `${info.title} ${fmt(cell.ours.mean, info.digits)} vs ${cell.claim} (±${fmt(tolerance, info.digits)})`;
+    if (cell.ours.std === null || cell.ours.n < 2) {
+      open.push(`${text}: one seed, no interval`);
+      continue;
     }
+    const half = studentTQuantile(1 - ALPHA / 2, cell.ours.n - 1) * (cell.ours.std / Math.sqrt(cell.ours.n));
+    const low = cell.ours.mean - half;
+    const high = cell.ours.mean + half;
+    if (high < cell.claim - tolerance || low > cell.claim + tolerance) differs.push(text);
+    else if (low < cell.claim - tolerance || high > cell.claim + tolerance) open.push(text);
   }
-  return misses.length === 0
-    ? "reproduced (every claimed number within tolerance)"
-    : `not reproduced: ${misses.join("; ")}`;
+  if (differs.length > 0) return `differs from the paper: ${differs.join("; ")}`;
+  if (open.length > 0) return `inconclusive: ${open.join("; ")}`;
+  return "matches the paper (every claimed number's 95 % interval within its tolerance)";
 }
 
 /** Builds the report's tables and verdicts from the results. */

@@ -156,7 +156,7 @@ function relationCells(r: RelationCheck): string[] {
     c?.ci ? `[${num(c.ci.lower, digits)}, ${num(c.ci.upper, digits)}]` : "—",
     pValue(c?.p),
     pValue(r.holmP),
-    c === null ? "0" : String(c.n),
+    c === null ? "—" : String(c.n),
     String(r.minEffect),
     verdict,
   ];
