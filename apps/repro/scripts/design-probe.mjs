@@ -17,7 +17,7 @@ import {
 //
 //   SHIFTS=none,translate STRENGTH=0.15 SRC="[0,2,3,4,6]" TGT="[1,5,7,8,9]" node apps/repro/scripts/design-probe.mjs
 //
-// Other variables: DIR (backbone folder, default the shipped one), STEPS (60), LORA_LR (5e-3), FULL_LR (5e-4), T
+// Other variables: DIR (backbone folder, default the shipped one), STEPS (60), LORA_LR (5e-3), FULL_LR (5e-4), FULL_HEAD_LR (the head's rate in full fine-tuning; default FULL_LR), T
 // (wasm threads, 1), SEEDS (0; a comma list), SCORE (val | test). Run after `pnpm build`.
 import { selectBackend } from "@kora/tfjs";
 import { createViT } from "@kora/vit";
@@ -55,7 +55,7 @@ const steps = Number(process.env.STEPS ?? 60),
 const seeds = (process.env.SEEDS ?? "0").split(",").map(Number);
 const shifts = (process.env.SHIFTS ?? "none,invert,rotate90,clutter").split(",");
 const cfg = backbone().config;
-async function run(vit, method, task, ds, idx, st, lr, seed) {
+async function run(vit, method, task, ds, idx, st, lr, seed, extra = {}) {
   prepareModel(vit, task, method, seed);
   await finetune({
     vit,
@@ -67,6 +67,7 @@ async function run(vit, method, task, ds, idx, st, lr, seed) {
     learningRate: lr,
     warmupSteps: Math.round(st * 0.1),
     seed,
+    ...extra,
   });
 }
 for (const s of shifts) {
@@ -97,7 +98,19 @@ for (const s of shifts) {
     out.lp = (await evaluateTask(vit, task, srcTest, evalS)).accuracy;
     disposeModel(vit);
     vit = backbone();
-    await run(vit, { kind: "full" }, task, src, undefined, steps, Number(process.env.FULL_LR ?? 5e-4), seed);
+    const headLr =
+      process.env.FULL_HEAD_LR === undefined ? {} : { headLearningRate: Number(process.env.FULL_HEAD_LR) };
+    await run(
+      vit,
+      { kind: "full" },
+      task,
+      src,
+      undefined,
+      steps,
+      Number(process.env.FULL_LR ?? 5e-4),
+      seed,
+      headLr,
+    );
     out.full = (await evaluateTask(vit, task, srcTest, evalS)).accuracy;
     disposeModel(vit);
     vit = backbone();
@@ -132,7 +145,13 @@ for (const s of shifts) {
     await run(vit, { kind: "head-only" }, task, tgt, tIdx, tSteps, 5e-3, seed);
     out.tHead = (await evaluateTask(vit, task, tgtTest, evalT)).accuracy;
     disposeModel(vit);
-    out.cfg = [process.env.LORA_LR, process.env.FULL_LR, steps, process.env.STRENGTH].join(" ");
+    out.cfg = [
+      process.env.LORA_LR,
+      process.env.FULL_LR,
+      process.env.FULL_HEAD_LR,
+      steps,
+      process.env.STRENGTH,
+    ].join(" ");
     console.log(
       JSON.stringify(out, (_k, v) =>
         typeof v === "number" && _k !== "seed" ? Math.round(v * 1000) / 10 : v,

@@ -46,6 +46,12 @@ describe("the smoke preset end to end", () => {
     for (const file of readdirSync(join(out, "runs"))) {
       const result = JSON.parse(readFileSync(join(out, "runs", file), "utf8"));
       expect(result.extra.tensorsLeaked, file).toBe(0);
+      // Full fine-tuning trains its new head at the head's own rate, every other method at the run's one rate.
+      if (result.task === "source" && result.status === "ok" && result.method.kind !== "pixel-probe") {
+        const full = result.method.kind === "full";
+        expect(result.extra.headLearningRate, file).toBe(full ? 3e-3 : result.extra.learningRate);
+        if (full) expect(result.extra.learningRate, file).toBe(1e-3);
+      }
       // Every KoRA run that trains records where its gates ended, one per block, whatever the task (4.3 measures
       // a source run's model and trains nothing).
       if (

@@ -51,6 +51,12 @@ export interface FinetuneOptions {
    * 10 to let the gates open faster than the weights behind them learn. Default 1.
    */
   gateLearningRateMultiplier?: number | undefined;
+  /**
+   * Peak learning rate of the task head alone (default `learningRate`). Full fine-tuning moves every pretrained
+   * weight at a small rate, while the head starts from random: give the head the rate a linear probe would use
+   * (as timm's layer-wise decay and most fine-tuning recipes do) so the comparison is not with a half-trained head.
+   */
+  headLearningRate?: number | undefined;
   /** Linear warm-up steps before the cosine decay to 0. Default 0. */
   warmupSteps?: number | undefined;
   /**
@@ -80,7 +86,8 @@ export interface FinetuneResult extends TrainResult {
 
 /**
  * Trains the model's trainable variables (adapter, head, and the backbone when thawed) on a task: AdamW without
- * decay on biases, norms and gates (whose learning rate `gateLearningRateMultiplier` scales), a warm-up + cosine schedule over the run, gradient clipping, and every epoch a
+ * decay on biases, norms and gates (whose learning rate `gateLearningRateMultiplier` scales; the head's may be set
+ * apart with `headLearningRate`), a warm-up + cosine schedule over the run, gradient clipping, and every epoch a
  * seeded shuffle of the data. The same options give the same weights, bit for bit, whichever app calls it.
  *
  * @throws KoraError `INVALID_ARGUMENT` for a bad number, `TASK_MISMATCH` when the dataset is not of the task's kind.
@@ -119,6 +126,14 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
       "gateLearningRateMultiplier",
     );
   }
+  const headLearningRate = options.headLearningRate;
+  if (headLearningRate !== undefined && !(Number.isFinite(headLearningRate) && headLearningRate > 0)) {
+    throw finetuneError(
+      "INVALID_ARGUMENT",
+      `headLearningRate must be a positive finite number, got ${headLearningRate}`,
+      "headLearningRate",
+    );
+  }
   const warmupSteps = options.warmupSteps ?? 0;
   checkInteger(warmupSteps, "warmupSteps", 0);
   const clip = options.clipGradientNorm === undefined ? 1 : options.clipGradientNorm;
@@ -135,6 +150,9 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
     weightDecay,
     groups: [
       { match: isNoWeightDecayParameter, weightDecay: 0 },
+      ...(headLearningRate === undefined
+        ? []
+        : [{ match: vit.head?.namedParameters().map((p) => p.name) ?? [], learningRate: headLearningRate }]),
       ...(gateMultiplier === 1 ? [] : [{ match: gateVariableNames(vit), learningRateScale: gateMultiplier }]),
     ],
   });

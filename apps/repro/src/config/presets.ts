@@ -93,12 +93,24 @@ export interface Preset {
     learningRate: number;
     /** Full fine-tuning learning rate (smaller: every weight moves). */
     fullLearningRate: number;
+    /**
+     * Full fine-tuning's rate for the new head (default `fullLearningRate`): the rate the head alone and the
+     * adapters train their head with, so full fine-tuning is not compared with a half-trained head.
+     */
+    fullHeadLearningRate?: number;
   };
   /**
    * 4.2: the transfer task: a class-stratified subset of `fraction` of the pool (or exactly `count` items), drawn
    * again for every seed, trained for `epochs` passes; evaluated on the evaluation split.
    */
-  target: ClassificationData & { fraction: number; count?: number; epochs: number; learningRate: number };
+  target: ClassificationData & {
+    fraction: number;
+    count?: number;
+    epochs: number;
+    learningRate: number;
+    /** Full fine-tuning's rate for the new head on the target (default: the source's `fullLearningRate`). */
+    fullHeadLearningRate?: number;
+  };
   /** 4.4: the dense task. */
   depth: {
     dataset: "synthetic-depth" | "nyu-depth-v2";
@@ -190,6 +202,7 @@ function smoke(): Preset {
       trainItems: 40,
       learningRate: 3e-3,
       fullLearningRate: 1e-3,
+      fullHeadLearningRate: 3e-3,
     },
     target: {
       ...shared,
@@ -199,6 +212,7 @@ function smoke(): Preset {
       count: 20,
       epochs: 1,
       learningRate: 3e-3,
+      fullHeadLearningRate: 3e-3,
     },
     depth: {
       dataset: "synthetic-depth",

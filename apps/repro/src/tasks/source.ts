@@ -66,12 +66,14 @@ export async function runSource(
     const steps = sourceSteps(context, items.length);
     const learningRate =
       request.method.kind === "full" ? preset.source.fullLearningRate : preset.source.learningRate;
+    const headLearningRate = request.method.kind === "full" ? preset.source.fullHeadLearningRate : undefined;
     const trained = await trainRun(context, request, model.vit, task, {
       dataset: trainSet,
       items,
       steps,
       learningRate,
       gateLearningRateMultiplier: request.training?.gateLearningRateMultiplier,
+      headLearningRate,
     });
     const evalStarted = performance.now();
     const evaluation = { batchSize: preset.batchSize, indices: evalItems };
@@ -106,6 +108,7 @@ export async function runSource(
         trainItems: items.length,
         steps,
         learningRate,
+        headLearningRate: headLearningRate ?? learningRate,
         evalExamples: evaluated.examples,
         ckaExamples: ckaItems.length,
         ckaPerBlock: perBlock,

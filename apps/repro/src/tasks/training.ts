@@ -15,6 +15,8 @@ export interface TrainingPlan {
   learningRate: number;
   /** Scale of the gates' learning rate (the gate ablation); default 1. */
   gateLearningRateMultiplier?: number | undefined;
+  /** The head's own rate (full fine-tuning); default `learningRate`. */
+  headLearningRate?: number | undefined;
 }
 
 /** What a run's training left: its loss curve and how long it took. */
@@ -49,6 +51,7 @@ export async function trainRun(
     ...(plan.gateLearningRateMultiplier === undefined
       ? {}
       : { gateLearningRateMultiplier: plan.gateLearningRateMultiplier }),
+    ...(plan.headLearningRate === undefined ? {} : { headLearningRate: plan.headLearningRate }),
     weightDecay: 0.01,
     warmupSteps: warmupSteps(plan.steps),
     seed: request.seed,

@@ -72,6 +72,10 @@ export async function runTransfer(
       request.method.kind === "full" && request.protocol !== "upstream"
         ? preset.source.fullLearningRate
         : preset.target.learningRate;
+    const headLearningRate =
+      request.method.kind === "full" && request.protocol !== "upstream"
+        ? preset.target.fullHeadLearningRate
+        : undefined;
     const trained = await trainRun(context, request, model.vit, task, {
       dataset: trainSet,
       items,
@@ -79,6 +83,7 @@ export async function runTransfer(
       steps,
       learningRate,
       gateLearningRateMultiplier: request.training?.gateLearningRateMultiplier,
+      headLearningRate,
     });
     const evalStarted = performance.now();
     const evaluated = await evaluateTask(model.vit, task, evalSet, {
@@ -97,6 +102,7 @@ export async function runTransfer(
         trainItems: items.length,
         steps,
         learningRate,
+        headLearningRate: headLearningRate ?? learningRate,
         evalExamples: evaluated.examples,
         classes: trainSet.classes.length,
         chance: 100 / trainSet.classes.length,
