@@ -33,9 +33,13 @@ await selectBackend({ prefer: "wasm" });
 const vit = await loadViT(folder);
 const test = await openDataset("fashion-mnist", { split: "test" });
 const items = [0, 500];
-const scores = await evaluateTask(vit, classificationTask({ classes: 10 }), test, {
+// Pretrained on coarser labels (`--label-map`), the head predicts those: score it on the same mapping.
+const labelMap = record.dataset.labelMap ?? null;
+const indices = Array.from({ length: items[1] - items[0] }, (_, i) => items[0] + i);
+const scores = await evaluateTask(vit, classificationTask({ classes: vit.config.numClasses }), test, {
   batchSize: 50,
-  indices: Array.from({ length: items[1] - items[0] }, (_, i) => items[0] + i),
+  indices,
+  ...(labelMap === null ? {} : { labels: Int32Array.from(indices, (i) => labelMap[test.label(i)]) }),
 });
 const parameters = vit.namedParameters().reduce((n, p) => n + p.variable.size, 0);
 const config = vit.config;
@@ -49,10 +53,19 @@ if (values.results !== undefined) {
   gates = { preset: report.preset, seeds: report.seeds, checks: report.checks };
 }
 
-const card = { sha256, check: { split: "test", items, accuracy: scores.accuracy }, gates };
+const card = { sha256, check: { split: "test", items, labelMap, accuracy: scores.accuracy }, gates };
 writeFileSync(join(folder, "card.json"), `${JSON.stringify(card, null, 2)}\n`);
 
 const pct = (x) => `${(x * 100).toFixed(2)} %`;
+const CLASS_NAMES = test.classes;
+/** The pretraining labels in words: the 10 garment labels, or which classes a label map merged. */
+function labelText(map) {
+  if (map === null) return "the 10 garment labels";
+  const groups = new Map();
+  map.forEach((label, cls) => groups.set(label, [...(groups.get(label) ?? []), CLASS_NAMES[cls] ?? String(cls)]));
+  const merged = [...groups.values()].filter((g) => g.length > 1).map((g) => g.join(" = "));
+  return `${groups.size} labels (\`--label-map ${map.join(",")}\`: ${merged.join("; ")} share a label, so the backbone never learned to tell them apart; the other classes keep their own)`;
+}
 const command = `kora ${record.argv.join(" ")}`;
 const t = record.training;
 const lines = [
@@ -62,11 +75,11 @@ const lines = [
   "`kora pretrain`, shipped in the repository so that `pnpm start` needs no download and no hour of pretraining.",
   "",
   "## What it is",
-  `- Shape: ${config.depth} transformer blocks, width ${config.dim}, ${config.heads} heads, MLP ${config.mlpDim}, ${config.imageSize}×${config.imageSize}×${config.channels} input in ${config.patchSize}×${config.patchSize} patches (${(config.imageSize / config.patchSize) ** 2} tokens + CLS); ${parameters.toLocaleString("en-US")} parameters with its 10-class pretraining head.`,
+  `- Shape: ${config.depth} transformer blocks, width ${config.dim}, ${config.heads} heads, MLP ${config.mlpDim}, ${config.imageSize}×${config.imageSize}×${config.channels} input in ${config.patchSize}×${config.patchSize} patches (${(config.imageSize / config.patchSize) ** 2} tokens + CLS); ${parameters.toLocaleString("en-US")} parameters with its ${config.numClasses}-class pretraining head.`,
   `- File: \`model.safetensors\`, ${record.dtype.toUpperCase()}, Hugging Face \`ViTForImageClassification\` names and layouts, ${record.bytes.toLocaleString("en-US")} bytes, SHA-256 \`${sha256}\`; \`config.json\` beside it. Any \`--weights\` flag of \`kora\` and \`@kora/finetune\`'s \`openBackbone({ weights })\` read it.`,
   "",
   "## How it was made",
-  `- Data: Fashion-MNIST train split, items ${record.dataset.items[0]}–${record.dataset.items[1] - 1} (clean, centred images, the 10 garment labels). Items ${record.dataset.items[1]}–59 999 were never seen: the reproduction's tasks draw from them.`,
+  `- Data: Fashion-MNIST train split, items ${record.dataset.items[0]}–${record.dataset.items[1] - 1} (clean, centred images, ${labelText(labelMap)}). Items ${record.dataset.items[1]}–59 999 were never seen: the reproduction's tasks draw from them.`,
   `- Recipe: ${t.steps} steps × batch ${t.batchSize} (${((t.steps * t.batchSize) / (record.dataset.items[1] - record.dataset.items[0])).toFixed(1)} epochs), AdamW lr ${t.lr} (${t.warmup} warm-up steps, cosine to 0), weight decay ${t.weightDecay} (none on biases and norms), gradient clipping at 1, ${t.init} initialisation, seed ${t.seed}, no augmentation.`,
   `- Exact command: \`${command}\` (then the folder copied here; \`pretrain.json\` is its record).`,
   `- Time: ${(record.seconds / 60).toFixed(1)} min on ${record.machine.cpus} cores (${record.machine.cpuModel}), backend ${record.machine.backend} with ${record.machine.threads ?? 1} thread(s), while other jobs shared the machine (the time is an upper bound for this recipe). Final training loss ${record.finalLoss.toFixed(4)}.`,
