@@ -119,6 +119,9 @@ async function trainLocked(
       );
     }
     inputs = { ...previous.training, ...flags };
+    // A run without a head rate trained its head at --lr, which is all a --head-lr given now can be (checked
+    // above): the run stays without one, so its settings and its checkpoints' fingerprint are unchanged.
+    if (previous.training.headLr === undefined) delete inputs.headLr;
     if (flags.steps !== undefined && flags.epochs === undefined) delete inputs.epochs;
     if (flags.epochs !== undefined && flags.steps === undefined) delete inputs.steps;
   } else if (resume !== true) {

@@ -29,6 +29,7 @@ export interface OptimisationInputs {
   lr?: number;
   weightDecay?: number;
   gateLrMultiplier?: number;
+  headLr?: number;
   warmup?: number;
   seed?: number;
   checkpointEvery?: number;
@@ -97,6 +98,7 @@ const KEYS: Record<keyof TrainInputs, Check> = {
   lr: viaFlagParser(finiteNumber),
   weightDecay: viaFlagParser(finiteNumber),
   gateLrMultiplier: viaFlagParser(finiteNumber),
+  headLr: viaFlagParser(finiteNumber),
   warmup: viaFlagParser(nonNegativeInteger),
   seed: viaFlagParser(nonNegativeInteger),
   checkpointEvery: viaFlagParser(positiveInteger),

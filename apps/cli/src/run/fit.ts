@@ -141,6 +141,7 @@ export async function fit(input: FitInput): Promise<FitResult> {
       learningRate: settings.lr,
       weightDecay: settings.weightDecay,
       gateLearningRateMultiplier: settings.gateLrMultiplier ?? 1,
+      ...(settings.headLr === undefined ? {} : { headLearningRate: settings.headLr }),
       warmupSteps: settings.warmup,
       seed: settings.seed,
       checkpoint,

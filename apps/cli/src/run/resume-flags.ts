@@ -9,7 +9,7 @@ import { adapterSpec, backboneReference } from "./train-source";
 /** What `--resume` may change: how long to train, how often to checkpoint, where it runs. */
 export const RESUME_MAY_CHANGE = new Set(["epochs", "steps", "checkpointEvery", "backend", "threads", "out"]);
 
-const SETTINGS = ["batchSize", "lr", "weightDecay", "gateLrMultiplier", "warmup", "seed"] as const;
+const SETTINGS = ["batchSize", "lr", "weightDecay", "gateLrMultiplier", "headLr", "warmup", "seed"] as const;
 const ADAPTER_KEYS = new Set<string>([...METHOD_FLAG_NAMES, "method", "spec", "adapter"]);
 
 function flag(key: string): string {
@@ -28,8 +28,14 @@ export async function resumeDifferences(flags: TrainInputs, run: RunFile): Promi
   const differences: string[] = [];
   for (const key of SETTINGS) {
     const value = flags[key];
-    // A run written before --gate-lr-multiplier existed trained its gates at the plain learning rate.
-    const runValue = key === "gateLrMultiplier" ? (run.training[key] ?? 1) : run.training[key];
+    // A run written before --gate-lr-multiplier existed trained its gates at the plain learning rate, and a run
+    // without --head-lr (or written before it existed) its head at --lr.
+    const runValue =
+      key === "gateLrMultiplier"
+        ? (run.training[key] ?? 1)
+        : key === "headLr"
+          ? (run.training[key] ?? run.training.lr)
+          : run.training[key];
     if (value !== undefined && value !== runValue)
       differences.push(`${flag(key)} ${value} (the run has ${runValue})`);
   }

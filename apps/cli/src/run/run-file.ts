@@ -31,6 +31,11 @@ export interface TrainSettings {
   weightDecay: number;
   /** Multiplier of the gates' learning rate (absent in runs written before it existed: 1). */
   gateLrMultiplier?: number;
+  /**
+   * Peak learning rate of the task head, when it was given (else the head trained at `lr`, as in runs written
+   * before it existed).
+   */
+  headLr?: number;
   /** Linear warm-up steps of the warm-up + cosine schedule. */
   warmup: number;
   seed: number;

@@ -28,6 +28,12 @@ export function trainSettings(inputs: TrainInputs, defaultEpochs: number): Train
     throw new UsageError(`--weight-decay must be ≥ 0, got ${settings.weightDecay}`);
   if (!((settings.gateLrMultiplier ?? 1) > 0))
     throw new UsageError(`--gate-lr-multiplier must be positive, got ${settings.gateLrMultiplier}`);
+  // Recorded only when given: a run without it trains its head at --lr, and its fingerprint stays as it was.
+  if (inputs.headLr !== undefined) {
+    if (!(Number.isFinite(inputs.headLr) && inputs.headLr > 0))
+      throw new UsageError(`--head-lr must be positive and finite, got ${inputs.headLr}`);
+    settings.headLr = inputs.headLr;
+  }
   if (inputs.epochs !== undefined) settings.epochs = inputs.epochs;
   if (inputs.steps !== undefined) settings.steps = inputs.steps;
   if (inputs.epochs === undefined && inputs.steps === undefined) settings.epochs = defaultEpochs;

@@ -44,6 +44,11 @@ export function addOptimisationOptions(command: Command, defaults: { epochs: str
       finiteNumber,
     )
     .option(
+      "--head-lr <x>",
+      "learning rate of the new task head, default --lr; e.g. a linear probe's rate beside full fine-tuning's small --lr",
+      finiteNumber,
+    )
+    .option(
       "--warmup <steps>",
       "linear warm-up steps before the cosine decay (default 0)",
       nonNegativeInteger,
