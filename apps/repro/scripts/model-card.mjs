@@ -62,11 +62,15 @@ const CLASS_NAMES = test.classes;
 function labelText(map) {
   if (map === null) return "the 10 garment labels";
   const groups = new Map();
-  map.forEach((label, cls) => groups.set(label, [...(groups.get(label) ?? []), CLASS_NAMES[cls] ?? String(cls)]));
+  map.forEach((label, cls) =>
+    groups.set(label, [...(groups.get(label) ?? []), CLASS_NAMES[cls] ?? String(cls)]),
+  );
   const merged = [...groups.values()].filter((g) => g.length > 1).map((g) => g.join(" = "));
   return `${groups.size} labels (\`--label-map ${map.join(",")}\`: ${merged.join("; ")} share a label, so the backbone never learned to tell them apart; the other classes keep their own)`;
 }
-const command = `kora ${record.argv.join(" ")}`;
+// The folder it was written to is the pretraining machine's, not the reader's: shown as OUT.
+const argv = record.argv.map((arg, i) => (record.argv[i - 1] === "--out" ? "OUT" : arg));
+const command = `kora ${argv.join(" ")}`;
 const t = record.training;
 const lines = [
   `# Model card: ${record.backbone}, pretrained on Fashion-MNIST (${SHIPPED_BACKBONE.folder})`,

@@ -55,7 +55,9 @@ describe("the backbone shipped with the app", () => {
       const scores = await evaluateTask(vit, classificationTask({ classes: vit.config.numClasses }), test, {
         batchSize: 50,
         indices,
-        ...(map === undefined ? {} : { labels: Int32Array.from(indices, (i) => map[test.label(i)] as number) }),
+        ...(map === undefined
+          ? {}
+          : { labels: Int32Array.from(indices, (i) => map[test.label(i)] as number) }),
       });
       // Same weights, same images: the same predictions up to float rounding between backends.
       expect(scores.accuracy).toBeCloseTo(card.check.accuracy, 2);
