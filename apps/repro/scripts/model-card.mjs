@@ -85,7 +85,7 @@ const lines = [
   "## How it was made",
   `- Data: Fashion-MNIST train split, items ${record.dataset.items[0]}–${record.dataset.items[1] - 1} (clean, centred images, ${labelText(labelMap)}). Items ${record.dataset.items[1]}–59 999 were never seen: the reproduction's tasks draw from them.`,
   `- Recipe: ${t.steps} steps × batch ${t.batchSize} (${((t.steps * t.batchSize) / (record.dataset.items[1] - record.dataset.items[0])).toFixed(1)} epochs), AdamW lr ${t.lr} (${t.warmup} warm-up steps, cosine to 0), weight decay ${t.weightDecay} (none on biases and norms), gradient clipping at 1, ${t.init} initialisation, seed ${t.seed}, no augmentation.`,
-  `- Exact command: \`${command}\` (then the folder copied here; \`pretrain.json\` is its record).`,
+  `- Exact command: \`${command}\` (then OUT copied here; \`pretrain.json\` is its record).`,
   `- Time: ${(record.seconds / 60).toFixed(1)} min on ${record.machine.cpus} cores (${record.machine.cpuModel}), backend ${record.machine.backend} with ${record.machine.threads ?? 1} thread(s), while other jobs shared the machine (the time is an upper bound for this recipe). Final training loss ${record.finalLoss.toFixed(4)}.`,
   "",
   "## Measured quality",
