@@ -18,7 +18,7 @@ import { loadViT } from "@kora/vit/node";
 
 const app = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({ options: { results: { type: "string" } } });
-const { SHIPPED_BACKBONE } = await import(join(app, "dist", "index.js"));
+const { SHIPPED_BACKBONE, DEFAULT_POOL } = await import(join(app, "dist", "index.js"));
 if (SHIPPED_BACKBONE === undefined) throw new Error("build kora-repro first (pnpm build)");
 const folder = join(app, SHIPPED_BACKBONE.folder);
 const record = JSON.parse(readFileSync(join(folder, "pretrain.json"), "utf8"));
@@ -83,7 +83,7 @@ const lines = [
   `- File: \`model.safetensors\`, ${record.dtype.toUpperCase()}, Hugging Face \`ViTForImageClassification\` names and layouts, ${record.bytes.toLocaleString("en-US")} bytes, SHA-256 \`${sha256}\`; \`config.json\` beside it. Any \`--weights\` flag of \`kora\` and \`@kora/finetune\`'s \`openBackbone({ weights })\` read it.`,
   "",
   "## How it was made",
-  `- Data: Fashion-MNIST train split, items ${record.dataset.items[0]}–${record.dataset.items[1] - 1} (clean, centred images, ${labelText(labelMap)}). Items ${record.dataset.items[1]}–59 999 were never seen: the reproduction's tasks draw from them.`,
+  `- Data: Fashion-MNIST train split, items ${record.dataset.items[0]}–${record.dataset.items[1] - 1} (clean, centred images, ${labelText(labelMap)}). Items ${record.dataset.items[1]}–59 999 were never seen: the reproduction's tasks draw from ${DEFAULT_POOL[0]}–${DEFAULT_POOL[1] - 1}, and ${DEFAULT_POOL[1]}–59 999 is the validation slice design choices are scored on.`,
   `- Recipe: ${t.steps} steps × batch ${t.batchSize} (${((t.steps * t.batchSize) / (record.dataset.items[1] - record.dataset.items[0])).toFixed(1)} epochs), AdamW lr ${t.lr} (${t.warmup} warm-up steps, cosine to 0), weight decay ${t.weightDecay} (none on biases and norms), gradient clipping at 1, ${t.init} initialisation, seed ${t.seed}, no augmentation.`,
   `- Exact command: \`${command}\` (then OUT copied here; \`pretrain.json\` is its record).`,
   `- Time: ${(record.seconds / 60).toFixed(1)} min on ${record.machine.cpus} cores (${record.machine.cpuModel}), backend ${record.machine.backend} with ${record.machine.threads ?? 1} thread(s), while other jobs shared the machine (the time is an upper bound for this recipe). Final training loss ${record.finalLoss.toFixed(4)}.`,

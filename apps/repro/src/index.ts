@@ -5,7 +5,7 @@
  */
 export { loadExperiments, parseExperiment } from "./config/experiments";
 export type { Preset, PresetName } from "./config/presets";
-export { PRESET_NAMES, resolvePreset, SHIPPED_BACKBONE } from "./config/presets";
+export { DEFAULT_POOL, PRESET_NAMES, resolvePreset, SHIPPED_BACKBONE } from "./config/presets";
 export type { Experiment, Variant } from "./config/schema";
 export { main } from "./main";
 export type { RunReproOptions, RunReproResult } from "./runner";
