@@ -11,9 +11,9 @@ import {
   trainPixelProbe,
 } from "@kora/finetune";
 // The design probe behind the default preset's tasks (docs/reproduction.md, "How the tasks were chosen"): for a
-// domain shift and a class split of Fashion-MNIST's held-out items 50 000–59 999, one seed of the source-task
-// gates (pixel probe, linear probe, full fine-tuning, LoRA) and of the transfer positive control (source-adapted
-// LoRA, fresh LoRA, head only). Single seed, exploratory: it chose the design; the report measures it.
+// domain shift and a class split of Fashion-MNIST's held-out train items, the source-task gates (pixel probe,
+// linear probe, full fine-tuning, LoRA) and the transfer positive control (source-adapted LoRA, fresh LoRA, head
+// only), one line per seed. Exploratory: it chooses designs; the report measures them.
 //
 //   SHIFTS=none,translate STRENGTH=0.15 SRC="[0,2,3,4,6]" TGT="[1,5,7,8,9]" node apps/repro/scripts/design-probe.mjs
 //
@@ -145,13 +145,17 @@ for (const s of shifts) {
     await run(vit, { kind: "head-only" }, task, tgt, tIdx, tSteps, 5e-3, seed);
     out.tHead = (await evaluateTask(vit, task, tgtTest, evalT)).accuracy;
     disposeModel(vit);
+    // What produced the line, as text (the replacer below turns numbers into percentages).
     out.cfg = [
-      process.env.LORA_LR,
-      process.env.FULL_LR,
-      process.env.FULL_HEAD_LR,
-      steps,
-      process.env.STRENGTH,
-    ].join(" ");
+      `backbone ${DIR.split("/").filter(Boolean).at(-1)}`,
+      `score ${onVal ? "val" : "test"}`,
+      `src ${JSON.stringify(SRC)} tgt ${JSON.stringify(TGT)}`,
+      `steps ${steps}`,
+      `lora lr ${process.env.LORA_LR ?? "5e-3"}`,
+      `full lr ${process.env.FULL_LR ?? "5e-4"}`,
+      `full head lr ${process.env.FULL_HEAD_LR ?? "= full lr"}`,
+      ...(kinds.length ? [`strength ${process.env.STRENGTH ?? "0.6"}`] : []),
+    ].join("; ");
     console.log(
       JSON.stringify(out, (_k, v) =>
         typeof v === "number" && _k !== "seed" ? Math.round(v * 1000) / 10 : v,

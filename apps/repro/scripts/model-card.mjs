@@ -62,9 +62,10 @@ const CLASS_NAMES = test.classes;
 function labelText(map) {
   if (map === null) return "the 10 garment labels";
   const groups = new Map();
-  map.forEach((label, cls) =>
-    groups.set(label, [...(groups.get(label) ?? []), CLASS_NAMES[cls] ?? String(cls)]),
-  );
+  for (const [cls, label] of map.entries()) {
+    groups.set(label, [...(groups.get(label) ?? []), CLASS_NAMES[cls] ?? String(cls)]);
+  }
+
   const merged = [...groups.values()].filter((g) => g.length > 1).map((g) => g.join(" = "));
   return `${groups.size} labels (\`--label-map ${map.join(",")}\`: ${merged.join("; ")} share a label, so the backbone never learned to tell them apart; the other classes keep their own)`;
 }
@@ -115,7 +116,7 @@ if (gates !== null) {
   if (failed.length > 0) {
     lines.push(
       "",
-      `**It fails ${failed.map((c) => c.title.split(":")[0]).join(" and ")}.** It is shipped as the default anyway, because no design we could`,
+      `**It fails ${failed.map((c) => c.title.split(":")[0]).join(" and ")}** (a failed gate whose interval spans its margin is a tie within noise, not a measured deficit: read the interval above). It is shipped as the default anyway, because no design we could`,
       "measure with it passes every gate and the reproduction needs a backbone to run at all; every report shows the",
       "failure beside the results, and docs/reproduction.md gives the search and what a backbone that passes needs.",
     );

@@ -43,6 +43,7 @@ describe("the smoke preset end to end", () => {
     expect(existsSync(join(out, "figures", "cka-kora-dcomp4-selected.png"))).toBe(true);
     // Every run frees what it built, adapters included.
     const gatedTasks = new Set<string>();
+    let fullTransfers = 0;
     for (const file of readdirSync(join(out, "runs"))) {
       const result = JSON.parse(readFileSync(join(out, "runs", file), "utf8"));
       expect(result.extra.tensorsLeaked, file).toBe(0);
@@ -51,6 +52,12 @@ describe("the smoke preset end to end", () => {
         const full = result.method.kind === "full";
         expect(result.extra.headLearningRate, file).toBe(full ? 3e-3 : result.extra.learningRate);
         if (full) expect(result.extra.learningRate, file).toBe(1e-3);
+      }
+      // The same on the target: full fine-tuning's head at the target's head rate, unless the source model is frozen.
+      if (result.task === "transfer" && result.status === "ok" && result.method.kind === "full") {
+        const upstream = result.extra.protocol === "upstream";
+        expect(result.extra.headLearningRate, file).toBe(upstream ? result.extra.learningRate : 3e-3);
+        fullTransfers++;
       }
       // Every KoRA run that trains records where its gates ended, one per block, whatever the task (4.3 measures
       // a source run's model and trains nothing).
@@ -67,6 +74,7 @@ describe("the smoke preset end to end", () => {
       }
     }
     expect([...gatedTasks].sort()).toEqual(["dense", "source", "transfer"]);
+    expect(fullTransfers).toBeGreaterThan(0);
 
     const second = await runRepro({ preset: "smoke", out, write: () => {}, interactive: false });
     expect(second.runs).toMatchObject({ ran: 0, skipped: first.runs.total, failed: 0 });

@@ -45,7 +45,7 @@ export function addOptimisationOptions(command: Command, defaults: { epochs: str
     )
     .option(
       "--head-lr <x>",
-      "learning rate of the new task head, default --lr; e.g. a linear probe's rate beside full fine-tuning's small --lr",
+      "learning rate of the new task head, default --lr; e.g. a linear probe's rate for the head beside a small --lr for the adapter",
       finiteNumber,
     )
     .option(

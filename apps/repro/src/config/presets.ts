@@ -374,6 +374,7 @@ function paper(options: PresetOptions): Preset {
       trainItems: null,
       learningRate: 1e-3,
       fullLearningRate: 5e-5,
+      fullHeadLearningRate: 1e-3,
     },
     target: {
       dataset: "tiny-imagenet",
@@ -383,6 +384,7 @@ function paper(options: PresetOptions): Preset {
       fraction: 0.01,
       epochs: 1,
       learningRate: 1e-3,
+      fullHeadLearningRate: 1e-3,
     },
     depth: {
       dataset: "nyu-depth-v2",

@@ -27,12 +27,16 @@ describe("writeReport", () => {
     for (const variant of controls.variants) {
       const gates =
         variant.id === "lora-r8"
-          ? [0, 1].map((block) => ({
-              block,
-              name: `layers.${block}.kora.gate`,
-              mean: 0.1 * (block + 1),
-              absMean: 0.1 * (block + 1) + 0.01 * seed,
-            }))
+          ? [0, 1].flatMap((block) => [
+              {
+                block,
+                name: `layers.${block}.kora.gate`,
+                mean: 0.1 * (block + 1),
+                absMean: 0.1 * (block + 1) + 0.01 * seed,
+              },
+              // A second gate in the same block (gated LoRA has one per projection): a row of its own.
+              { block, name: `layers.${block}.value.gate`, mean: -0.5, absMean: 0.5 },
+            ])
           : [];
       const r = fakeResult(preset, controls, variant.id, seed, { accuracy: 50 + seed }, { gates });
       r.curve = curve(variant.task === "source" ? 100 : 7);
@@ -114,6 +118,7 @@ describe("writeReport", () => {
     // Where the gates ended, per block, mean |g| over the two seeds.
     expect(markdown).toContain("| Variant | Gate | Seeds | block 0 | block 1 |");
     expect(markdown).toContain("| LoRA (r=8) | kora.gate | 2 | 0.105 | 0.205 |");
+    expect(markdown).toContain("| LoRA (r=8) | value.gate | 2 | 0.500 | 0.500 |");
     const html = readFileSync(second.html, "utf8");
     expect(html).toContain("<td>kora.gate</td><td>2</td><td>0.105</td><td>0.205</td>");
     expect(html).toContain('id="paper-audit"');
