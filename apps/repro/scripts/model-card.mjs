@@ -6,6 +6,7 @@
 //   node apps/repro/scripts/model-card.mjs [--results repro-results/default]
 //
 // Run it from the repository root after `pnpm build`. Nothing in the card is typed in by hand.
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -55,6 +56,11 @@ if (values.results !== undefined) {
 
 const card = { sha256, check: { split: "test", items, labelMap, accuracy: scores.accuracy }, gates };
 writeFileSync(join(folder, "card.json"), `${JSON.stringify(card, null, 2)}\n`);
+// In the repository's formatter layout, so that `pnpm lint` passes on a regenerated card.
+const biome = join(app, "..", "..", "node_modules", ".bin", "biome");
+if (existsSync(biome))
+  execFileSync(biome, ["format", "--write", join(folder, "card.json")], { stdio: "ignore" });
+else console.warn(`${biome} not found: run \`pnpm format\` before committing card.json`);
 
 const pct = (x) => `${(x * 100).toFixed(2)} %`;
 const CLASS_NAMES = test.classes;
