@@ -2,6 +2,7 @@ import type { Dataset } from "@kora/datasets";
 import {
   adamW,
   isNoWeightDecayParameter,
+  type ParameterGroup,
   type StepEvent,
   type TrainCheckpointOptions,
   type TrainResult,
@@ -57,6 +58,13 @@ export interface FinetuneOptions {
    * (as timm's layer-wise decay and most fine-tuning recipes do) so the comparison is not with a half-trained head.
    */
   headLearningRate?: number | undefined;
+  /**
+   * Layer-wise learning-rate decay, as timm's `layer_decay` and BEiT/MAE fine-tuning: block `i` of a depth-`L`
+   * encoder (its backbone weights and its adapter's) trains at `learningRate · layerDecay^(L − i)`, the embeddings at
+   * `layerDecay^(L + 1)`, the final LayerNorm and the head at the full rate. E.g. 0.75. Default: none (every
+   * variable at its group's rate).
+   */
+  layerDecay?: number | undefined;
   /** Linear warm-up steps before the cosine decay to 0. Default 0. */
   warmupSteps?: number | undefined;
   /**
@@ -81,6 +89,21 @@ export interface FinetuneOptions {
    * resumed unverified). Default: `train`'s own (Node's `process.emitWarning`).
    */
   onWarning?: ((warning: TrainWarning) => void | Promise<void>) | undefined;
+}
+
+/** The block a variable belongs to for layer-wise decay: 0 the embeddings, `i + 1` block `i`, else none. */
+function layerOf(name: string): number | undefined {
+  if (name.startsWith("vit.embeddings.")) return 0;
+  const block = /^(?:vit\.encoder\.layer|adapter\.layers)\.(\d+)\./.exec(name);
+  return block === null ? undefined : Number(block[1]) + 1;
+}
+
+/** {@link FinetuneOptions.layerDecay} as parameter groups: one scale per layer, the rest untouched. */
+function layerDecayGroups(depth: number, decay: number): ParameterGroup[] {
+  return Array.from({ length: depth + 1 }, (_, layer) => ({
+    match: (name: string) => layerOf(name) === layer,
+    learningRateScale: decay ** (depth + 1 - layer),
+  }));
 }
 
 /**
@@ -169,6 +192,14 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
       "headLearningRate",
     );
   }
+  const layerDecay = options.layerDecay;
+  if (layerDecay !== undefined && !(Number.isFinite(layerDecay) && layerDecay > 0 && layerDecay <= 1)) {
+    throw finetuneError(
+      "INVALID_ARGUMENT",
+      `layerDecay must be a number in (0, 1], got ${layerDecay}`,
+      "layerDecay",
+    );
+  }
   const warmupSteps = options.warmupSteps ?? 0;
   checkInteger(warmupSteps, "warmupSteps", 0);
   const clip = options.clipGradientNorm === undefined ? 1 : options.clipGradientNorm;
@@ -189,6 +220,7 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
         ? []
         : [{ match: vit.head?.namedParameters().map((p) => p.name) ?? [], learningRate: headLearningRate }]),
       ...(gateMultiplier === 1 ? [] : [{ match: gateVariableNames(vit), learningRateScale: gateMultiplier }]),
+      ...(layerDecay === undefined ? [] : layerDecayGroups(vit.config.depth, layerDecay)),
     ],
   });
   try {
