@@ -1,5 +1,6 @@
 import type { Dataset } from "@kora/datasets";
-import { finetune, type Task } from "@kora/finetune";
+import { finetune, gateValues, gateVariableNames, type Task, trainableVariables } from "@kora/finetune";
+import { warmupCosineSchedule } from "@kora/tfjs";
 import type { ViT } from "@kora/vit";
 import { type TaskContext, warmupSteps } from "./context";
 import { checkpointDir } from "./model";
@@ -19,11 +20,32 @@ export interface TrainingPlan {
   headLearningRate?: number | undefined;
 }
 
-/** What a run's training left: its loss curve and how long it took. */
+/** What a run's training left: its loss curve, how its gates moved, and how long it took. */
 export interface Trained {
   curve: CurvePoint[];
+  /** The learnable gates' path (KoRA and the gated twins); null for a method without one. */
+  gateTrajectory: GateTrajectory | null;
   seconds: number;
 }
+
+/**
+ * How far a run's learnable gates moved, step by step, beside the farthest Adam could have moved them. Adam's
+ * update of a parameter is lr·m̂/(√v̂ + ε), whose size is about lr (exactly lr on the first step, and at most about
+ * lr while the gradient's sign holds), so a gate can move at most about Σ lr over the steps so far: its *reach*.
+ * A gate whose distance moved equals its reach went as fast as the optimizer lets it the whole run, and where it
+ * ended is set by the learning rate and the step count, not by what it learned.
+ */
+export interface GateTrajectory {
+  /** Optimizer steps recorded: about {@link TRAJECTORY_POINTS}, evenly spaced, always the last. */
+  steps: number[];
+  /** Σ of the gates' learning rate (schedule and gate multiplier included) over steps 1 … step, per recorded step. */
+  reach: number[];
+  /** Per gate (layout order): its block, name, and mean |g| and mean |g − g₀| over its values at each recorded step. */
+  gates: { block: number; name: string; absMean: number[]; moved: number[] }[];
+}
+
+/** How many points of a gate trajectory are kept (the JSON stays small for runs of thousands of steps). */
+export const TRAJECTORY_POINTS = 60;
 
 /**
  * Trains a run's model with `@kora/finetune` on the harness's recipe: weight decay 0.01, 10 % warm-up, gradient
@@ -39,6 +61,24 @@ export async function trainRun(
 ): Promise<Trained> {
   const curve: CurvePoint[] = [];
   const started = performance.now();
+  // Before training the model holds the gates' starting values (their init, or a source run's for a transfer):
+  // a resumed run loads its checkpoint inside finetune, so this is the start of the run either way.
+  const start = gateValues(vit);
+  // Frozen gates (the upstream protocol trains a new head only) have no path to record.
+  const trainable = trainableVariables(vit);
+  const gatesTrain = start.length > 0 && gateVariableNames(vit).every((name) => name in trainable);
+  const trajectory = gatesTrain ? emptyTrajectory(start) : null;
+  const every = Math.max(1, Math.ceil(plan.steps / TRAJECTORY_POINTS));
+  const warmup = warmupSteps(plan.steps);
+  // finetune's schedule: update t (1-based) uses factor(t − 1); the sum is known without having seen the steps, so
+  // a resumed run's reach counts the steps before its checkpoint too.
+  const factor = warmupCosineSchedule({ warmupSteps: warmup, totalSteps: Math.max(plan.steps, warmup + 1) });
+  const rate = plan.learningRate * (plan.gateLearningRateMultiplier ?? 1);
+  const reachAfter = (step: number) => {
+    let sum = 0;
+    for (let t = 0; t < step; t++) sum += factor(t);
+    return rate * sum;
+  };
   await finetune({
     vit,
     task,
@@ -62,8 +102,39 @@ export async function trainRun(
     },
     onStep: (event) => {
       curve.push({ step: event.step, loss: event.loss });
+      if (trajectory !== null && (event.step % every === 0 || event.step === plan.steps)) {
+        recordGates(trajectory, start, gateValues(vit), event.step, reachAfter(event.step));
+      }
       context.onProgress(event.step, plan.steps);
     },
   });
-  return { curve, seconds: (performance.now() - started) / 1000 };
+  return { curve, gateTrajectory: trajectory, seconds: (performance.now() - started) / 1000 };
+}
+
+function emptyTrajectory(start: ReturnType<typeof gateValues>): GateTrajectory {
+  return {
+    steps: [],
+    reach: [],
+    gates: start.map((gate) => ({ block: gate.block, name: gate.name, absMean: [], moved: [] })),
+  };
+}
+
+function recordGates(
+  trajectory: GateTrajectory,
+  start: ReturnType<typeof gateValues>,
+  now: ReturnType<typeof gateValues>,
+  step: number,
+  reach: number,
+): void {
+  trajectory.steps.push(step);
+  trajectory.reach.push(reach);
+  trajectory.gates.forEach((gate, i) => {
+    const values = now[i]?.values ?? [];
+    const from = start[i]?.values ?? [];
+    gate.absMean.push(now[i]?.absMean ?? Number.NaN);
+    gate.moved.push(
+      values.reduce((sum, value, c) => sum + Math.abs(value - (from[c] ?? 0)), 0) /
+        Math.max(1, values.length),
+    );
+  });
 }
