@@ -35,6 +35,8 @@ export { KoraError, METRICS_ERROR_CODES } from "./errors";
 export type { ColorScaleName, HeatmapSvgOptions } from "./heatmap";
 export { heatmapSvg } from "./heatmap";
 export type { Matrix, MatrixLike } from "./matrix";
+export type { SingularValuesOptions } from "./spectrum";
+export { effectiveRank, lowRankSingularValues, singularValues, stableRank } from "./spectrum";
 export type {
   PairedComparison,
   PairedComparisonOptions,
