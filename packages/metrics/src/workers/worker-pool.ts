@@ -205,7 +205,7 @@ export function poolWorkers(pool: CKAWorkerPool): number {
       const handle = startWorker(
         source,
         (reply) => settle(s, reply),
-        (error) => fail(s, handle, error),
+        (error) => fail(s, error),
       );
       if (handle === null) break;
       handles.push(handle);
@@ -226,17 +226,14 @@ function settle(s: PoolState, reply: WorkerReply): void {
   else pending.reject(new Error(`CKA worker: ${reply.message}`));
 }
 
-function fail(s: PoolState, handle: Handle | null, error: unknown): void {
-  // A crashed worker (out of memory, say) fails its tasks and the pool restarts its workers on the next task.
-  for (const [id, pending] of s.pending) {
-    if (handle === null || pending.handle === handle) {
-      s.pending.delete(id);
-      pending.reject(error);
-    }
-  }
+function fail(s: PoolState, error: unknown): void {
+  // A crashed worker (out of memory, say) fails every pending task — the others' workers are stopped too, so
+  // none is left waiting — and the pool starts fresh workers on the next task.
+  for (const [, pending] of s.pending) pending.reject(error);
+  s.pending.clear();
   const handles = s.handles ?? [];
   s.handles = null;
-  for (const other of handles) void other.terminate();
+  for (const handle of handles) void handle.terminate();
 }
 
 /** Sends one request to worker `index` and resolves with its reply's value. @internal */
