@@ -1,11 +1,12 @@
 export type {
   CKAMatrixOptions,
   HsicOptions,
+  LinearCKAAsyncOptions,
   LinearCKAOptions,
   MinibatchCKAOptions,
   RbfCKAOptions,
 } from "./cka";
-export { ckaMatrix, hsic, linearCKA, MinibatchCKA, rbfCKA } from "./cka";
+export { ckaMatrix, hsic, linearCKA, linearCKAAsync, MinibatchCKA, rbfCKA } from "./cka";
 export type {
   Average,
   ClassificationReport,
@@ -45,3 +46,5 @@ export type {
   Verdict,
 } from "./stats";
 export { holm, pairedComparison, pairedVerdict, studentTCdf, studentTQuantile } from "./stats";
+export type { CKAWorkerPoolOptions } from "./workers";
+export { CKAWorkerPool } from "./workers";
