@@ -13,7 +13,7 @@ export interface PlannedRun extends RunRequest {
   usedBy: string[];
 }
 
-const TASK_ORDER: Record<TaskName, number> = { source: 0, transfer: 1, cka: 2, dense: 3 };
+const TASK_ORDER: Record<TaskName, number> = { source: 0, transfer: 1, cka: 2, compress: 3, dense: 4 };
 
 /**
  * A method whose rank is to match another adapter's parameter count (`rankToMatch`), with its rank resolved on the
@@ -104,8 +104,9 @@ export function variantKey(preset: Preset, variant: Variant, seed: number): stri
 }
 
 /**
- * Expands experiments × variants × seeds into unique runs, adding the source runs that transfer and CKA runs
- * load (also when `--only` left their experiment out), ordered source → transfer → cka → dense.
+ * Expands experiments × variants × seeds into unique runs, adding the source runs that transfer, CKA and
+ * compress runs load (also when `--only` left their experiment out), ordered source → transfer → cka → compress →
+ * dense.
  */
 export function planRuns(
   preset: Preset,
@@ -125,7 +126,8 @@ export function planRuns(
     const protocol = options.protocol ?? "source-adapted";
     let run = runs.get(key);
     if (run === undefined) {
-      const needsSource = (task === "transfer" && protocol !== "fresh") || task === "cka";
+      const needsSource =
+        (task === "transfer" && protocol !== "fresh") || task === "cka" || task === "compress";
       const sourceKey = needsSource
         ? add("source", method, { shuffleLabels: false, training: options.training }, seed, null).key
         : null;

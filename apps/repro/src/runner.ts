@@ -14,7 +14,15 @@ import { gitState, type RunResult, readResult, writeResult } from "./results";
 import { shardRuns } from "./shards";
 import { type BackboneInfo, ensureBackbone } from "./tasks/backbone";
 import type { TaskContext } from "./tasks/context";
-import { plannedSteps, runCka, runDense, runSource, runTransfer, type TaskOutput } from "./tasks/tasks";
+import {
+  plannedSteps,
+  runCka,
+  runCompress,
+  runDense,
+  runSource,
+  runTransfer,
+  type TaskOutput,
+} from "./tasks/tasks";
 
 /** Options of {@link runRepro} (the command line's flags). */
 export interface RunReproOptions {
@@ -54,7 +62,13 @@ export interface RunReproResult {
   runs: { total: number; ran: number; skipped: number; failed: number };
 }
 
-const EXTRA_UNITS: Record<PlannedRun["task"], number> = { source: 8, transfer: 6, cka: 3, dense: 3 };
+const EXTRA_UNITS: Record<PlannedRun["task"], number> = {
+  source: 8,
+  transfer: 6,
+  cka: 3,
+  compress: 12,
+  dense: 3,
+};
 
 /**
  * Runs the reproduction: pretrains (or loads) the backbone, executes every planned run that has no completed
@@ -156,7 +170,13 @@ export async function runRepro(options: RunReproOptions = {}): Promise<RunReproR
           message: `its source run ${run.sourceKey} failed: ${source.error?.message ?? "?"}`,
         });
       }
-      const task = { source: runSource, transfer: runTransfer, cka: runCka, dense: runDense }[run.task];
+      const task = {
+        source: runSource,
+        transfer: runTransfer,
+        cka: runCka,
+        compress: runCompress,
+        dense: runDense,
+      }[run.task];
       output = await task(context, backbone, run);
     } catch (caught) {
       const e = caught as Error & { code?: string };

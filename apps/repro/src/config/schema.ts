@@ -25,7 +25,7 @@ export const trainingMethodSchema = z.discriminatedUnion("kind", [
 export type TrainingMethod = z.infer<typeof trainingMethodSchema>;
 
 /** The tasks a run can perform (see src/tasks). */
-export const taskSchema = z.enum(["source", "transfer", "cka", "dense"]);
+export const taskSchema = z.enum(["source", "transfer", "cka", "dense", "compress"]);
 export type TaskName = z.infer<typeof taskSchema>;
 
 /** Metrics a run reports, by task. */
@@ -41,6 +41,8 @@ export const metricSchema = z.enum([
   "delta1",
   "delta2",
   "delta3",
+  "kbitsAtDrop",
+  "effectiveRank",
 ]);
 export type MetricName = z.infer<typeof metricSchema>;
 
@@ -52,7 +54,7 @@ export const variantSchema = z.object({
   label: z.string().min(1),
   /** What the run does. */
   task: taskSchema,
-  /** How the model is trained (for `transfer` and `cka`: how the source model was trained). */
+  /** How the model is trained (for `transfer`, `cka` and `compress`: how the source model was trained). */
   method: trainingMethodSchema,
   /** Transfer only: permute the labels of the target training subset (a leak control; must fall to chance). */
   shuffleLabels: z.boolean().default(false),
@@ -134,6 +136,13 @@ export const experimentSchema = z
         ctx.addIssue({
           code: "custom",
           message: "cka variants compare adapters",
+          path: ["variants", index, "method"],
+        });
+      }
+      if (variant.task === "compress" && variant.method.kind !== "adapter") {
+        ctx.addIssue({
+          code: "custom",
+          message: "compress variants measure an adapter's tensors",
           path: ["variants", index, "method"],
         });
       }

@@ -35,6 +35,13 @@ export const METRICS: Record<
   delta1: { title: "δ1", digits: 3, higherIsBetter: true, tolerance: () => 0.02 },
   delta2: { title: "δ2", digits: 3, higherIsBetter: true, tolerance: () => 0.02 },
   delta3: { title: "δ3", digits: 3, higherIsBetter: true, tolerance: () => 0.02 },
+  kbitsAtDrop: {
+    title: "kbit within 1 pt",
+    digits: 1,
+    higherIsBetter: false,
+    tolerance: (c) => 0.1 * c,
+  },
+  effectiveRank: { title: "Effective rank", digits: 2, higherIsBetter: false, tolerance: (c) => 0.1 * c },
 };
 
 /** One metric cell: our summary over seeds and the paper's number. */

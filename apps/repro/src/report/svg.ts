@@ -1,3 +1,8 @@
+/** An axis end as text: integers as they are, other values to three significant digits. */
+function round(value: number): string {
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(3)));
+}
+
 /** One line of {@link curvesSvg}: `loss` is the y value, whatever it measures. */
 export interface CurveSeries {
   label: string;
@@ -15,7 +20,7 @@ export interface CurveSeries {
 export function curvesSvg(
   series: readonly CurveSeries[],
   title: string,
-  options: { yLabel?: string } = {},
+  options: { yLabel?: string; xLabel?: string } = {},
 ): string {
   // The legend gets the room its longest label needs (about 6 px per character at 10 px), and the plot grows
   // with the number of series, so no label is cut.
@@ -57,9 +62,9 @@ export function curvesSvg(
     );
   }
   parts.push(
-    `<text x="${left}" y="${height - bottom + 16}" font-size="10">${minStep}</text>`,
-    `<text x="${width - right}" y="${height - bottom + 16}" font-size="10" text-anchor="end">${maxStep}</text>`,
-    `<text x="${(left + width - right) / 2}" y="${height - 8}" font-size="11" text-anchor="middle">optimizer step</text>`,
+    `<text x="${left}" y="${height - bottom + 16}" font-size="10">${round(minStep)}</text>`,
+    `<text x="${width - right}" y="${height - bottom + 16}" font-size="10" text-anchor="end">${round(maxStep)}</text>`,
+    `<text x="${(left + width - right) / 2}" y="${height - 8}" font-size="11" text-anchor="middle">${esc(options.xLabel ?? "optimizer step")}</text>`,
     `<text x="14" y="${(top + height - bottom) / 2}" font-size="11" transform="rotate(-90 14 ${(top + height - bottom) / 2})" text-anchor="middle">${esc(options.yLabel ?? "training loss (mean over seeds)")}</text>`,
   );
   series.forEach((s, i) => {
@@ -116,4 +121,21 @@ export function gateTrajectorySvg(
     dashed: true,
   });
   return curvesSvg(series, title, { yLabel: "mean |g| (mean over seeds)" });
+}
+
+/** Rate–accuracy curves (compressed size against accuracy), one line per adapter, points ordered by size. */
+export function rateAccuracySvg(
+  series: readonly { label: string; points: readonly { kbits: number; accuracy: number }[] }[],
+  title: string,
+): string {
+  return curvesSvg(
+    series.map((s) => ({
+      label: s.label,
+      points: [...s.points]
+        .sort((a, b) => a.kbits - b.kbits)
+        .map((p) => ({ step: p.kbits, loss: p.accuracy })),
+    })),
+    title,
+    { xLabel: "compressed size (kbit, mean over seeds)", yLabel: "accuracy % (mean over seeds)" },
+  );
 }

@@ -5,11 +5,11 @@ import { loadChecks, loadClaims } from "../claims";
 import type { Preset } from "../config/presets";
 import type { Experiment } from "../config/schema";
 import type { PlannedRun } from "../plan";
-import { gitState, readAllResults } from "../results";
+import { gitState, type RunResult, readAllResults } from "../results";
 import type { BackboneInfo } from "../tasks/backbone";
 import { buildReport } from "./build";
 import { type Figure, type Provenance, renderHtml, renderMarkdown } from "./render";
-import { curvesSvg, gateTrajectorySvg } from "./svg";
+import { curvesSvg, gateTrajectorySvg, rateAccuracySvg } from "./svg";
 
 /** Input of {@link writeReport}. */
 export interface WriteReportInput {
@@ -63,6 +63,27 @@ function recordInvocation(out: string, invocation: Invocation): Invocation[] {
   list.push(invocation);
   writeFileSync(path, `${JSON.stringify(list, null, 2)}\n`);
   return list;
+}
+
+/** A compress row's rate–accuracy points (`extra.points`), each configuration's size and accuracy averaged over seeds. */
+export function meanRatePoints(results: readonly RunResult[]): { kbits: number; accuracy: number }[] {
+  const byConfig = new Map<string, { bits: number[]; accuracy: number[] }>();
+  for (const result of results) {
+    if (result.status !== "ok" || !Array.isArray(result.extra["points"])) continue;
+    for (const point of result.extra["points"] as {
+      config?: unknown;
+      bits?: unknown;
+      accuracy?: unknown;
+    }[]) {
+      if (typeof point.bits !== "number" || typeof point.accuracy !== "number") continue;
+      const entry = byConfig.get(String(point.config)) ?? { bits: [], accuracy: [] };
+      entry.bits.push(point.bits);
+      entry.accuracy.push(point.accuracy);
+      byConfig.set(String(point.config), entry);
+    }
+  }
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  return [...byConfig.values()].map((e) => ({ kbits: mean(e.bits) / 1000, accuracy: mean(e.accuracy) }));
 }
 
 /** Writes report.md, report.html and figures/ (PNG heatmaps when sharp works, SVG otherwise). */
@@ -120,6 +141,20 @@ export async function writeReport(input: WriteReportInput): Promise<{ markdown: 
           true,
         );
       }
+    }
+    const compressed = table.rows.filter((row) => row.variant.task === "compress");
+    if (compressed.length > 0) {
+      const title = `${table.experiment.title}: rate–accuracy`;
+      await addFigure(
+        `${id}:rate`,
+        title,
+        rateAccuracySvg(
+          compressed.map((row) => ({ label: row.variant.label, points: meanRatePoints(row.results) })),
+          title,
+        ),
+        `rate-${id}`,
+        false,
+      );
     }
     for (const row of table.rows) {
       if (row.gateTrajectory === null || row.gateTrajectory.steps.length === 0) continue;

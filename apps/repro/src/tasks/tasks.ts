@@ -2,6 +2,7 @@ import type { TaskName } from "../config/schema";
 import type { TaskContext } from "./context";
 
 export { runCka } from "./cka";
+export { runCompress } from "./compress";
 export { runDense } from "./dense";
 export { runSource } from "./source";
 export { runTransfer } from "./transfer";
@@ -25,6 +26,7 @@ export function plannedSteps(context: TaskContext, task: TaskName): number {
           preset.depth.epochs
       );
     case "cka":
+    case "compress":
       return 1;
   }
 }
