@@ -20,15 +20,17 @@ describe("experiments as data", () => {
       "ablation-apply",
       "ablation-composition",
       "ablation-rank",
+      "extended-compress",
       "extended-paper-rows",
     ]);
-    // The d_comp, apply, composition and rank ablations and the paper's other rows cost time for side questions:
-    // only the extended preset (and smoke, which exercises every code path) runs them.
+    // The d_comp, apply, composition and rank ablations, the compressibility study and the paper's other rows cost
+    // time for side questions: only the extended preset (and smoke, which exercises every code path) runs them.
     expect(experiments.filter((e) => e.extended).map((e) => e.id)).toEqual([
       "ablation-dcomp",
       "ablation-apply",
       "ablation-composition",
       "ablation-rank",
+      "extended-compress",
       "extended-paper-rows",
     ]);
   });
