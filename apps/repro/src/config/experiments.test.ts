@@ -20,8 +20,8 @@ describe("experiments as data", () => {
       "ablation-apply",
       "ablation-composition",
       "ablation-rank",
-      "extended-compress",
       "extended-paper-rows",
+      "extended-compress",
     ]);
     // The d_comp, apply, composition and rank ablations, the compressibility study and the paper's other rows cost
     // time for side questions: only the extended preset (and smoke, which exercises every code path) runs them.
@@ -30,8 +30,8 @@ describe("experiments as data", () => {
       "ablation-apply",
       "ablation-composition",
       "ablation-rank",
-      "extended-compress",
       "extended-paper-rows",
+      "extended-compress",
     ]);
   });
 
