@@ -2,6 +2,7 @@ import type { Dataset } from "@kora/datasets";
 import { finetune, type Task } from "@kora/finetune";
 import type { ViT } from "@kora/vit";
 import { type TaskContext, warmupSteps } from "./context";
+import { curveJournal } from "./curve-journal";
 import { checkpointDir } from "./model";
 import type { CurvePoint, RunRequest } from "./types";
 
@@ -39,7 +40,8 @@ export async function trainRun(
 ): Promise<Trained> {
   const curve: CurvePoint[] = [];
   const started = performance.now();
-  await finetune({
+  const journal = curveJournal(checkpointDir(context.out, request.key));
+  const result = await finetune({
     vit,
     task,
     dataset: plan.dataset,
@@ -62,8 +64,16 @@ export async function trainRun(
     },
     onStep: (event) => {
       curve.push({ step: event.step, loss: event.loss });
+      journal.append({ step: event.step, loss: event.loss });
       context.onProgress(event.step, plan.steps);
     },
   });
+  if (result.resumedFrom !== null) {
+    context.log(`${request.key}: resumed from the checkpoint at step ${result.resumedFrom}`);
+    // The steps before the checkpoint ran in an earlier process: their losses come from the journal it kept, so a
+    // resumed run records the same curve as an uninterrupted one.
+    const resumedFrom = result.resumedFrom;
+    curve.unshift(...journal.before(resumedFrom));
+  }
   return { curve, seconds: (performance.now() - started) / 1000 };
 }

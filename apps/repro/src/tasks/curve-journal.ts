@@ -1,0 +1,42 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { CurvePoint } from "./types";
+
+/** The journal of a run's loss curve, kept in its checkpoint folder (and removed with it when the run completes). */
+export interface CurveJournal {
+  /** Records one optimizer step's loss (one line, appended, so a killed process loses at most that line). */
+  append(point: CurvePoint): void;
+  /** The recorded points of steps 1…`step` in step order, one per step (a step recorded twice keeps its last). */
+  before(step: number): CurvePoint[];
+}
+
+/**
+ * A run's loss-curve journal in `<checkpointDir>/curve.jsonl`. Training resumes from a checkpoint onto the same
+ * weights, but the losses of the steps before it were only in the memory of the process that ran them; the journal
+ * keeps them beside the checkpoint so the resumed run's curve is the whole run's. The checkpoint engine reads only
+ * its own `checkpoint-*` files, so the journal does not disturb it.
+ */
+export function curveJournal(dir: string): CurveJournal {
+  const path = join(dir, "curve.jsonl");
+  return {
+    append(point) {
+      mkdirSync(dir, { recursive: true });
+      appendFileSync(path, `${JSON.stringify(point)}\n`);
+    },
+    before(step) {
+      if (!existsSync(path)) return [];
+      const byStep = new Map<number, CurvePoint>();
+      for (const line of readFileSync(path, "utf8").split("\n")) {
+        // A torn last line (the process was killed while appending) is skipped: its step is past any checkpoint.
+        let point: CurvePoint;
+        try {
+          point = JSON.parse(line) as CurvePoint;
+        } catch {
+          continue;
+        }
+        if (Number.isInteger(point?.step) && point.step <= step) byStep.set(point.step, point);
+      }
+      return [...byStep.values()].sort((a, b) => a.step - b.step);
+    },
+  };
+}
