@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CurvePoint } from "./types";
 
@@ -8,6 +8,19 @@ export interface CurveJournal {
   append(point: CurvePoint): void;
   /** The recorded points of steps 1…`step` in step order, one per step (a step recorded twice keeps its last). */
   before(step: number): CurvePoint[];
+  /** Whether every step 1…`step` is recorded. */
+  covers(step: number): boolean;
+}
+
+/** The step of the newest complete checkpoint in a run's checkpoint folder (one with its manifest), or null. */
+export function newestCheckpointStep(dir: string): number | null {
+  if (!existsSync(dir)) return null;
+  let newest: number | null = null;
+  for (const name of readdirSync(dir)) {
+    const match = /^checkpoint-(\d+)\.manifest\.json$/.exec(name);
+    if (match !== null) newest = Math.max(newest ?? 0, Number(match[1]));
+  }
+  return newest;
 }
 
 /**
@@ -37,6 +50,9 @@ export function curveJournal(dir: string): CurveJournal {
         if (Number.isInteger(point?.step) && point.step <= step) byStep.set(point.step, point);
       }
       return [...byStep.values()].sort((a, b) => a.step - b.step);
+    },
+    covers(step) {
+      return this.before(step).length === step;
     },
   };
 }

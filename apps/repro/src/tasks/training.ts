@@ -1,8 +1,9 @@
+import { rmSync } from "node:fs";
 import type { Dataset } from "@kora/datasets";
 import { finetune, type Task } from "@kora/finetune";
 import type { ViT } from "@kora/vit";
 import { type TaskContext, warmupSteps } from "./context";
-import { curveJournal } from "./curve-journal";
+import { curveJournal, newestCheckpointStep } from "./curve-journal";
 import { checkpointDir } from "./model";
 import type { CurvePoint, RunRequest } from "./types";
 
@@ -40,7 +41,18 @@ export async function trainRun(
 ): Promise<Trained> {
   const curve: CurvePoint[] = [];
   const started = performance.now();
-  const journal = curveJournal(checkpointDir(context.out, request.key));
+  const dir = checkpointDir(context.out, request.key);
+  const journal = curveJournal(dir);
+  const saved = newestCheckpointStep(dir);
+  if (saved !== null && !journal.covers(saved)) {
+    // The engine checkpoints a step just before reporting its loss: a process killed between the two left a
+    // checkpoint whose last losses are unknown. Starting over keeps the run's record (curve included) identical
+    // to an uninterrupted run's; it costs the steps since the start, in a window of milliseconds per checkpoint.
+    context.log(
+      `${request.key}: the checkpoint at step ${saved} has no loss journal up to it; training from step 0`,
+    );
+    rmSync(dir, { recursive: true, force: true });
+  }
   const result = await finetune({
     vit,
     task,
