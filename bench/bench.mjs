@@ -16,6 +16,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { ckaFigures, ckaSummary } from "./lib/cka.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values: args } = parseArgs({
@@ -195,13 +196,7 @@ for (const backend of args.backends.split(",").filter(Boolean)) {
 // CKA and dataset readers: their own bench scripts (the real figures need their full sizes; skipped by --quick).
 if (!quick) {
   const cka = runNode("packages/metrics/bench/cka-bench.mjs", "CKA bench");
-  const linear = /linearCKA n=(\d+) d=(\d+): ([\d.]+) s .*?([\d.]+) GFLOP\/s numpy-equivalent/.exec(
-    cka.output,
-  );
-  result.cka = {
-    lines: cka.output.trim().split("\n"),
-    linear: linear ? { n: +linear[1], d: +linear[2], seconds: +linear[3], gflops: +linear[4] } : null,
-  };
+  result.cka = ckaFigures(cka.output);
   const readers = runNode("packages/datasets/bench/bench.mjs", "datasets bench");
   result.datasets = { lines: readers.output.trim().split("\n"), seconds: readers.seconds };
 } else {
@@ -281,11 +276,7 @@ for (const [backend, figures] of Object.entries(result.backends)) {
 for (const [name, limit] of Object.entries(result.wasmBatchLimit ?? {}))
   say(`${name} batch 64: ${limit.error}`);
 if (wasm?.flopsFormula) say(`FLOPs: ${wasm.flopsFormula}`);
-if (result.cka.linear) {
-  say(
-    `CKA: linearCKA n=${result.cka.linear.n} d=${result.cka.linear.d} ${f(result.cka.linear.seconds, 3)} s (${f(result.cka.linear.gflops, 1)} GFLOP/s)`,
-  );
-}
+for (const line of ckaSummary(result.cka)) say(line);
 if (result.datasets.lines) for (const line of result.datasets.lines) say(`datasets: ${line}`);
 if (result.torch) {
   say(

@@ -17,7 +17,7 @@ import {
 //
 //   SHIFTS=none,translate STRENGTH=0.15 SRC="[0,2,3,4,6]" TGT="[1,5,7,8,9]" node apps/repro/scripts/design-probe.mjs
 //
-// Other variables: DIR (backbone folder, default the shipped one), STEPS (60), LORA_LR (5e-3), FULL_LR (5e-4), FULL_HEAD_LR (the head's rate in full fine-tuning; default FULL_LR), T
+// Other variables: DIR (backbone folder, default the shipped one), STEPS (60), LORA_LR (5e-3), FULL_LR (5e-4), FULL_HEAD_LR (the head's rate in full fine-tuning; default FULL_LR), LAYER_DECAY (full fine-tuning's layer-wise decay), TARGET=0 (skip the transfer runs), T
 // (wasm threads, 1), SEEDS (0; a comma list), SCORE (val | test). Run after `pnpm build`.
 import { selectBackend } from "@kora/tfjs";
 import { createViT } from "@kora/vit";
@@ -70,6 +70,23 @@ async function run(vit, method, task, ds, idx, st, lr, seed, extra = {}) {
     ...extra,
   });
 }
+function print(out, kinds) {
+  // What produced the line, as text (the replacer below turns numbers into percentages).
+  out.cfg = [
+    `backbone ${DIR.split("/").filter(Boolean).at(-1)}`,
+    `score ${onVal ? "val" : "test"}`,
+    `src ${JSON.stringify(SRC)} tgt ${JSON.stringify(TGT)}`,
+    `steps ${steps}`,
+    `lora lr ${process.env.LORA_LR ?? "5e-3"}`,
+    `full lr ${process.env.FULL_LR ?? "5e-4"}`,
+    `full head lr ${process.env.FULL_HEAD_LR ?? "= full lr"}`,
+    ...(process.env.LAYER_DECAY === undefined ? [] : [`layer decay ${process.env.LAYER_DECAY}`]),
+    ...(kinds.length ? [`strength ${process.env.STRENGTH ?? "0.6"}`] : []),
+  ].join("; ");
+  console.log(
+    JSON.stringify(out, (_k, v) => (typeof v === "number" && _k !== "seed" ? Math.round(v * 1000) / 10 : v)),
+  );
+}
 for (const s of shifts) {
   const kinds = s === "none" ? [] : s.split("+");
   const sh = (d) =>
@@ -98,8 +115,12 @@ for (const s of shifts) {
     out.lp = (await evaluateTask(vit, task, srcTest, evalS)).accuracy;
     disposeModel(vit);
     vit = backbone();
-    const headLr =
-      process.env.FULL_HEAD_LR === undefined ? {} : { headLearningRate: Number(process.env.FULL_HEAD_LR) };
+    const headLr = {
+      ...(process.env.FULL_HEAD_LR === undefined
+        ? {}
+        : { headLearningRate: Number(process.env.FULL_HEAD_LR) }),
+      ...(process.env.LAYER_DECAY === undefined ? {} : { layerDecay: Number(process.env.LAYER_DECAY) }),
+    };
     await run(
       vit,
       { kind: "full" },
@@ -120,7 +141,12 @@ for (const s of shifts) {
     };
     await run(vit, lora, task, src, undefined, steps, Number(process.env.LORA_LR ?? 5e-3), seed);
     out.lora = (await evaluateTask(vit, task, srcTest, evalS)).accuracy;
-    // transfer: new head, 1 epoch on 1000 target items
+    // transfer: new head, 1 epoch on 1000 target items (TARGET=0: the source task's gates only)
+    if (process.env.TARGET === "0") {
+      disposeModel(vit);
+      print(out, kinds);
+      continue;
+    }
     const tIdx = Array.from(shuffledIndices(tgt.size, 7 + seed).slice(0, 1000));
     const tSteps = Math.ceil(1000 / B);
     vit.setHead(task.createHead(vit.config, 123 + seed));
@@ -145,21 +171,6 @@ for (const s of shifts) {
     await run(vit, { kind: "head-only" }, task, tgt, tIdx, tSteps, 5e-3, seed);
     out.tHead = (await evaluateTask(vit, task, tgtTest, evalT)).accuracy;
     disposeModel(vit);
-    // What produced the line, as text (the replacer below turns numbers into percentages).
-    out.cfg = [
-      `backbone ${DIR.split("/").filter(Boolean).at(-1)}`,
-      `score ${onVal ? "val" : "test"}`,
-      `src ${JSON.stringify(SRC)} tgt ${JSON.stringify(TGT)}`,
-      `steps ${steps}`,
-      `lora lr ${process.env.LORA_LR ?? "5e-3"}`,
-      `full lr ${process.env.FULL_LR ?? "5e-4"}`,
-      `full head lr ${process.env.FULL_HEAD_LR ?? "= full lr"}`,
-      ...(kinds.length ? [`strength ${process.env.STRENGTH ?? "0.6"}`] : []),
-    ].join("; ");
-    console.log(
-      JSON.stringify(out, (_k, v) =>
-        typeof v === "number" && _k !== "seed" ? Math.round(v * 1000) / 10 : v,
-      ),
-    );
+    print(out, kinds);
   }
 }

@@ -70,6 +70,22 @@ describe("the smoke preset end to end", () => {
           result.extra.gates.map((g: { block: number }) => g.block),
           file,
         ).toEqual([0, 1]);
+        // ... and the path there: the last recorded point is where the gates ended, and no gate moved farther
+        // than Adam's reach (Σ lr; Adam's step is about lr, 5 % allowed for its bias correction's overshoot).
+        // (The upstream protocol freezes the source adapter: its gates do not train and record no path.)
+        const path = result.extra.gateTrajectory ?? { steps: [], reach: [], gates: [] };
+        expect(path.steps.length > 0, file).toBe(result.extra.protocol !== "upstream");
+        if (path.steps.length > 0) expect(path.steps.at(-1), file).toBe(result.curve.at(-1).step);
+        expect(
+          [...path.steps].sort((a: number, b: number) => a - b),
+          file,
+        ).toEqual(path.steps);
+        path.gates.forEach((g: { absMean: number[]; moved: number[] }, i: number) => {
+          expect(g.absMean.at(-1), file).toBe(result.extra.gates[i].absMean);
+          g.moved.forEach((moved, k) => {
+            expect(moved, file).toBeLessThanOrEqual(path.reach[k] * 1.05 + 1e-7);
+          });
+        });
         gatedTasks.add(result.task);
       }
     }
@@ -112,6 +128,7 @@ describe("the smoke preset end to end", () => {
           svgs: document.querySelectorAll("figure svg").length,
           heatmaps: document.querySelectorAll('figure[data-figure^="4.3:"] svg rect').length,
           curves: document.querySelectorAll("figure svg polyline, figure svg circle").length,
+          gateFigures: document.querySelectorAll('figure[data-figure*=":gates:"] svg polyline').length,
           provenance: document.querySelector("#provenance")?.textContent ?? "",
           external: document.querySelectorAll("[src],link[href]").length,
         }));
@@ -128,6 +145,8 @@ describe("the smoke preset end to end", () => {
         expect(counts.svgs).toBeGreaterThanOrEqual(4);
         expect(counts.heatmaps).toBeGreaterThan(8);
         expect(counts.curves).toBeGreaterThan(0);
+        // Gate trajectories, one figure per gated row (blocks and Adam's reach as lines).
+        expect(counts.gateFigures).toBeGreaterThanOrEqual(3);
         expect(counts.provenance).toContain("Preset: smoke");
         expect(counts.external).toBe(0);
         const box = await page.locator("figure").first().boundingBox();

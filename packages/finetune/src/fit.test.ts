@@ -105,6 +105,42 @@ describe("finetune", () => {
     }
   });
 
+  it("refuses to resume a checkpoint with other data or another batch size, with no caller fingerprint", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kora-finetune-mismatch-"));
+    const run = async (options: { batchSize?: number; indices?: number[]; steps?: number }) => {
+      const vit = tinyViT(1);
+      const task = classificationTask({ classes: 10 });
+      prepareModel(vit, task, lora, 2);
+      try {
+        return await finetune({
+          vit,
+          task,
+          dataset: tinyClassification(20),
+          batchSize: options.batchSize ?? 6,
+          ...(options.indices === undefined ? {} : { indices: options.indices }),
+          steps: options.steps ?? 2,
+          learningRate: 3e-3,
+          seed: 2,
+          checkpoint: { dir, everySteps: 1 },
+        });
+      } finally {
+        vit.dispose();
+      }
+    };
+    const mismatch = (error: unknown) => KoraError.isInstance(error) && error.code === "CHECKPOINT_MISMATCH";
+    try {
+      const subset = [0, 2, 4, 6, 8, 10, 12, 14];
+      await run({ indices: subset });
+      await expect(run({ indices: subset, batchSize: 4, steps: 3 })).rejects.toSatisfy(mismatch);
+      await expect(run({ indices: [1, ...subset.slice(1)], steps: 3 })).rejects.toSatisfy(mismatch);
+      await expect(run({ steps: 3 })).rejects.toSatisfy(mismatch);
+      // The same run, lengthened, resumes.
+      expect(await run({ indices: subset, steps: 3 })).toMatchObject({ resumedFrom: 2, step: 3 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("counts steps as epochs × ⌈examples / batch⌉, or steps when fewer", () => {
     expect(plannedSteps(10, { batchSize: 4, epochs: 3 })).toBe(9);
     expect(plannedSteps(10, { batchSize: 4, epochs: 3, steps: 5 })).toBe(5);

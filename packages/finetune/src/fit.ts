@@ -2,6 +2,7 @@ import type { Dataset } from "@kora/datasets";
 import {
   adamW,
   isNoWeightDecayParameter,
+  type ParameterGroup,
   type StepEvent,
   type TrainCheckpointOptions,
   type TrainResult,
@@ -57,6 +58,13 @@ export interface FinetuneOptions {
    * (as timm's layer-wise decay and most fine-tuning recipes do) so the comparison is not with a half-trained head.
    */
   headLearningRate?: number | undefined;
+  /**
+   * Layer-wise learning-rate decay, as timm's `layer_decay` and BEiT/MAE fine-tuning: block `i` of a depth-`L`
+   * encoder (its backbone weights and its adapter's) trains at `learningRate · layerDecay^(L − i)`, the embeddings at
+   * `layerDecay^(L + 1)`, the final LayerNorm and the head at the full rate. E.g. 0.75. Default: none (every
+   * variable at its group's rate).
+   */
+  layerDecay?: number | undefined;
   /** Linear warm-up steps before the cosine decay to 0. Default 0. */
   warmupSteps?: number | undefined;
   /**
@@ -66,7 +74,11 @@ export interface FinetuneOptions {
   clipGradientNorm?: number | null | undefined;
   /** Seed of the data order (each epoch its own) and of dropout. */
   seed: number;
-  /** Checkpoints and resume (see `@kora/tfjs`'s `train`). */
+  /**
+   * Checkpoints and resume (see `@kora/tfjs`'s `train`). Every checkpoint's fingerprint covers, besides the
+   * caller's `fingerprint` and what `train` checks itself, the task, the data (name, size, indices, labels), the
+   * batch size and the warm-up: a resume that changes one of them is refused with `CHECKPOINT_MISMATCH`.
+   */
   checkpoint?: TrainCheckpointOptions | undefined;
   /** Stops the run after the step in progress (and its checkpoint). */
   signal?: AbortSignal | undefined;
@@ -77,6 +89,52 @@ export interface FinetuneOptions {
    * resumed unverified). Default: `train`'s own (Node's `process.emitWarning`).
    */
   onWarning?: ((warning: TrainWarning) => void | Promise<void>) | undefined;
+}
+
+/** The block a variable belongs to for layer-wise decay: 0 the embeddings, `i + 1` block `i`, else none. */
+function layerOf(name: string): number | undefined {
+  if (name.startsWith("vit.embeddings.")) return 0;
+  const block = /^(?:vit\.encoder\.layer|adapter\.layers)\.(\d+)\./.exec(name);
+  return block === null ? undefined : Number(block[1]) + 1;
+}
+
+/** {@link FinetuneOptions.layerDecay} as parameter groups: one scale per layer, the rest untouched. */
+function layerDecayGroups(depth: number, decay: number): ParameterGroup[] {
+  return Array.from({ length: depth + 1 }, (_, layer) => ({
+    match: (name: string) => layerOf(name) === layer,
+    learningRateScale: decay ** (depth + 1 - layer),
+  }));
+}
+
+/**
+ * What {@link finetune} decides beyond what `train` sees itself (which fingerprints the seed, the optimizer and
+ * each variable's name, shape, learning rate and weight decay): the task, the data (name, size, and a hash of the
+ * chosen indices and replacement labels), the batch size and the warm-up. It joins every checkpoint's fingerprint,
+ * so a resume with other data or another batch is refused (`CHECKPOINT_MISMATCH`) even when the caller passes no
+ * fingerprint of its own. Steps and epochs are left out: a resume may lengthen the run.
+ */
+function finetuneFingerprint(options: FinetuneOptions, warmupSteps: number): Record<string, unknown> {
+  return {
+    task: options.task.kind,
+    dataset: { name: options.dataset.name, size: options.dataset.size },
+    indices: options.indices === undefined ? null : contentHash(options.indices),
+    labels: options.labels === undefined ? null : contentHash(options.labels),
+    batchSize: options.batchSize,
+    warmupSteps,
+  };
+}
+
+/** Length and 32-bit FNV-1a of a list of integers: enough to tell two subsets apart, cheap for millions. */
+function contentHash(values: ArrayLike<number>): { count: number; fnv1a: number } {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < values.length; i++) {
+    let value = (values[i] as number) | 0;
+    for (let byte = 0; byte < 4; byte++) {
+      hash = Math.imul(hash ^ (value & 0xff), 0x01000193);
+      value >>>= 8;
+    }
+  }
+  return { count: values.length, fnv1a: hash >>> 0 };
 }
 
 /** What {@link finetune} returns: `train`'s result and the steps the run was planned for. */
@@ -134,6 +192,14 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
       "headLearningRate",
     );
   }
+  const layerDecay = options.layerDecay;
+  if (layerDecay !== undefined && !(Number.isFinite(layerDecay) && layerDecay > 0 && layerDecay <= 1)) {
+    throw finetuneError(
+      "INVALID_ARGUMENT",
+      `layerDecay must be a number in (0, 1], got ${layerDecay}`,
+      "layerDecay",
+    );
+  }
   const warmupSteps = options.warmupSteps ?? 0;
   checkInteger(warmupSteps, "warmupSteps", 0);
   const clip = options.clipGradientNorm === undefined ? 1 : options.clipGradientNorm;
@@ -154,6 +220,7 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
         ? []
         : [{ match: vit.head?.namedParameters().map((p) => p.name) ?? [], learningRate: headLearningRate }]),
       ...(gateMultiplier === 1 ? [] : [{ match: gateVariableNames(vit), learningRateScale: gateMultiplier }]),
+      ...(layerDecay === undefined ? [] : layerDecayGroups(vit.config.depth, layerDecay)),
     ],
   });
   try {
@@ -176,7 +243,17 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
       ...(options.steps === undefined ? {} : { steps: options.steps }),
       ...(clip === null ? {} : { clipGradientNorm: clip }),
       seed: options.seed,
-      ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
+      ...(options.checkpoint === undefined
+        ? {}
+        : {
+            checkpoint: {
+              ...options.checkpoint,
+              fingerprint: {
+                finetune: finetuneFingerprint(options, warmupSteps),
+                caller: options.checkpoint.fingerprint ?? null,
+              },
+            },
+          }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
       ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),

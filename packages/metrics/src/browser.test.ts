@@ -41,7 +41,9 @@ async function bundle(): Promise<string> {
 }
 
 describe.runIf(runInBrowser)("in headless Chromium (browser bundle)", () => {
-  it("computes the golden CKA values and renders a heatmap", { timeout: 90_000 }, async () => {
+  it("computes the golden CKA values (synchronous, and asynchronous on Web Workers) and renders a heatmap", {
+    timeout: 90_000,
+  }, async () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} is missing; CI must install chromium`).toBe(true);
     const code = await bundle();
     expect(code).not.toMatch(/require\(|from "node:/);
@@ -69,9 +71,18 @@ describe.runIf(runInBrowser)("in headless Chromium (browser bundle)", () => {
       await page.setContent("<!doctype html><html><body></body></html>");
       await page.addScriptTag({ content: code });
       const result = await page.evaluate(
-        ({ xs, ys }) => {
+        async ({ xs, ys }) => {
           // biome-ignore lint/suspicious/noExplicitAny: the bundle's global, typed at the call sites below
           const M = (globalThis as any).KoraMetrics;
+          // Counts the Web Workers the pool starts, so the test knows the async values came from workers.
+          let workersStarted = 0;
+          const PageWorker = globalThis.Worker;
+          globalThis.Worker = class extends PageWorker {
+            constructor(url: string | URL, options?: WorkerOptions) {
+              super(url, options);
+              workersStarted++;
+            }
+          };
           const x = { rows: 100, cols: 10, data: new Float32Array(xs) };
           const y = { rows: 100, cols: 10, data: new Float32Array(ys) };
           const grid = new M.MinibatchCKA();
@@ -95,7 +106,36 @@ describe.runIf(runInBrowser)("in headless Chromium (browser bundle)", () => {
             colLabels: ["x", "y"],
           });
           const svg = document.querySelector("svg");
+          const pool = new M.CKAWorkerPool({ threads: 2 });
+          const linearAsync = (await M.linearCKAAsync(x, y, { pool })) as number;
+          const linearDebiasedAsync = (await M.linearCKAAsync(x, y, { pool, debiased: true })) as number;
+          const asyncGrid = new M.MinibatchCKA();
+          for (let b = 0; b < 5; b++) {
+            const part = (m: typeof x) => ({
+              rows: 20,
+              cols: 10,
+              data: m.data.slice(b * 200, (b + 1) * 200),
+            });
+            await asyncGrid.updateAsync([part(x)], [part(y)], { pool });
+          }
+          let asyncCode: string | undefined;
+          try {
+            await M.linearCKAAsync(
+              { rows: 3, cols: 1, data: [1, 1, 1] },
+              { rows: 3, cols: 1, data: [1, 2, 3] },
+              { pool },
+            );
+          } catch (error) {
+            asyncCode = M.KoraError.isInstance(error) ? (error as { code: string }).code : "not a KoraError";
+          }
+          await pool.close();
           return {
+            linearAsync,
+            linearDebiasedAsync,
+            minibatchAsync: asyncGrid.result()[0][0] as number,
+            asyncCode,
+            workersStarted,
+            sharedMemory: globalThis.crossOriginIsolated,
             linear: M.linearCKA(x, y) as number,
             linearDebiased: M.linearCKA(x, y, { debiased: true }) as number,
             rbf05: M.rbfCKA(x, y, { threshold: 0.5 }) as number,
@@ -116,6 +156,13 @@ describe.runIf(runInBrowser)("in headless Chromium (browser bundle)", () => {
       expect(Math.abs(result.rbf05Debiased - expected["rbf_0.5_debiased"]!)).toBeLessThan(1e-9);
       expect(Math.abs(result.minibatch - expected["minibatch_linear_b20"]!)).toBeLessThan(1e-9);
       expect(result.code).toBe("CONSTANT_FEATURES");
+      // The asynchronous API on two Web Workers (transferred slices: the page is not cross-origin isolated).
+      expect(result.workersStarted).toBe(2);
+      expect(result.sharedMemory).toBe(false);
+      expect(Math.abs(result.linearAsync - expected["linear"]!)).toBeLessThan(1e-9);
+      expect(Math.abs(result.linearDebiasedAsync - expected["linear_debiased"]!)).toBeLessThan(1e-9);
+      expect(Math.abs(result.minibatchAsync - expected["minibatch_linear_b20"]!)).toBeLessThan(1e-9);
+      expect(result.asyncCode).toBe("CONSTANT_FEATURES");
       expect(result.svgWidth).toBeGreaterThan(100);
       expect(result.texts).toBeGreaterThanOrEqual(4 + 4 + 5 + 1); // values, labels, ticks, title
     } finally {

@@ -1,11 +1,12 @@
 export type {
   CKAMatrixOptions,
   HsicOptions,
+  LinearCKAAsyncOptions,
   LinearCKAOptions,
   MinibatchCKAOptions,
   RbfCKAOptions,
 } from "./cka";
-export { ckaMatrix, hsic, linearCKA, MinibatchCKA, rbfCKA } from "./cka";
+export { ckaMatrix, hsic, linearCKA, linearCKAAsync, MinibatchCKA, rbfCKA } from "./cka";
 export type {
   Average,
   ClassificationReport,
@@ -35,6 +36,8 @@ export { KoraError, METRICS_ERROR_CODES } from "./errors";
 export type { ColorScaleName, HeatmapSvgOptions } from "./heatmap";
 export { heatmapSvg } from "./heatmap";
 export type { Matrix, MatrixLike } from "./matrix";
+export type { SingularValuesOptions } from "./spectrum";
+export { effectiveRank, lowRankSingularValues, singularValues, stableRank } from "./spectrum";
 export type {
   PairedComparison,
   PairedComparisonOptions,
@@ -43,3 +46,5 @@ export type {
   Verdict,
 } from "./stats";
 export { holm, pairedComparison, pairedVerdict, studentTCdf, studentTQuantile } from "./stats";
+export type { CKAWorkerPoolOptions } from "./workers";
+export { CKAWorkerPool } from "./workers";

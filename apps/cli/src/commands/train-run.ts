@@ -12,7 +12,7 @@ import { finishRun, parameterLine, recordFailure } from "../run/finish-run";
 import { fit } from "../run/fit";
 import { buildRunModel, checkBackbone } from "../run/model";
 import { prepareOutputFolder, removeCreatedFolders } from "../run/output-folder";
-import { resumeDifferences } from "../run/resume-flags";
+import { resumeDifferences, resumedSettings } from "../run/resume-flags";
 import {
   type BackboneReference,
   describeBackbone,
@@ -119,11 +119,6 @@ async function trainLocked(
       );
     }
     inputs = { ...previous.training, ...flags };
-    // A run without a head rate trained its head at --lr, which is all a --head-lr given now can be (checked
-    // above): the run stays without one, so its settings and its checkpoints' fingerprint are unchanged.
-    if (previous.training.headLr === undefined) delete inputs.headLr;
-    if (flags.steps !== undefined && flags.epochs === undefined) delete inputs.epochs;
-    if (flags.epochs !== undefined && flags.steps === undefined) delete inputs.steps;
   } else if (resume !== true) {
     checkNoForeignFiles(out);
   } else if (existsSync(join(out, RUN_FILES.checkpoints)) === false) {
@@ -133,7 +128,7 @@ async function trainLocked(
     });
   }
 
-  const settings = trainSettings(inputs, 1);
+  const settings = previous === null ? trainSettings(inputs, 1) : resumedSettings(previous, flags);
   let spec: AdapterSpec;
   let backbone: BackboneReference;
   let datasetChoice: { name: string; root?: string | undefined };

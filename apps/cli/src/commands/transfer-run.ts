@@ -13,7 +13,8 @@ import { finishRun, parameterLine, recordFailure } from "../run/finish-run";
 import { fit } from "../run/fit";
 import { openRunModel } from "../run/model";
 import { prepareOutputFolder, removeCreatedFolders } from "../run/output-folder";
-import { RUN_FILES, type RunFile, writeRunFile } from "../run/run-file";
+import { withoutUnrecorded } from "../run/resume-flags";
+import { RUN_FILES, type RunFile, readRunFile, writeRunFile } from "../run/run-file";
 import { lockRunFolder } from "../run/run-lock";
 import { checkRunSize, trainSettings } from "../run/train-settings";
 import { useBackend } from "../support/backend";
@@ -58,7 +59,15 @@ async function transferLocked(options: TransferOptions, output: Output): Promise
       message: `--out: ${options.out} already holds a run (${RUN_FILES.run}); continue it with --resume or choose another folder`,
     });
   }
-  const settings = trainSettings(options, 1);
+  // A resumed run keeps run.json's unrecorded settings unrecorded, so its checkpoints' fingerprint still matches.
+  const recorded =
+    options.resume === true && existsSync(join(options.out, RUN_FILES.run))
+      ? (await readRunFile(options.out, "--out")).training
+      : undefined;
+  const settings =
+    recorded === undefined
+      ? trainSettings(options, 1)
+      : withoutUnrecorded(trainSettings(options, 1), recorded);
   await useBackend(options, output);
   const target = await openDatasetSplit({ name: options.dataset, root: options.root, split: "train" });
   if (target.task !== "classification") {

@@ -3,7 +3,8 @@ import { isDeepStrictEqual } from "node:util";
 import { methodDefinition } from "@kora/spec";
 import { METHOD_FLAG_NAMES } from "../adapter-flags";
 import type { TrainInputs } from "./experiment";
-import type { RunFile } from "./run-file";
+import type { RunFile, TrainSettings } from "./run-file";
+import { trainSettings } from "./train-settings";
 import { adapterSpec, backboneReference } from "./train-source";
 
 /** What `--resume` may change: how long to train, how often to checkpoint, where it runs. */
@@ -81,4 +82,30 @@ export async function resumeDifferences(flags: TrainInputs, run: RunFile): Promi
       );
   }
   return differences;
+}
+
+/**
+ * The settings a `kora train --resume` trains with: run.json's, with the flags that may change (`--steps`,
+ * `--epochs`, `--checkpoint-every`) applied. A setting the run did not record stays unrecorded when this command
+ * line leaves it at what the run trained with — a run without `--head-lr` trained its head at `--lr`, and a run
+ * written before `--gate-lr-multiplier` existed trained its gates at 1× — so its settings, and with them its
+ * checkpoints' fingerprint, are the ones it was started with; filling in the default would refuse the resume with
+ * `CHECKPOINT_MISMATCH`. Call after {@link resumeDifferences} found none.
+ */
+export function resumedSettings(previous: RunFile, flags: TrainInputs): TrainSettings {
+  const inputs: TrainInputs = { ...previous.training, ...flags };
+  if (previous.training.headLr === undefined) delete inputs.headLr;
+  if (flags.steps !== undefined && flags.epochs === undefined) delete inputs.epochs;
+  if (flags.epochs !== undefined && flags.steps === undefined) delete inputs.steps;
+  return withoutUnrecorded(trainSettings(inputs, 1), previous.training);
+}
+
+/**
+ * Drops `gateLrMultiplier` from `settings` when `recorded` (a run.json's settings) has none and `settings` trains
+ * the gates at 1×, the rate such a run trained them at (see {@link resumedSettings}).
+ */
+export function withoutUnrecorded(settings: TrainSettings, recorded: TrainSettings): TrainSettings {
+  if (recorded.gateLrMultiplier !== undefined || settings.gateLrMultiplier !== 1) return settings;
+  const { gateLrMultiplier: _unrecorded, ...rest } = settings;
+  return rest;
 }

@@ -50,7 +50,7 @@ describe("experiments as data", () => {
     expect(ids("4.4")).toEqual(expect.arrayContaining(["constant", "head-only"]));
     // The gate ablation has no duplicate arm: "fixed at 1" and "absent" are one function.
     const gate = experiments.find((e) => e.id === "ablation-gate")!;
-    expect(gate.variants.map((v) => v.id)).toEqual(["learnable", "init-0-1", "lr-x10"]);
+    expect(gate.variants.map((v) => v.id)).toEqual(["learnable", "init-0-1", "init-1", "lr-x10"]);
   });
 
   it("resolves LoRA at KoRA's parameter count to the rank whose count is nearest, with alpha / rank kept", () => {

@@ -91,7 +91,10 @@ describe.runIf(enabled)("faults", () => {
     let killed = "";
     for (let look = 0; look < 3000 && killed === ""; look++) {
       const checkpoints = join(faulted, "checkpoints");
-      for (const key of existsSync(checkpoints) ? readdirSync(checkpoints) : []) {
+      // A KoRA run: its record holds the gates' path as well as the loss curve, both of which must survive.
+      for (const key of existsSync(checkpoints)
+        ? readdirSync(checkpoints).filter((k) => k.startsWith("source-kora"))
+        : []) {
         const saved = newestCheckpointStep(join(checkpoints, key));
         if (saved !== null && curveJournal(join(checkpoints, key)).covers(saved + 1)) killed = key;
       }
@@ -127,6 +130,9 @@ describe.runIf(enabled)("faults", () => {
     expect(essence(join(faulted, "runs", `${key}.json`)).curve.map((p: { step: number }) => p.step)).toEqual(
       Array.from({ length: 120 }, (_, i) => i + 1),
     );
+    const gatePath = essence(join(faulted, "runs", `${key}.json`)).extra.gateTrajectory;
+    expect(gatePath.steps[0]).toBeLessThanOrEqual(30);
+    expect(gatePath.steps.at(-1)).toBe(120);
   });
 
   it("a run that fails every time is tried the bounded number of times with backoff, then recorded failed and reported", {

@@ -82,6 +82,95 @@ describe("buildReport", () => {
     expect(model.tables[0]!.rows.find((r) => r.variant.id === "lora-r8")!.gates).toBeNull();
   });
 
+  it("averages gate trajectories over the seeds that recorded the same steps, and divides the distance moved by Adam's reach", () => {
+    const gate = (block: number, value: number) => ({
+      block,
+      name: `layers.${block}.kora.gate`,
+      mean: value,
+      absMean: value,
+    });
+    // Two blocks; block 1 moved the whole reach (0.03 after step 30), block 0 a third of it.
+    const trajectory = (scale: number, steps = [10, 20, 30]) => ({
+      steps,
+      reach: [0.01, 0.02, 0.03],
+      gates: [
+        {
+          block: 0,
+          name: "layers.0.kora.gate",
+          absMean: [0.001, 0.005, 0.01].map((v) => v * scale),
+          moved: [0.001, 0.005, 0.01].map((v) => v * scale),
+        },
+        {
+          block: 1,
+          name: "layers.1.kora.gate",
+          absMean: [0.01, 0.02, 0.03].map((v) => v * scale),
+          moved: [0.01, 0.02, 0.03].map((v) => v * scale),
+        },
+      ],
+    });
+    const model = buildReport(
+      preset,
+      [e41],
+      [0, 1, 2],
+      results([
+        result(
+          e41,
+          "kora-dcomp4",
+          0,
+          { accuracy: 50 },
+          { gates: [gate(0, 0.01), gate(1, 0.03)], gateTrajectory: trajectory(1) },
+        ),
+        result(
+          e41,
+          "kora-dcomp4",
+          1,
+          { accuracy: 51 },
+          { gates: [gate(0, 0.005), gate(1, 0.015)], gateTrajectory: trajectory(0.5) },
+        ),
+        // A resumed run that recorded other steps joins the end-of-run ratios but not the averaged curve.
+        result(
+          e41,
+          "kora-dcomp4",
+          2,
+          { accuracy: 51 },
+          { gates: [gate(0, 0.01), gate(1, 0.03)], gateTrajectory: trajectory(1, [15, 20, 30]) },
+        ),
+        result(e41, "lora-r8", 0, { accuracy: 52 }, { gates: [] }),
+      ]),
+      claims,
+    );
+    const kora = model.tables[0]!.rows.find((r) => r.variant.id === "kora-dcomp4")!;
+    expect(kora.gateTrajectory?.seeds).toBe(2);
+    expect(kora.gateTrajectory?.steps).toEqual([10, 20, 30]);
+    expect(kora.gateTrajectory?.reach).toEqual([0.01, 0.02, 0.03]);
+    expect(kora.gateTrajectory?.blocks.map((b) => b.block)).toEqual([0, 1]);
+    expect(kora.gateTrajectory?.blocks[1]?.absMean[2]).toBeCloseTo(0.0225, 12);
+    // Block 0: (1/3 + 1/6 + 1/3) / 3 of its reach; block 1: (1 + 0.5 + 1) / 3.
+    expect(kora.gates?.[0]?.movedOverReach).toBeCloseTo(5 / 18, 12);
+    expect(kora.gates?.[1]?.movedOverReach).toBeCloseTo(5 / 6, 12);
+    const lora = model.tables[0]!.rows.find((r) => r.variant.id === "lora-r8")!;
+    expect(lora.gateTrajectory).toBeNull();
+    // A trajectory whose arrays disagree in length is ignored, not averaged.
+    const broken = buildReport(
+      preset,
+      [e41],
+      [0],
+      results([
+        result(
+          e41,
+          "kora-dcomp4",
+          0,
+          { accuracy: 50 },
+          { gates: [gate(0, 0.01)], gateTrajectory: { ...trajectory(1), reach: [0.01] } },
+        ),
+      ]),
+      claims,
+    );
+    const row = broken.tables[0]!.rows.find((r) => r.variant.id === "kora-dcomp4")!;
+    expect(row.gateTrajectory).toBeNull();
+    expect(row.gates?.[0]?.movedOverReach).toBeNull();
+  });
+
   it("on the paper preset, says a row matches the paper only when its 95 % interval lies within the tolerance", () => {
     const paper = { ...preset, name: "paper" as const };
     const verdict = (accuracies: number[]) => {

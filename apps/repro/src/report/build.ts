@@ -60,6 +60,8 @@ export interface Row {
   cka: { all: number[][]; selected: number[][]; blocks: number[] } | null;
   /** Where the learnable gates ended (`extra.gates`), per block, mean over seeds; null for gateless methods. */
   gates: GateSummary[] | null;
+  /** How the gates moved during training (`extra.gateTrajectory`); null for gateless methods. */
+  gateTrajectory: TrajectorySummary | null;
 }
 
 /** One learnable gate of a row, over the seeds that recorded it. */
@@ -70,6 +72,22 @@ export interface GateSummary {
   absMean: number;
   /** Mean over seeds of the gate's signed mean. */
   mean: number;
+  seeds: number;
+  /**
+   * Mean over seeds of how far the gate moved from its start (mean |g − g₀|) over Adam's reach at the run's last
+   * step (see `GateTrajectory`): ≈ 1 when it moved as fast as the optimizer allows the whole run; null for runs
+   * without a trajectory.
+   */
+  movedOverReach: number | null;
+}
+
+/** A row's gate trajectories, mean over the seeds that recorded the same steps. */
+export interface TrajectorySummary {
+  steps: number[];
+  /** Adam's reach at each step (the same for every seed). */
+  reach: number[];
+  /** Per block: mean |g| over the block's gates and the seeds, at each step. */
+  blocks: { block: number; absMean: number[] }[];
   seeds: number;
 }
 
@@ -261,6 +279,7 @@ export function buildReport(
         curve,
         cka,
         gates: summariseGates(ok),
+        gateTrajectory: summariseTrajectories(ok),
       };
       if (leak !== null) {
         row.verdict = leak.leaked
@@ -289,18 +308,32 @@ export function buildReport(
  * when no run recorded one (gateless methods, or results written before gates were recorded).
  */
 export function summariseGates(ok: readonly RunResult[]): GateSummary[] | null {
-  const byGate = new Map<string, { block: number; name: string; abs: number[]; mean: number[] }>();
+  const byGate = new Map<
+    string,
+    { block: number; name: string; abs: number[]; mean: number[]; ratio: number[] }
+  >();
   for (const result of ok) {
     const gates = result.extra["gates"];
     if (!Array.isArray(gates)) continue;
+    const trajectory = readTrajectory(result);
+    const ratios = new Map<string, number>();
+    const reach = trajectory?.reach.at(-1);
+    if (trajectory !== null && reach !== undefined && reach > 0) {
+      for (const gate of trajectory.gates) {
+        const moved = gate.moved.at(-1);
+        if (moved !== undefined) ratios.set(`${gate.block}\u0000${gate.name}`, moved / reach);
+      }
+    }
     for (const gate of gates as { block?: unknown; name?: unknown; mean?: unknown; absMean?: unknown }[]) {
       if (typeof gate.block !== "number" || typeof gate.absMean !== "number" || typeof gate.mean !== "number")
         continue;
       const name = String(gate.name ?? "gate");
       const key = `${gate.block}\u0000${name}`;
-      const entry = byGate.get(key) ?? { block: gate.block, name, abs: [], mean: [] };
+      const entry = byGate.get(key) ?? { block: gate.block, name, abs: [], mean: [], ratio: [] };
       entry.abs.push(gate.absMean);
       entry.mean.push(gate.mean);
+      const ratio = ratios.get(key);
+      if (ratio !== undefined) entry.ratio.push(ratio);
       byGate.set(key, entry);
     }
   }
@@ -314,7 +347,61 @@ export function summariseGates(ok: readonly RunResult[]): GateSummary[] | null {
       absMean: average(g.abs),
       mean: average(g.mean),
       seeds: g.abs.length,
+      movedOverReach: g.ratio.length === 0 ? null : average(g.ratio),
     }));
+}
+
+interface RecordedTrajectory {
+  steps: number[];
+  reach: number[];
+  gates: { block: number; name: string; absMean: number[]; moved: number[] }[];
+}
+
+/** A run's `extra.gateTrajectory` when it has the recorded shape (results from older versions have none). */
+function readTrajectory(result: RunResult): RecordedTrajectory | null {
+  const value = result.extra["gateTrajectory"] as Partial<RecordedTrajectory> | undefined;
+  if (value === undefined || value === null || typeof value !== "object") return null;
+  const { steps, reach, gates } = value;
+  if (!Array.isArray(steps) || !Array.isArray(reach) || !Array.isArray(gates)) return null;
+  if (reach.length !== steps.length) return null;
+  const complete = gates.every(
+    (g) =>
+      typeof g?.block === "number" &&
+      Array.isArray(g.absMean) &&
+      g.absMean.length === steps.length &&
+      Array.isArray(g.moved) &&
+      g.moved.length === steps.length,
+  );
+  return complete ? { steps, reach, gates } : null;
+}
+
+/**
+ * The rows' gate trajectories averaged over seeds: per block, mean |g| over the block's gates and over the seeds
+ * whose trajectory recorded the same steps as the first (a resumed run may have recorded fewer); null when no run
+ * recorded one.
+ */
+export function summariseTrajectories(ok: readonly RunResult[]): TrajectorySummary | null {
+  const recorded = ok.map(readTrajectory).filter((t): t is RecordedTrajectory => t !== null);
+  const first = recorded[0];
+  if (first === undefined) return null;
+  const same = recorded.filter(
+    (t) => t.steps.length === first.steps.length && t.steps.every((step, i) => step === first.steps[i]),
+  );
+  const blocks = [...new Set(first.gates.map((g) => g.block))].sort((a, b) => a - b);
+  return {
+    steps: [...first.steps],
+    reach: [...first.reach],
+    blocks: blocks.map((block) => ({
+      block,
+      absMean: first.steps.map((_, i) => {
+        const values = same.flatMap((t) =>
+          t.gates.filter((g) => g.block === block).map((g) => g.absMean[i] as number),
+        );
+        return values.reduce((a, b) => a + b, 0) / values.length;
+      }),
+    })),
+    seeds: same.length,
+  };
 }
 
 /** Per-seed values of one metric in a row's completed runs. */

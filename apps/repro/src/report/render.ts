@@ -240,7 +240,10 @@ function gateTable(table: Table): { head: string[]; rows: string[][] } | null {
   );
   const rows: string[][] = [];
   for (const row of gated) {
-    const byKind = new Map<string, Map<number, { absMean: number; seeds: number }>>();
+    const byKind = new Map<
+      string,
+      Map<number, { absMean: number; seeds: number; movedOverReach: number | null }>
+    >();
     for (const gate of row.gates ?? []) {
       const kind = gate.name.replace(/^layers\.\d+\./, "");
       const perBlock = byKind.get(kind) ?? new Map();
@@ -257,14 +260,26 @@ function gateTable(table: Table): { head: string[]; rows: string[][] } | null {
           const gate = perBlock.get(b);
           return gate === undefined ? "—" : gate.absMean.toFixed(3);
         }),
+        movedOverReach([...perBlock.values()]),
       ]);
     }
   }
-  return { head: ["Variant", "Gate", "Seeds", ...blocks.map((b) => `block ${b}`)], rows };
+  return {
+    head: ["Variant", "Gate", "Seeds", ...blocks.map((b) => `block ${b}`), "Moved / Adam's reach"],
+    rows,
+  };
+}
+
+/** Mean over blocks of how far the gates moved over how far Adam could move them ("—" without trajectories). */
+function movedOverReach(gates: readonly { movedOverReach: number | null }[]): string {
+  const ratios = gates.map((g) => g.movedOverReach).filter((r): r is number => r !== null);
+  return ratios.length === 0 ? "—" : (ratios.reduce((a, b) => a + b, 0) / ratios.length).toFixed(2);
 }
 
 const GATE_NOTE =
-  "Where the learnable gates ended, per block: mean |g| over seeds (a vector gate's mean of absolute values). A gate that starts at 0 and stays near it leaves the adapter switched off in that block.";
+  "Where the learnable gates ended, per block: mean |g| over seeds (a vector gate's mean of absolute values). A gate that starts at 0 and stays near it leaves the adapter switched off in that block. " +
+  "Moved / Adam's reach: how far the gates moved from their start (mean |g − g₀|) over Σ lr, the farthest Adam's steps of about lr each can carry a parameter in the run, mean over blocks and seeds. " +
+  "Near 1, the gates moved as fast as the optimizer allows the whole run, so where they ended is set by the learning rate and the number of steps rather than by what they learned.";
 
 function mdTable(head: string[], rows: string[][]): string[] {
   return [

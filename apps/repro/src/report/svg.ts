@@ -1,7 +1,21 @@
-/** A line chart of training-loss curves as a self-contained SVG (no scripts, fonts or external references). */
+/** One line of {@link curvesSvg}: `loss` is the y value, whatever it measures. */
+export interface CurveSeries {
+  label: string;
+  points: readonly { step: number; loss: number }[];
+  /** Stroke colour (default: the palette in order). */
+  color?: string;
+  /** Draw dashed (a bound or reference line). */
+  dashed?: boolean;
+}
+
+/**
+ * A line chart of curves over optimizer steps as a self-contained SVG (no scripts, fonts or external references):
+ * training loss by default, any per-step quantity with `options.yLabel`.
+ */
 export function curvesSvg(
-  series: readonly { label: string; points: readonly { step: number; loss: number }[] }[],
+  series: readonly CurveSeries[],
   title: string,
+  options: { yLabel?: string } = {},
 ): string {
   // The legend gets the room its longest label needs (about 6 px per character at 10 px), and the plot grows
   // with the number of series, so no label is cut.
@@ -46,10 +60,11 @@ export function curvesSvg(
     `<text x="${left}" y="${height - bottom + 16}" font-size="10">${minStep}</text>`,
     `<text x="${width - right}" y="${height - bottom + 16}" font-size="10" text-anchor="end">${maxStep}</text>`,
     `<text x="${(left + width - right) / 2}" y="${height - 8}" font-size="11" text-anchor="middle">optimizer step</text>`,
-    `<text x="14" y="${(top + height - bottom) / 2}" font-size="11" transform="rotate(-90 14 ${(top + height - bottom) / 2})" text-anchor="middle">training loss (mean over seeds)</text>`,
+    `<text x="14" y="${(top + height - bottom) / 2}" font-size="11" transform="rotate(-90 14 ${(top + height - bottom) / 2})" text-anchor="middle">${esc(options.yLabel ?? "training loss (mean over seeds)")}</text>`,
   );
   series.forEach((s, i) => {
-    const color = colors[i % colors.length] as string;
+    const color = s.color ?? (colors[i % colors.length] as string);
+    const dash = s.dashed === true ? ' stroke-dasharray="5 4"' : "";
     const points = s.points
       .filter((p) => Number.isFinite(p.loss))
       .map((p) => `${x(p.step).toFixed(1)},${y(p.loss).toFixed(1)}`);
@@ -58,13 +73,47 @@ export function curvesSvg(
         `<circle cx="${points[0]?.split(",")[0]}" cy="${points[0]?.split(",")[1]}" r="3" fill="${color}"/>`,
       );
     else
-      parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.8" points="${points.join(" ")}"/>`);
+      parts.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="1.8"${dash} points="${points.join(" ")}"/>`,
+      );
     const ly = top + 8 + i * 18;
     parts.push(
-      `<line x1="${width - right + 10}" y1="${ly}" x2="${width - right + 30}" y2="${ly}" stroke="${color}" stroke-width="2"/>`,
+      `<line x1="${width - right + 10}" y1="${ly}" x2="${width - right + 30}" y2="${ly}" stroke="${color}" stroke-width="2"${dash}/>`,
       `<text x="${width - right + 34}" y="${ly + 4}" font-size="10">${esc(s.label)}</text>`,
     );
   });
   parts.push("</svg>");
   return parts.join("\n");
+}
+
+/**
+ * A row's gate trajectories: mean |g| per block over steps (light to dark from the first block to the last), with
+ * Adam's reach (Σ lr) dashed — the farthest a gate can have moved from its start by that step.
+ */
+export function gateTrajectorySvg(
+  trajectory: {
+    steps: readonly number[];
+    reach: readonly number[];
+    blocks: readonly { block: number; absMean: readonly number[] }[];
+  },
+  title: string,
+): string {
+  const last = Math.max(1, trajectory.blocks.length - 1);
+  const series: CurveSeries[] = trajectory.blocks.map((b, i) => {
+    // From light blue (first block) to dark blue (last): 12 lines cannot take 12 palette colours apart.
+    const t = i / last;
+    const channel = (from: number, to: number) => Math.round(from + (to - from) * t);
+    return {
+      label: `block ${b.block}`,
+      points: trajectory.steps.map((step, k) => ({ step, loss: b.absMean[k] as number })),
+      color: `rgb(${channel(158, 8)},${channel(202, 48)},${channel(225, 107)})`,
+    };
+  });
+  series.push({
+    label: "Adam's reach (Σ lr)",
+    points: trajectory.steps.map((step, k) => ({ step, loss: trajectory.reach[k] as number })),
+    color: "#333",
+    dashed: true,
+  });
+  return curvesSvg(series, title, { yLabel: "mean |g| (mean over seeds)" });
 }

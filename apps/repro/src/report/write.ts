@@ -9,7 +9,7 @@ import { gitState, readAllResults } from "../results";
 import type { BackboneInfo } from "../tasks/backbone";
 import { buildReport } from "./build";
 import { type Figure, type Provenance, renderHtml, renderMarkdown } from "./render";
-import { curvesSvg } from "./svg";
+import { curvesSvg, gateTrajectorySvg } from "./svg";
 
 /** Input of {@link writeReport}. */
 export interface WriteReportInput {
@@ -120,6 +120,17 @@ export async function writeReport(input: WriteReportInput): Promise<{ markdown: 
           true,
         );
       }
+    }
+    for (const row of table.rows) {
+      if (row.gateTrajectory === null || row.gateTrajectory.steps.length === 0) continue;
+      const title = `${row.variant.label}: gates per block during training (${row.variant.task} task)`;
+      await addFigure(
+        `${id}:gates:${row.variant.id}`,
+        title,
+        gateTrajectorySvg(row.gateTrajectory, title),
+        `gates-${id}-${row.variant.id}`,
+        false,
+      );
     }
     if (table.experiment.curves) {
       // One plot per task: a 100-step source curve and a 7-step transfer curve share no x axis.

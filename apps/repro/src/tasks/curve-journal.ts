@@ -1,13 +1,19 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { GatePoint } from "./training";
 import type { CurvePoint } from "./types";
+
+/** One step of the journal: its loss, and the gates' point when the step recorded one. */
+export interface JournalEntry extends CurvePoint {
+  gates?: GatePoint;
+}
 
 /** The journal of a run's loss curve, kept in its checkpoint folder (and removed with it when the run completes). */
 export interface CurveJournal {
   /** Records one optimizer step's loss (one line, appended, so a killed process loses at most that line). */
-  append(point: CurvePoint): void;
+  append(point: JournalEntry): void;
   /** The recorded points of steps 1…`step` in step order, one per step (a step recorded twice keeps its last). */
-  before(step: number): CurvePoint[];
+  before(step: number): JournalEntry[];
   /** Whether every step 1…`step` is recorded. */
   covers(step: number): boolean;
 }
@@ -38,12 +44,12 @@ export function curveJournal(dir: string): CurveJournal {
     },
     before(step) {
       if (!existsSync(path)) return [];
-      const byStep = new Map<number, CurvePoint>();
+      const byStep = new Map<number, JournalEntry>();
       for (const line of readFileSync(path, "utf8").split("\n")) {
         // A torn last line (the process was killed while appending) is skipped: its step is past any checkpoint.
-        let point: CurvePoint;
+        let point: JournalEntry;
         try {
-          point = JSON.parse(line) as CurvePoint;
+          point = JSON.parse(line) as JournalEntry;
         } catch {
           continue;
         }

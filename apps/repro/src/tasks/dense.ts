@@ -72,6 +72,7 @@ export async function runDense(
         initialDepth: median,
         resize: `${size}×${size}`,
         gates: recordedGates(model.vit),
+        ...(trained.gateTrajectory === null ? {} : { gateTrajectory: trained.gateTrajectory }),
       },
       trainSeconds: trained.seconds,
       evalSeconds: (performance.now() - evalStarted) / 1000,

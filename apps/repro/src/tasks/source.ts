@@ -113,6 +113,7 @@ export async function runSource(
         ckaExamples: ckaItems.length,
         ckaPerBlock: perBlock,
         gates,
+        ...(trained.gateTrajectory === null ? {} : { gateTrajectory: trained.gateTrajectory }),
         classes: trainSet.classes.length,
         chance: 100 / trainSet.classes.length,
       },

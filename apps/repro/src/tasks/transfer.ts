@@ -109,6 +109,7 @@ export async function runTransfer(
         shuffledLabels: request.shuffleLabels,
         protocol: request.protocol,
         gates: recordedGates(model.vit),
+        ...(trained.gateTrajectory === null ? {} : { gateTrajectory: trained.gateTrajectory }),
       },
       trainSeconds: trained.seconds,
       evalSeconds: (performance.now() - evalStarted) / 1000,

@@ -1,7 +1,15 @@
-import { assertMinRows, assertSameRows, type MatrixLike, toDense } from "../matrix";
+import { productEngine } from "../linalg";
+import {
+  assertMinRows,
+  assertSameRows,
+  type MatrixLike,
+  type SourceMatrix,
+  toDense,
+  toSource,
+} from "../matrix";
+import { ckaFromGram, featurePlan } from "./feature-gram";
 import { frobeniusDot, normalise } from "./gram";
 import { linearGramRepresentation, rbfGramRepresentation } from "./gram-representation";
-import { crossProduct, debiasedProduct, featureRepresentation } from "./linear-features";
 import { checkThreshold, type LinearCKAOptions, type RbfCKAOptions } from "./options";
 
 /**
@@ -21,32 +29,45 @@ import { checkThreshold, type LinearCKAOptions, type RbfCKAOptions } from "./opt
  */
 export function linearCKA(x: MatrixLike, y: MatrixLike, options: LinearCKAOptions = {}): number {
   const debiased = options.debiased ?? false;
-  const dx = toDense(x, "x");
-  const dy = toDense(y, "y");
-  assertSameRows([
-    { rows: dx.rows, name: "x" },
-    { rows: dy.rows, name: "y" },
-  ]);
-  assertMinRows(dx.rows, debiased ? 4 : 2, debiased ? "debiased CKA" : "CKA", "x");
-  const n = dx.rows;
-  if (n > dx.cols + dy.cols) {
-    const fx = featureRepresentation(dx, "x");
-    const fy = featureRepresentation(dy, "y");
-    const xty = crossProduct(fx, fy);
-    if (!debiased) return normalise(xty, fx.selfProduct, fy.selfProduct, "x", "y");
-    return normalise(
-      debiasedProduct(xty, fx, fy),
-      debiasedProduct(fx.selfProduct, fx, fx),
-      debiasedProduct(fy.selfProduct, fy, fy),
-      "x",
-      "y",
-      fx.selfProduct,
-      fy.selfProduct,
+  const sx = toSource(x, "x");
+  const sy = toSource(y, "y");
+  checkPair(sx, sy, debiased);
+  if (usesFeatureSpace(sx, sy)) {
+    // One stacked product [X Y]ᵀ[X Y] (upper blocks) gives XᵀX, YᵀY and XᵀY in a single pass over the panels,
+    // packed (centred, widened) straight from the caller's arrays into the kernel's memory.
+    const plan = featurePlan(sx, sy);
+    const ldc = plan.parts.reduce((sum, part) => sum + 4 * Math.ceil(part.cols / 4), 0);
+    return ckaFromGram(
+      plan,
+      productEngine().columnsGram(plan.parts, 0, plan.n, 0, scratch(ldc * ldc)),
+      debiased,
     );
   }
-  const gx = linearGramRepresentation(dx, "x", debiased);
-  const gy = linearGramRepresentation(dy, "y", debiased);
+  const gx = linearGramRepresentation(toDense(x, "x"), "x", debiased);
+  const gy = linearGramRepresentation(toDense(y, "y"), "y", debiased);
   return normalise(frobeniusDot(gx.gram, gy.gram), gx.self, gy.self, "x", "y", gx.scale, gy.scale);
+}
+
+let scratchBuffer = new Float64Array(0);
+
+/** A reused result buffer: allocating a fresh one of tens of MiB per call costs more than the copy into it. */
+function scratch(length: number): Float64Array {
+  if (scratchBuffer.length < length) scratchBuffer = new Float64Array(length);
+  return scratchBuffer;
+}
+
+/** Row counts equal and enough examples for the estimator (SHAPE_MISMATCH, TOO_FEW_EXAMPLES). @internal */
+export function checkPair(x: SourceMatrix, y: SourceMatrix, debiased: boolean): void {
+  assertSameRows([
+    { rows: x.rows, name: "x" },
+    { rows: y.rows, name: "y" },
+  ]);
+  assertMinRows(x.rows, debiased ? 4 : 2, debiased ? "debiased CKA" : "CKA", "x");
+}
+
+/** The feature-space form is cheaper when there are more examples than features in total. @internal */
+export function usesFeatureSpace(x: SourceMatrix, y: SourceMatrix): boolean {
+  return x.rows > x.cols + y.cols;
 }
 
 /**

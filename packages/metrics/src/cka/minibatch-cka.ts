@@ -1,6 +1,7 @@
 import { KoraError } from "../errors";
 import type { MetricsErrorCode } from "../errors/kora-error";
 import { centerColumns, type DenseMatrix, type MatrixLike, toDense } from "../matrix";
+import { type CKAWorkerPool, poolWorkers, send, sharedPool } from "../workers/worker-pool";
 import { centerGram, frobeniusDot, linearGram, RELATIVE_ZERO } from "./gram";
 import { constantFeatures } from "./linear-features";
 
@@ -82,6 +83,44 @@ export class MinibatchCKA {
    * @throws KoraError `SHAPE_MISMATCH`, `NON_FINITE`, `TOO_FEW_EXAMPLES`, `UNEQUAL_BATCH`, `INVALID_ARGUMENT`.
    */
   update(a: readonly MatrixLike[], b?: readonly MatrixLike[]): void {
+    const batch = this.check(a, b);
+    if (batch === null) return;
+    const gramsA = batch.a.map(batchGram);
+    this.accumulate(gramsA, batch.symmetric ? gramsA : batch.b.map(batchGram), batch.symmetric, batch.rows);
+  }
+
+  /**
+   * {@link MinibatchCKA.update} with the layers' Gram matrices `XXᵀ` formed on worker threads (the layers are
+   * shared out between the pool's workers); the same result as `update` to rounding. Inputs are checked on the
+   * calling thread before anything is sent, so bad input rejects with `update`'s error codes. Await each call
+   * before {@link MinibatchCKA.result} (a batch counts once its promise has resolved).
+   *
+   * @param options.pool - The worker pool; default: the shared pool of {@link linearCKAAsync}.
+   * @throws KoraError (as a rejection) as `update`, and `INVALID_ARGUMENT` for a closed pool.
+   */
+  async updateAsync(
+    a: readonly MatrixLike[],
+    b?: readonly MatrixLike[],
+    options: { pool?: CKAWorkerPool } = {},
+  ): Promise<void> {
+    const batch = this.check(a, b);
+    if (batch === null) return;
+    const layers = batch.symmetric ? batch.a : [...batch.a, ...batch.b];
+    const grams = await layerGrams(layers, options.pool ?? sharedPool());
+    const gramsA = grams.slice(0, batch.a.length);
+    this.accumulate(
+      gramsA,
+      batch.symmetric ? gramsA : grams.slice(batch.a.length),
+      batch.symmetric,
+      batch.rows,
+    );
+  }
+
+  /** Validates one batch (and fixes the layer counts and batch size on the first); null for a dropped batch. */
+  private check(
+    a: readonly MatrixLike[],
+    b: readonly MatrixLike[] | undefined,
+  ): { a: DenseMatrix[]; b: DenseMatrix[]; symmetric: boolean; rows: number } | null {
     const symmetric = b === undefined || b === a;
     const listB = b ?? a;
     if (!Array.isArray(a) || !Array.isArray(listB) || a.length === 0 || listB.length === 0) {
@@ -136,7 +175,7 @@ export class MinibatchCKA {
     } else if (rows !== this.batchSize) {
       if (this.unequalBatch === "drop") {
         this.dropped++;
-        return;
+        return null;
       }
       throw new KoraError<MetricsErrorCode>({
         code: "UNEQUAL_BATCH",
@@ -144,10 +183,12 @@ export class MinibatchCKA {
         path: "a[0]",
       });
     }
-    const n = rows;
+    return { a: denseA, b: denseB, symmetric, rows };
+  }
+
+  /** Adds one batch's HSIC₁ values from its centred layer Grams. */
+  private accumulate(gramsA: BatchGram[], gramsB: BatchGram[], symmetric: boolean, n: number): void {
     const scale = 1 / (n * (n - 3));
-    const gramsA = denseA.map(batchGram);
-    const gramsB = symmetric ? gramsA : denseB.map(batchGram);
     const nb = gramsB.length;
     for (let i = 0; i < gramsA.length; i++) {
       this.selfA[i]! += gramsA[i]!.self * scale;
@@ -227,8 +268,47 @@ export class MinibatchCKA {
 function batchGram(m: DenseMatrix): BatchGram {
   const n = m.rows;
   if (centerColumns(m)) return { gram: new Float64Array(n * n), self: 0, scale: 0 };
-  const gram = linearGram(m);
+  return finishGram(linearGram(m), n);
+}
+
+function finishGram(gram: Float64Array, n: number): BatchGram {
   const scale = frobeniusDot(gram, gram);
   centerGram(gram, n, true);
   return { gram, self: frobeniusDot(gram, gram), scale };
+}
+
+/**
+ * {@link batchGram} for every layer, the products `XXᵀ` on the pool's workers: layers are centred here (the
+ * constant ones need no product) and dealt out in turn, so each worker gets about the same number of them.
+ */
+async function layerGrams(layers: DenseMatrix[], pool: CKAWorkerPool): Promise<BatchGram[]> {
+  const out: (BatchGram | undefined)[] = layers.map((m) =>
+    centerColumns(m) ? { gram: new Float64Array(m.rows * m.rows), self: 0, scale: 0 } : undefined,
+  );
+  const todo = layers.map((_, i) => i).filter((i) => out[i] === undefined);
+  const workers = Math.min(poolWorkers(pool), todo.length);
+  if (workers === 0) {
+    for (const i of todo) out[i] = finishGram(linearGram(layers[i]!), layers[i]!.rows);
+    return out as BatchGram[];
+  }
+  const tasks: Promise<void>[] = [];
+  for (let w = 0; w < workers; w++) {
+    const mine = todo.filter((_, t) => t % workers === w);
+    const items = mine.map((i) => ({ data: layers[i]!.data, rows: layers[i]!.rows, cols: layers[i]!.cols }));
+    tasks.push(
+      // The centred copies are this call's own: transferred, not copied.
+      send(
+        pool,
+        w,
+        { id: 0, op: "rows", items },
+        items.map((item) => (item.data as Float64Array).buffer as ArrayBuffer),
+      ).then((grams) => {
+        (grams as Float64Array[]).forEach((gram, t) => {
+          out[mine[t]!] = finishGram(gram, layers[mine[t]!]!.rows);
+        });
+      }),
+    );
+  }
+  await Promise.all(tasks);
+  return out as BatchGram[];
 }

@@ -1,2 +1,2 @@
-export type { DenseMatrix, Matrix, MatrixLike } from "./matrix";
-export { assertMinRows, assertSameRows, centerColumns, toDense } from "./matrix";
+export type { DenseMatrix, Matrix, MatrixLike, SourceMatrix } from "./matrix";
+export { assertMinRows, assertSameRows, centerColumns, nonFinite, toDense, toSource } from "./matrix";

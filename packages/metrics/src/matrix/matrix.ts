@@ -29,8 +29,18 @@ function isMatrix(value: MatrixLike): value is Matrix {
   return !Array.isArray(value);
 }
 
-/** Converts and validates an input into a fresh row-major Float64Array (finite values, consistent shape). @internal */
-export function toDense(value: MatrixLike, name: string): DenseMatrix {
+/** A shape-checked input, its values not yet copied or checked for finiteness. @internal */
+export interface SourceMatrix {
+  rows: number;
+  cols: number;
+  data: Float32Array | Float64Array | readonly number[];
+}
+
+/**
+ * Checks an input's shape and returns its values without copying a {@link Matrix}'s data (a `number[][]` is
+ * flattened into a Float64Array). Finiteness is the caller's to check (see {@link nonFinite}). @internal
+ */
+export function toSource(value: MatrixLike, name: string): SourceMatrix {
   if (value === null || typeof value !== "object") {
     throw new KoraError<MetricsErrorCode>({
       code: "INVALID_ARGUMENT",
@@ -38,12 +48,8 @@ export function toDense(value: MatrixLike, name: string): DenseMatrix {
       path: name,
     });
   }
-  let rows: number;
-  let cols: number;
-  let data: Float64Array;
   if (isMatrix(value)) {
-    rows = value.rows;
-    cols = value.cols;
+    const { rows, cols } = value;
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
       throw new KoraError<MetricsErrorCode>({
         code: "INVALID_ARGUMENT",
@@ -58,33 +64,45 @@ export function toDense(value: MatrixLike, name: string): DenseMatrix {
         path: `${name}.data`,
       });
     }
-    // The typed-array constructor copies (and widens float32) far faster than Float64Array.from's iteration.
-    data = ArrayBuffer.isView(value.data) ? new Float64Array(value.data) : Float64Array.from(value.data);
-  } else {
-    rows = value.length;
-    cols = rows === 0 ? 0 : (value[0]?.length ?? 0);
-    data = new Float64Array(rows * cols);
-    for (let r = 0; r < rows; r++) {
-      const row = value[r];
-      if (!Array.isArray(row) || row.length !== cols) {
-        throw new KoraError<MetricsErrorCode>({
-          code: "SHAPE_MISMATCH",
-          message: `${name}[${r}] must be an array of ${cols} numbers (the length of ${name}[0]), got ${Array.isArray(row) ? row.length : typeof row}`,
-          path: `${name}[${r}]`,
-        });
-      }
-      for (let c = 0; c < cols; c++) data[r * cols + c] = row[c] as number;
-    }
+    return { rows, cols, data: value.data };
   }
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) {
-      const r = Math.floor(i / cols);
+  const rows = value.length;
+  const cols = rows === 0 ? 0 : (value[0]?.length ?? 0);
+  const data = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const row = value[r];
+    if (!Array.isArray(row) || row.length !== cols) {
       throw new KoraError<MetricsErrorCode>({
-        code: "NON_FINITE",
-        message: `${name} holds a non-finite value (${data[i]}) at row ${r}, column ${i - r * cols}`,
-        path: name,
+        code: "SHAPE_MISMATCH",
+        message: `${name}[${r}] must be an array of ${cols} numbers (the length of ${name}[0]), got ${Array.isArray(row) ? row.length : typeof row}`,
+        path: `${name}[${r}]`,
       });
     }
+    for (let c = 0; c < cols; c++) data[r * cols + c] = row[c] as number;
+  }
+  return { rows, cols, data };
+}
+
+/** The NON_FINITE error for the value at flat index `i` of a matrix with `cols` columns. @internal */
+export function nonFinite(name: string, value: number, i: number, cols: number): KoraError {
+  const r = Math.floor(i / cols);
+  return new KoraError<MetricsErrorCode>({
+    code: "NON_FINITE",
+    message: `${name} holds a non-finite value (${value}) at row ${r}, column ${i - r * cols}`,
+    path: name,
+  });
+}
+
+/** Converts and validates an input into a fresh row-major Float64Array (finite values, consistent shape). @internal */
+export function toDense(value: MatrixLike, name: string): DenseMatrix {
+  const source = toSource(value, name);
+  const { rows, cols } = source;
+  // The typed-array constructor copies (and widens float32) far faster than Float64Array.from's iteration.
+  const data = ArrayBuffer.isView(source.data)
+    ? new Float64Array(source.data)
+    : Float64Array.from(source.data as readonly number[]);
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) throw nonFinite(name, data[i]!, i, cols);
   }
   return { rows, cols, data };
 }

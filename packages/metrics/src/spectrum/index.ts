@@ -1,0 +1,2 @@
+export type { SingularValuesOptions } from "./singular-values";
+export { effectiveRank, lowRankSingularValues, singularValues, stableRank } from "./singular-values";

@@ -1,0 +1,2 @@
+export type { CKAWorkerPoolOptions } from "./worker-pool";
+export { CKAWorkerPool } from "./worker-pool";
