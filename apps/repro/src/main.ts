@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { closestName, KoraError } from "@kora/spec";
 import { PRESET_NAMES, type PresetName } from "./config/presets";
+import { QUEUE_COMMANDS, queueMain } from "./queue/commands";
 import { runRepro } from "./runner";
 
 const USAGE = `Usage: kora-repro [--preset smoke|default|extended|paper] [--only 4.1,4.3] [--seeds N] [--out DIR]
@@ -16,7 +17,8 @@ Runs the KoRA reproduction (experiments 4.1-4.4, ablations, controls) and writes
   --data-root  paper preset: folder with cifar-100-binary/, tiny-imagenet-200/, nyu/
   --weights    paper preset: ViT-B/16 safetensors (file or checkpoint folder)
   --jobs       worker processes sharing the plan, one wasm thread each (default: the preset's; default uses 2)
-The last two lines printed are the paths of report.md and report.html.`;
+The last two lines printed are the paths of report.md and report.html.
+On several machines through a Redis queue: kora-repro enqueue|worker|status|report --help.`;
 
 const OPTIONS = {
   preset: { type: "string" },
@@ -52,6 +54,8 @@ export async function main(
   argv: readonly string[],
   streams: MainStreams = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) },
 ): Promise<number> {
+  const command = QUEUE_COMMANDS.find((name) => name === argv[0]);
+  if (command !== undefined) return queueMain(command, argv.slice(1), streams);
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));

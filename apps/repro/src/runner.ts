@@ -1,28 +1,19 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { KoraError } from "@kora/spec";
 import { selectBackend } from "@kora/tfjs";
-import * as tf from "@tensorflow/tfjs";
-import { defaultExperimentsDir, loadExperiments } from "./config/experiments";
 import { type PresetName, resolvePreset } from "./config/presets";
+import { executeRun } from "./execute-run";
 import { appRoot } from "./paths";
-import { type PlannedRun, planRuns, selectExperiments } from "./plan";
+import { type PlannedRun, planRuns } from "./plan";
+import { selectPlan } from "./plan-selection";
 import { PlanProgress } from "./progress";
 import { writeReport } from "./report/write";
-import { gitState, type RunResult, readResult, writeResult } from "./results";
+import { readResult, writeResult } from "./results";
 import { shardRuns } from "./shards";
 import { type BackboneInfo, ensureBackbone } from "./tasks/backbone";
 import type { TaskContext } from "./tasks/context";
-import {
-  plannedSteps,
-  runCka,
-  runCompress,
-  runDense,
-  runSource,
-  runTransfer,
-  type TaskOutput,
-} from "./tasks/tasks";
+import { plannedSteps } from "./tasks/tasks";
 
 /** Options of {@link runRepro} (the command line's flags). */
 export interface RunReproOptions {
@@ -82,25 +73,7 @@ export async function runRepro(options: RunReproOptions = {}): Promise<RunReproR
   if (options.dataRoot !== undefined) presetOptions.dataRoot = options.dataRoot;
   if (options.weights !== undefined) presetOptions.weights = options.weights;
   const preset = resolvePreset(presetName, presetOptions);
-  // The extended ablations run in the extended preset (and in smoke, which exercises every code path).
-  const all = loadExperiments(options.experimentsDir ?? defaultExperimentsDir()).filter(
-    (experiment) => !experiment.extended || preset.name === "extended" || preset.name === "smoke",
-  );
-  const experiments = selectExperiments(all, options.only ?? null);
-  if (experiments.length === 0) {
-    throw new KoraError({
-      code: "INVALID_ARGUMENT",
-      message: `--only ${options.only?.join(",")} matches no experiment (known: ${all.map((e) => e.id).join(", ")})`,
-    });
-  }
-  const seedCount = options.seeds ?? preset.seeds;
-  if (!(Number.isInteger(seedCount) && seedCount >= 1)) {
-    throw new KoraError({
-      code: "INVALID_ARGUMENT",
-      message: `--seeds must be a positive integer, got ${seedCount}`,
-    });
-  }
-  const seeds = Array.from({ length: seedCount }, (_, i) => i);
+  const { experiments, seeds } = selectPlan(preset, options);
   const out = resolve(options.out ?? `repro-results/${preset.name}`);
   mkdirSync(out, { recursive: true });
   const write = options.write ?? ((text: string) => process.stderr.write(text));
@@ -158,66 +131,11 @@ export async function runRepro(options: RunReproOptions = {}): Promise<RunReproR
     }
     const source = run.sourceKey === null ? null : readResult(out, run.sourceKey);
     progress.start(run.name, unitsOf(run));
-    const startedAt = new Date();
-    const t0 = performance.now();
-    let output: TaskOutput | null = null;
-    let error: RunResult["error"] = null;
-    const tensorsBefore = tf.memory().numTensors;
-    try {
-      if (source !== null && source.status !== "ok") {
-        throw new KoraError({
-          code: "SOURCE_FAILED",
-          message: `its source run ${run.sourceKey} failed: ${source.error?.message ?? "?"}`,
-        });
-      }
-      const task = {
-        source: runSource,
-        transfer: runTransfer,
-        cka: runCka,
-        compress: runCompress,
-        dense: runDense,
-      }[run.task];
-      output = await task(context, backbone, run);
-    } catch (caught) {
-      const e = caught as Error & { code?: string };
-      error = {
-        message: e?.message ?? String(caught),
-        code: typeof e?.code === "string" ? e.code : null,
-        stack: e?.stack ?? null,
-      };
-      failed++;
-    }
-    const leaked = tf.memory().numTensors - tensorsBefore;
-    const result: RunResult = {
-      format: 1,
-      key: run.key,
-      name: run.name,
-      status: output === null ? "failed" : "ok",
-      task: run.task,
-      method: run.method,
-      seed: run.seed,
-      shuffleLabels: run.shuffleLabels,
-      sourceKey: run.sourceKey,
-      usedBy: run.usedBy,
-      preset: { name: preset.name, config: { ...preset } },
-      git: gitState(),
-      backend,
-      node: process.version,
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      timings: {
-        totalSeconds: (performance.now() - t0) / 1000,
-        trainSeconds: output?.trainSeconds ?? 0,
-        evalSeconds: output?.evalSeconds ?? 0,
-      },
-      metrics: output?.metrics ?? {},
-      curve: output?.curve ?? [],
-      extra: { ...(output?.extra ?? {}), tensorsLeaked: leaked },
-      error,
-    };
+    const result = await executeRun(context, backbone, run, source, backend);
     writeResult(out, result);
-    if (output !== null) ran++;
-    progress.finish(output === null ? `FAILED (${error?.message.split("\n")[0]})` : "ok");
+    if (result.status === "ok") ran++;
+    else failed++;
+    progress.finish(result.status === "ok" ? "ok" : `FAILED (${result.error?.message.split("\n")[0]})`);
   }
 
   const wallSeconds = (performance.now() - started) / 1000;

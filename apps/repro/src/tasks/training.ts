@@ -1,8 +1,10 @@
+import { rmSync } from "node:fs";
 import type { Dataset } from "@kora/datasets";
 import { finetune, gateValues, gateVariableNames, type Task, trainableVariables } from "@kora/finetune";
 import { warmupCosineSchedule } from "@kora/tfjs";
 import type { ViT } from "@kora/vit";
 import { type TaskContext, warmupSteps } from "./context";
+import { curveJournal, newestCheckpointStep } from "./curve-journal";
 import { checkpointDir } from "./model";
 import type { CurvePoint, RunRequest } from "./types";
 
@@ -61,6 +63,18 @@ export async function trainRun(
 ): Promise<Trained> {
   const curve: CurvePoint[] = [];
   const started = performance.now();
+  const dir = checkpointDir(context.out, request.key);
+  const journal = curveJournal(dir);
+  const saved = newestCheckpointStep(dir);
+  if (saved !== null && !journal.covers(saved)) {
+    // The engine checkpoints a step just before reporting its loss: a process killed between the two left a
+    // checkpoint whose last losses are unknown. Starting over keeps the run's record (curve included) identical
+    // to an uninterrupted run's; it costs the steps since the start, in a window of milliseconds per checkpoint.
+    context.log(
+      `${request.key}: the checkpoint at step ${saved} has no loss journal up to it; training from step 0`,
+    );
+    rmSync(dir, { recursive: true, force: true });
+  }
   // Before training the model holds the gates' starting values (their init, or a source run's for a transfer):
   // a resumed run loads its checkpoint inside finetune, so this is the start of the run either way.
   const start = gateValues(vit);
@@ -79,7 +93,7 @@ export async function trainRun(
     for (let t = 0; t < step; t++) sum += factor(t);
     return rate * sum;
   };
-  await finetune({
+  const result = await finetune({
     vit,
     task,
     dataset: plan.dataset,
@@ -96,18 +110,39 @@ export async function trainRun(
     warmupSteps: warmupSteps(plan.steps),
     seed: request.seed,
     checkpoint: {
-      dir: checkpointDir(context.out, request.key),
+      dir,
       everySteps: Math.max(5, Math.ceil(plan.steps / 4)),
       keepLast: 1,
     },
     onStep: (event) => {
       curve.push({ step: event.step, loss: event.loss });
+      let gates: GatePoint | undefined;
       if (trajectory !== null && (event.step % every === 0 || event.step === plan.steps)) {
-        recordGates(trajectory, start, gateValues(vit), event.step, reachAfter(event.step));
+        gates = gatePoint(start, gateValues(vit), reachAfter(event.step));
+        pushGatePoint(trajectory, event.step, gates);
       }
+      journal.append({ step: event.step, loss: event.loss, ...(gates === undefined ? {} : { gates }) });
       context.onProgress(event.step, plan.steps);
     },
   });
+  if (result.resumedFrom !== null) {
+    context.log(`${request.key}: resumed from the checkpoint at step ${result.resumedFrom}`);
+    // The steps before the checkpoint ran in an earlier process: their losses and gate points come from the journal
+    // it kept, so a resumed run records the same curve and gate path as an uninterrupted one.
+    const earlier = journal.before(result.resumedFrom);
+    curve.unshift(...earlier.map(({ step, loss }) => ({ step, loss })));
+    if (trajectory !== null) {
+      const prefix = emptyTrajectory(start);
+      for (const entry of earlier)
+        if (entry.gates !== undefined) pushGatePoint(prefix, entry.step, entry.gates);
+      trajectory.steps.unshift(...prefix.steps);
+      trajectory.reach.unshift(...prefix.reach);
+      trajectory.gates.forEach((gate, i) => {
+        gate.absMean.unshift(...(prefix.gates[i]?.absMean ?? []));
+        gate.moved.unshift(...(prefix.gates[i]?.moved ?? []));
+      });
+    }
+  }
   return { curve, gateTrajectory: trajectory, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -119,22 +154,37 @@ function emptyTrajectory(start: ReturnType<typeof gateValues>): GateTrajectory {
   };
 }
 
-function recordGates(
-  trajectory: GateTrajectory,
+/** One recorded point of the gates' path: the reach so far and, per gate, mean |g| and mean |g − g₀|. */
+export interface GatePoint {
+  reach: number;
+  absMean: number[];
+  moved: number[];
+}
+
+function gatePoint(
   start: ReturnType<typeof gateValues>,
   now: ReturnType<typeof gateValues>,
-  step: number,
   reach: number,
-): void {
+): GatePoint {
+  return {
+    reach,
+    absMean: start.map((_, i) => now[i]?.absMean ?? Number.NaN),
+    moved: start.map((gate, i) => {
+      const values = now[i]?.values ?? [];
+      const from = gate.values ?? [];
+      return (
+        values.reduce((sum, value, c) => sum + Math.abs(value - (from[c] ?? 0)), 0) /
+        Math.max(1, values.length)
+      );
+    }),
+  };
+}
+
+function pushGatePoint(trajectory: GateTrajectory, step: number, point: GatePoint): void {
   trajectory.steps.push(step);
-  trajectory.reach.push(reach);
+  trajectory.reach.push(point.reach);
   trajectory.gates.forEach((gate, i) => {
-    const values = now[i]?.values ?? [];
-    const from = start[i]?.values ?? [];
-    gate.absMean.push(now[i]?.absMean ?? Number.NaN);
-    gate.moved.push(
-      values.reduce((sum, value, c) => sum + Math.abs(value - (from[c] ?? 0)), 0) /
-        Math.max(1, values.length),
-    );
+    gate.absMean.push(point.absMean[i] ?? Number.NaN);
+    gate.moved.push(point.moved[i] ?? Number.NaN);
   });
 }
