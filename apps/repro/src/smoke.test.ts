@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadExperiments } from "./config/experiments";
+import { loadFindings } from "./report/findings";
 import { runRepro } from "./runner";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -59,10 +60,11 @@ describe("the smoke preset end to end", () => {
         expect(result.extra.headLearningRate, file).toBe(upstream ? result.extra.learningRate : 3e-3);
         fullTransfers++;
       }
-      // Every KoRA run that trains records where its gates ended, one per block, whatever the task (4.3 measures
-      // a source run's model and trains nothing).
+      // Every KoRA run that trains records where its gates ended, one per block, whatever the task (4.3 and the
+      // compressibility study measure a source run's model and train nothing).
       if (
         result.task !== "cka" &&
+        result.task !== "compress" &&
         result.method.kind === "adapter" &&
         result.method.adapter.method === "kora"
       ) {
@@ -130,10 +132,11 @@ describe("the smoke preset end to end", () => {
           curves: document.querySelectorAll("figure svg polyline, figure svg circle").length,
           gateFigures: document.querySelectorAll('figure[data-figure*=":gates:"] svg polyline').length,
           provenance: document.querySelector("#provenance")?.textContent ?? "",
+          findings: document.querySelectorAll("#findings tbody tr").length,
           external: document.querySelectorAll("[src],link[href]").length,
         }));
-        // One table per experiment, plus checks, directional claims and the paper audit's two.
-        expect(counts.tables).toBe(loadExperiments().length + 4);
+        // One table per experiment, plus checks, directional claims, the findings and the paper audit's two.
+        expect(counts.tables).toBe(loadExperiments().length + 5);
         expect(counts.rows).toBeGreaterThan(30);
         // Beside the tables whose KoRA runs recorded gates (4.1, 4.2, 4.4 at least): where the gates ended.
         expect(counts.gateTables).toBeGreaterThanOrEqual(3);
@@ -148,6 +151,8 @@ describe("the smoke preset end to end", () => {
         // Gate trajectories, one figure per gated row (blocks and Adam's reach as lines).
         expect(counts.gateFigures).toBeGreaterThanOrEqual(3);
         expect(counts.provenance).toContain("Preset: smoke");
+        // Every question of claims/findings.json gets a row with an answer.
+        expect(counts.findings).toBe(loadFindings().length);
         expect(counts.external).toBe(0);
         const box = await page.locator("figure").first().boundingBox();
         expect(box?.width ?? 0).toBeGreaterThan(100);

@@ -12,6 +12,7 @@ import type { Experiment, MetricName, Variant } from "../config/schema";
 import { variantKey } from "../plan";
 import type { RunResult } from "../results";
 import { auditPaper, type PaperAudit } from "./audit";
+import type { FindingResult } from "./findings";
 import { meanMatrix, type Summary, summarise } from "./stats";
 
 /** Column titles and formatting of each metric. */
@@ -158,6 +159,8 @@ export interface ReportModel {
   audit: PaperAudit;
   failures: RunResult[];
   leaks: Row[];
+  /** The study's own questions (claims/findings.json), answered from the tables; filled in by `assessFindings`. */
+  findings: FindingResult[];
 }
 
 function fmt(value: number, digits: number): string {
@@ -307,6 +310,7 @@ export function buildReport(
     audit: auditPaper(claims),
     failures: [...failures.values()],
     leaks,
+    findings: [],
   };
 }
 
@@ -412,7 +416,7 @@ export function summariseTrajectories(ok: readonly RunResult[]): TrajectorySumma
 }
 
 /** Per-seed values of one metric in a row's completed runs. */
-function valuesBySeed(row: Row | undefined, metric: MetricName): Map<number, number> {
+export function valuesBySeed(row: Row | undefined, metric: MetricName): Map<number, number> {
   const values = new Map<number, number>();
   for (const r of row?.results ?? []) {
     const v = r.metrics[metric];
@@ -422,7 +426,7 @@ function valuesBySeed(row: Row | undefined, metric: MetricName): Map<number, num
 }
 
 /** The paired comparison of two rows over the seeds both completed (null when they share none). */
-function compareRows(
+export function compareRows(
   better: Row | undefined,
   worse: Row | undefined,
   metric: MetricName,
@@ -439,11 +443,11 @@ function compareRows(
   );
 }
 
-function findRow(tables: readonly Table[], experiment: string, variant: string): Row | undefined {
+export function findRow(tables: readonly Table[], experiment: string, variant: string): Row | undefined {
   return tables.find((t) => t.experiment.id === experiment)?.rows.find((r) => r.variant.id === variant);
 }
 
-function pText(p: number): string {
+export function pText(p: number): string {
   return p < 1e-4 ? "p < 0.0001" : `p = ${p.toPrecision(2)}`;
 }
 

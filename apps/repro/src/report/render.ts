@@ -11,6 +11,7 @@ import {
   type ReportModel,
   type Table,
 } from "./build";
+import type { FindingResult } from "./findings";
 
 /** Provenance shown at the top of both reports. */
 export interface Provenance {
@@ -281,6 +282,29 @@ const GATE_NOTE =
   "Moved / Adam's reach: how far the gates moved from their start (mean |g − g₀|) over Σ lr, the farthest Adam's steps of about lr each can carry a parameter in the run, mean over blocks and seeds. " +
   "Near 1, the gates moved as fast as the optimizer allows the whole run, so where they ended is set by the learning rate and the number of steps rather than by what they learned.";
 
+const FINDINGS_NOTE =
+  "Questions this project asks of KoRA beyond the paper's claims (claims/findings.json), answered from the tables below. " +
+  "A difference question is a paired t test over seeds, Holm-corrected across these questions: yes when the difference is significant and at least the minimum effect, " +
+  "no when the 95 % interval lies within ± the minimum effect (equivalence), inconclusive otherwise. " +
+  "A ratio question asks whether a per-seed quantity's 95 % interval lies above or below two thresholds. " +
+  "Questions whose experiment this preset does not run say so (the extended preset runs every one).";
+
+function findingHeader(): string[] {
+  return ["Question", "Runs", "Effect [95 % CI]", "Seeds", "p (Holm)", "Answer", "Why"];
+}
+
+function findingCells(f: FindingResult): string[] {
+  return [
+    f.finding.question,
+    f.runs,
+    f.effect ?? "—",
+    f.n === 0 ? "—" : String(f.n),
+    f.holmP === null ? "—" : pValue(f.holmP),
+    f.answer,
+    f.reason,
+  ];
+}
+
 function mdTable(head: string[], rows: string[][]): string[] {
   return [
     `| ${head.map(escapeMd).join(" | ")} |`,
@@ -369,6 +393,13 @@ export function renderMarkdown(
     "",
   );
   out.push(...mdTable(relationHeader(), model.relations.map(relationCells)), "");
+  if (model.findings.length > 0) {
+    out.push("## Findings: the project's own questions", "", FINDINGS_NOTE, "");
+    out.push(...mdTable(findingHeader(), model.findings.map(findingCells)), "");
+    for (const f of model.findings)
+      out.push(`- **${escapeMd(f.finding.question)}** ${escapeMd(f.finding.context)}`);
+    out.push("");
+  }
   out.push(...renderAuditMarkdown(model.audit));
   for (const table of model.tables) {
     out.push(`## ${table.experiment.title}`, "", table.experiment.description, "");
@@ -446,6 +477,13 @@ export function renderHtml(
     ),
     "</section>",
   );
+  if (model.findings.length > 0) {
+    out.push(
+      `<section id="findings"><h2>Findings: the project's own questions</h2><p>${escapeHtml(FINDINGS_NOTE)}</p>`,
+      htmlTable(findingHeader(), model.findings.map(findingCells), (_i, j) => (j === 5 ? "finding" : "")),
+      `<ul>${model.findings.map((f) => `<li><strong>${escapeHtml(f.finding.question)}</strong> ${escapeHtml(f.finding.context)}</li>`).join("")}</ul></section>`,
+    );
+  }
   out.push(
     '<section id="paper-audit"><h2>What the paper\'s own numbers say</h2>',
     htmlTable(auditF1Header(), auditF1Rows(model.audit)),

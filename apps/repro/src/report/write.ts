@@ -8,6 +8,7 @@ import type { PlannedRun } from "../plan";
 import { gitState, type RunResult, readAllResults } from "../results";
 import type { BackboneInfo } from "../tasks/backbone";
 import { buildReport } from "./build";
+import { assessFindings, loadFindings } from "./findings";
 import { type Figure, type Provenance, renderHtml, renderMarkdown } from "./render";
 import { curvesSvg, gateTrajectorySvg, rateAccuracySvg } from "./svg";
 
@@ -92,6 +93,7 @@ export async function writeReport(input: WriteReportInput): Promise<{ markdown: 
   const claims = loadClaims();
   const results = readAllResults(out);
   const model = buildReport(preset, experiments, seeds, results, claims, loadChecks(claims));
+  model.findings = assessFindings(loadFindings(), model.tables, model.checks);
   const figuresDir = join(out, "figures");
   mkdirSync(figuresDir, { recursive: true });
   const figures: Figure[] = [];
