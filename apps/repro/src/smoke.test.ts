@@ -124,7 +124,8 @@ describe("the smoke preset end to end", () => {
         await page.goto(`file://${html}`);
         const counts = await page.evaluate(() => ({
           tables:
-            document.querySelectorAll("table").length - document.querySelectorAll(".gates table").length,
+            document.querySelectorAll("table").length -
+            document.querySelectorAll(".gates table, .cross-cka table").length,
           gateTables: document.querySelectorAll(".gates table").length,
           rows: document.querySelectorAll("tbody tr").length,
           svgs: document.querySelectorAll("figure svg").length,
@@ -133,6 +134,7 @@ describe("the smoke preset end to end", () => {
           gateFigures: document.querySelectorAll('figure[data-figure*=":gates:"] svg polyline').length,
           provenance: document.querySelector("#provenance")?.textContent ?? "",
           findings: document.querySelectorAll("#findings tbody tr").length,
+          crossPairs: document.querySelectorAll(".cross-cka tbody tr").length,
           external: document.querySelectorAll("[src],link[href]").length,
         }));
         // One table per experiment, plus checks, directional claims, the findings and the paper audit's two.
@@ -153,6 +155,8 @@ describe("the smoke preset end to end", () => {
         expect(counts.provenance).toContain("Preset: smoke");
         // Every question of claims/findings.json gets a row with an answer.
         expect(counts.findings).toBe(loadFindings().length);
+        // 4.3's four models and the frozen backbone, every pair compared across models.
+        expect(counts.crossPairs).toBe(10);
         expect(counts.external).toBe(0);
         const box = await page.locator("figure").first().boundingBox();
         expect(box?.width ?? 0).toBeGreaterThan(100);

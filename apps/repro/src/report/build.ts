@@ -12,6 +12,7 @@ import type { Experiment, MetricName, Variant } from "../config/schema";
 import { variantKey } from "../plan";
 import type { RunResult } from "../results";
 import { auditPaper, type PaperAudit } from "./audit";
+import type { CrossModelCka } from "./cross-cka";
 import type { FindingResult } from "./findings";
 import { meanMatrix, type Summary, summarise } from "./stats";
 
@@ -161,6 +162,8 @@ export interface ReportModel {
   leaks: Row[];
   /** The study's own questions (claims/findings.json), answered from the tables; filled in by `assessFindings`. */
   findings: FindingResult[];
+  /** CKA between models, every pair, for each CKA table whose runs saved features; filled in by the writer. */
+  crossCka: CrossModelCka[];
 }
 
 function fmt(value: number, digits: number): string {
@@ -311,6 +314,7 @@ export function buildReport(
     failures: [...failures.values()],
     leaks,
     findings: [],
+    crossCka: [],
   };
 }
 

@@ -11,6 +11,7 @@ import {
   type ReportModel,
   type Table,
 } from "./build";
+import type { CrossModelCka } from "./cross-cka";
 import type { FindingResult } from "./findings";
 
 /** Provenance shown at the top of both reports. */
@@ -282,6 +283,28 @@ const GATE_NOTE =
   "Moved / Adam's reach: how far the gates moved from their start (mean |g − g₀|) over Σ lr, the farthest Adam's steps of about lr each can carry a parameter in the run, mean over blocks and seeds. " +
   "Near 1, the gates moved as fast as the optimizer allows the whole run, so where they ended is set by the learning rate and the number of steps rather than by what they learned.";
 
+function crossNote(cross: CrossModelCka): string {
+  return (
+    `Across models: CKA between the same block of two models, mean over blocks and ${cross.seeds} seed(s), on ${cross.examples} evaluation examples, under four estimates — ` +
+    "linear CKA of mean-pooled patch tokens, its debiased form (unbiased HSIC), the minibatch estimate (batches of 64, or two halves of fewer than 128 examples, unbiased HSIC; Nguyen et al. 2021) and linear CKA of the CLS token. " +
+    "1 means the two models' blocks represent the examples the same way up to rotation and scale. The heatmaps below show every block against every block (linear, mean-pooled)."
+  );
+}
+
+function crossHeader(): string[] {
+  return ["Pair", "Linear (mean)", "Debiased (mean)", "Minibatch (mean)", "Linear (CLS)"];
+}
+
+function crossRows(cross: CrossModelCka): string[][] {
+  return cross.pairs.map((p) => [
+    `${p.a} vs ${p.b}`,
+    p.sameBlock.linear.toFixed(3),
+    p.sameBlock.debiased.toFixed(3),
+    Number.isNaN(p.sameBlock.minibatch) ? "—" : p.sameBlock.minibatch.toFixed(3),
+    p.sameBlock.cls.toFixed(3),
+  ]);
+}
+
 const FINDINGS_NOTE =
   "Questions this project asks of KoRA beyond the paper's claims (claims/findings.json), answered from the tables below. " +
   "A difference question is a paired t test over seeds, Holm-corrected across these questions: yes when the difference is significant and at least the minimum effect, " +
@@ -411,6 +434,8 @@ export function renderMarkdown(
     if (claimTable?.notes) out.push(`Paper note: ${claimTable.notes}`, "");
     const gates = gateTable(table);
     if (gates !== null) out.push(GATE_NOTE, "", ...mdTable(gates.head, gates.rows), "");
+    const cross = model.crossCka.find((c) => c.experiment === table.experiment.id);
+    if (cross !== undefined) out.push(crossNote(cross), "", ...mdTable(crossHeader(), crossRows(cross)), "");
     for (const figure of figures.filter((f) => f.id.startsWith(`${table.experiment.id}:`))) {
       out.push(`![${figure.title}](${figure.file})`, "");
     }
@@ -511,6 +536,11 @@ export function renderHtml(
     if (gates !== null)
       out.push(
         `<div class="gates"><p>${escapeHtml(GATE_NOTE)}</p>${htmlTable(gates.head, gates.rows)}</div>`,
+      );
+    const crossHtml = model.crossCka.find((c) => c.experiment === table.experiment.id);
+    if (crossHtml !== undefined)
+      out.push(
+        `<div class="cross-cka"><p>${escapeHtml(crossNote(crossHtml))}</p>${htmlTable(crossHeader(), crossRows(crossHtml))}</div>`,
       );
     const figs = figures.filter((f) => f.id.startsWith(`${table.experiment.id}:`));
     if (figs.length > 0) {

@@ -8,6 +8,7 @@ import type { PlannedRun } from "../plan";
 import { gitState, type RunResult, readAllResults } from "../results";
 import type { BackboneInfo } from "../tasks/backbone";
 import { buildReport } from "./build";
+import { type CrossModelCka, crossModelCka } from "./cross-cka";
 import { assessFindings, loadFindings } from "./findings";
 import { type Figure, type Provenance, renderHtml, renderMarkdown } from "./render";
 import { curvesSvg, gateTrajectorySvg, rateAccuracySvg } from "./svg";
@@ -94,6 +95,10 @@ export async function writeReport(input: WriteReportInput): Promise<{ markdown: 
   const results = readAllResults(out);
   const model = buildReport(preset, experiments, seeds, results, claims, loadChecks(claims));
   model.findings = assessFindings(loadFindings(), model.tables, model.checks);
+  model.crossCka = model.tables
+    .filter((table) => table.experiment.heatmaps)
+    .map((table) => crossModelCka(table, out))
+    .filter((cross): cross is CrossModelCka => cross !== null);
   const figuresDir = join(out, "figures");
   mkdirSync(figuresDir, { recursive: true });
   const figures: Figure[] = [];
@@ -166,6 +171,25 @@ export async function writeReport(input: WriteReportInput): Promise<{ markdown: 
         title,
         gateTrajectorySvg(row.gateTrajectory, title),
         `gates-${id}-${row.variant.id}`,
+        false,
+      );
+    }
+    const cross = model.crossCka.find((c) => c.experiment === id);
+    for (const [index, pair] of (cross?.pairs ?? []).entries()) {
+      const blocks = pair.matrix.map((_, i) => String(i));
+      await addFigure(
+        `${id}:cross:${index}`,
+        `${pair.a} vs ${pair.b}: linear CKA between their blocks (mean over seeds)`,
+        heatmapSvg(pair.matrix, {
+          rowLabels: blocks,
+          colLabels: blocks,
+          title: `${pair.a} vs ${pair.b}`,
+          rowTitle: pair.a,
+          colTitle: pair.b,
+          min: 0,
+          max: 1,
+        }),
+        `cka-cross-${id}-${index}`,
         false,
       );
     }

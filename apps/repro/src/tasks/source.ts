@@ -8,11 +8,12 @@ import {
   evaluateTask,
   trainPixelProbe,
 } from "@kora/finetune";
-import { openBackbone, saveModel } from "@kora/finetune/node";
+import { saveModel } from "@kora/finetune/node";
 import { linearCKA, type Matrix } from "@kora/metrics";
-import { type BackboneInfo, backboneConfig, backboneSource } from "./backbone";
+import { type BackboneInfo, backboneConfig } from "./backbone";
 import { evaluationIndices, openClassification, seededItems, type TaskContext } from "./context";
 import { artifactDir, buildModel, checkpointDir, paramsTunedPct, recordedGates } from "./model";
+import { pretrainedFeatures } from "./reference-features";
 import { trainRun } from "./training";
 import type { RunRequest, TaskOutput } from "./types";
 
@@ -21,30 +22,6 @@ export function sourceSteps(context: TaskContext, items: number): number {
   const { source, batchSize } = context.preset;
   if (source.steps !== undefined) return source.steps;
   return (source.epochs ?? 1) * Math.ceil(items / batchSize);
-}
-
-let referenceFeatures: { key: string; features: Matrix[] } | null = null;
-
-/** Block features of the frozen pretrained backbone on the CKA items (computed once per process). */
-async function pretrainedFeatures(
-  context: TaskContext,
-  backbone: BackboneInfo,
-  dataset: ClassificationDataset,
-  items: number[],
-): Promise<Matrix[]> {
-  const key = `${backbone.hash}:${dataset.name}:${items.length}:${items[0]}:${items.at(-1)}`;
-  if (referenceFeatures?.key === key) return referenceFeatures.features;
-  const vit = await openBackbone(backboneSource(backbone));
-  try {
-    const features = await blockFeatures(vit, dataset, {
-      batchSize: context.preset.batchSize,
-      indices: items,
-    });
-    referenceFeatures = { key, features };
-    return features;
-  } finally {
-    disposeModel(vit);
-  }
 }
 
 /** 4.1 (and ablations, controls): adapt on the source task; leaves the model for transfer and CKA runs. */
