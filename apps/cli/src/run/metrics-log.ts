@@ -38,8 +38,9 @@ export function trimMetricsLog(path: string, firstStep: number): TrimmedLog {
       }
     });
   writeFileSync(path, kept.map((line) => `${line}\n`).join(""));
-  // Only the last step is checked: the engine writes a checkpoint before it reports the step, so that is the
-  // line a crash in between can lose (its loss is not in the checkpoint and cannot be written again).
+  // Only the last step is checked. The engine now reports a step before it writes the step's checkpoint, so a
+  // crash in between leaves the log ahead of the checkpoint (trimmed above and replayed); a run written by an
+  // earlier version, which checkpointed first, can still lack the line of the step it resumes after.
   const missing = kept.length > 0 && firstStep > 1 && !seen.has(firstStep - 1) ? [firstStep - 1] : [];
   return { kept: kept.length, unreadable, missing };
 }

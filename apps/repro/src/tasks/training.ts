@@ -67,9 +67,10 @@ export async function trainRun(
   const journal = curveJournal(dir);
   const saved = newestCheckpointStep(dir);
   if (saved !== null && !journal.covers(saved)) {
-    // The engine checkpoints a step just before reporting its loss: a process killed between the two left a
-    // checkpoint whose last losses are unknown. Starting over keeps the run's record (curve included) identical
-    // to an uninterrupted run's; it costs the steps since the start, in a window of milliseconds per checkpoint.
+    // The engine reports a step (and the journal records it) before writing the step's checkpoint, so a checkpoint
+    // the journal does not cover comes from an earlier engine, which checkpointed first, or a damaged journal: its
+    // last losses are unknown. Starting over keeps the run's record (curve included) identical to an
+    // uninterrupted run's.
     context.log(
       `${request.key}: the checkpoint at step ${saved} has no loss journal up to it; training from step 0`,
     );

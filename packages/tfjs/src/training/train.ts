@@ -573,8 +573,6 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
       );
       step += 1;
       lastLoss = loss;
-      if (checkpointOptions?.everySteps !== undefined && step % checkpointOptions.everySteps === 0)
-        await save();
       const now = performance.now();
       const seconds = (now - lastStepEnd) / 1000;
       lastStepEnd = now;
@@ -592,6 +590,11 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
         etaSeconds: total === null ? null : Math.max(0, total - step) * averageStepSeconds,
         elapsedSeconds: (now - started) / 1000,
       });
+      // The step is reported before its checkpoint is written: a process that dies in between resumes from the
+      // checkpoint before and replays the step, so what a caller logged in onStep is never ahead of a checkpoint
+      // that has no record of it (the other order lost that step's log line).
+      if (checkpointOptions?.everySteps !== undefined && step % checkpointOptions.everySteps === 0)
+        await save();
       epochLosses.push(loss);
       epochImages += images;
       const every = options.evaluation?.everySteps;
