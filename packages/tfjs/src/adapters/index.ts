@@ -17,10 +17,10 @@ export {
 } from "./adapter-handle";
 export type { AdapterSpecInput } from "./adapter-spec-input";
 export { applyActivation } from "./core/activation";
-export type { BottleneckWeights, FusionBlockWeights } from "./core/fusion-math";
-export { fuseAdapters } from "./core/fusion-math";
 export type { BasisWeights } from "./core/basis";
 export { applyBasis } from "./core/basis";
+export type { BottleneckWeights, FusionBlockWeights } from "./core/fusion-math";
+export { fuseAdapters } from "./core/fusion-math";
 export type { Gate, KoraBlockWeights, KoraMathSpec, LowRankPair, Projection } from "./core/kora-math";
 export { composeDeltas, koraComposedDeltas, koraQkv } from "./core/kora-math";
 export { lowRankDelta } from "./core/low-rank";

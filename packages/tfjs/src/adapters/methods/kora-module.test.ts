@@ -138,6 +138,39 @@ describe("KoRA: composed-qkv and learnable bases on the adapter sites", () => {
     tf.dispose([x, base, back]);
   });
 
+  it('composed-qkv honours gate.mode: "fixed" equals learnable gates at init, "none" equals learnable gates at 1', () => {
+    const x = tinyBatch(TINY_SHAPE, 3, 13);
+    const reference = tiny();
+    const spec = { method: "kora", rank: 2, apply: "composed-qkv", gate: { per: "channel" } } as const;
+    const learnable = applyAdapters(reference, spec, { seed: 3 });
+    randomizeAdapter(learnable, 5);
+    const tensors = Object.fromEntries(
+      Object.entries(learnable.getAdapterTensors({ includeHead: false })).filter(
+        ([n]) => !n.endsWith(".gate"),
+      ),
+    );
+    for (const [mode, value] of [
+      ["fixed", 0.5],
+      ["none", 1],
+    ] as const) {
+      for (const [name, variable] of learnable.adapterVariables()) {
+        if (name.endsWith(".gate")) variable.assign(tf.fill(variable.shape, value));
+      }
+      const expected = reference.predict(x);
+      const model = tiny();
+      const handle = applyAdapters(model, { ...spec, gate: { per: "channel", mode, init: value } });
+      expect(
+        [...handle.adapterVariables().keys()].filter((n) => n.endsWith(".gate")),
+        mode,
+      ).toEqual([]);
+      handle.setAdapterTensors(tensors);
+      const actual = model.predict(x);
+      expect(maxAbsDiff(actual, expected), mode).toBeLessThan(1e-6);
+      tf.dispose([expected, actual]);
+    }
+    x.dispose();
+  });
+
   for (const input of [
     VARIANTS["cubic B-spline basis with SiLU base, composed-qkv"],
     VARIANTS["rbf basis"],
