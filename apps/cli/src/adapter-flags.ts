@@ -9,7 +9,7 @@ import {
   KoraError,
   TARGET_MODULES,
 } from "@kora/spec";
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { parseAdapterSpecWithHints } from "./adapter-spec-input";
 import { UsageError } from "./support/errors";
 import { readJson } from "./support/files";
@@ -31,6 +31,49 @@ export interface MethodOptions {
   adapters?: number;
   reduction?: number;
   fusion?: "static" | "dynamic";
+  apply?: "value" | "qkv" | "composed-qkv";
+  basis?: BasisFlag;
+}
+
+/** `--basis` as parsed: the basis kind and what the flag spelled out (the spec fills the rest). */
+export type BasisFlag =
+  | { kind: "fixed" }
+  | { kind: "rbf"; grid?: number; range?: [number, number] }
+  | { kind: "bspline"; grid?: number; order?: number; range?: [number, number] };
+
+/**
+ * Argument parser for `--basis`: `fixed`, `rbf[:G[:lo,hi]]` or `bspline[:G[:order[:lo,hi]]]`, e.g. `rbf:8`,
+ * `bspline:8:3`, `rbf:12:-3,3`. Numbers are only parsed here; their ranges are checked by `@kora/spec`, whose
+ * error then names the flag.
+ */
+export function basisFlag(value: string): BasisFlag {
+  const [kind, ...rest] = value.trim().split(":");
+  const usage = "expected fixed, rbf[:G[:lo,hi]] or bspline[:G[:order[:lo,hi]]], e.g. rbf:8 or bspline:8:3";
+  const range = (text: string): [number, number] => {
+    const bounds = text.split(",").map((item) => item.trim());
+    if (bounds.length !== 2) throw new InvalidArgumentError(`${usage}; the range is "lo,hi", got "${text}".`);
+    return [finiteNumber(bounds[0] as string), finiteNumber(bounds[1] as string)];
+  };
+  const numbers = rest.filter((part) => !part.includes(","));
+  const ranges = rest.filter((part) => part.includes(","));
+  const last = rest.at(-1);
+  if (ranges.length > 1 || (ranges.length === 1 && !last?.includes(","))) {
+    throw new InvalidArgumentError(`${usage}.`);
+  }
+  const withRange = ranges.length === 1 ? { range: range(ranges[0] as string) } : {};
+  if (kind === "fixed" && rest.length === 0) return { kind: "fixed" };
+  if (kind === "rbf" && numbers.length <= 1) {
+    return { kind, ...(numbers[0] === undefined ? {} : { grid: positiveInteger(numbers[0]) }), ...withRange };
+  }
+  if (kind === "bspline" && numbers.length <= 2) {
+    return {
+      kind,
+      ...(numbers[0] === undefined ? {} : { grid: positiveInteger(numbers[0]) }),
+      ...(numbers[1] === undefined ? {} : { order: positiveInteger(numbers[1]) }),
+      ...withRange,
+    };
+  }
+  throw new InvalidArgumentError(`${usage}${didYouMean(kind ?? "", ["fixed", "rbf", "bspline"])}.`);
 }
 
 /**
@@ -49,7 +92,10 @@ const FLAG_PATHS = {
   adapters: { flag: "--adapters", paths: ["adapters"] },
   reduction: { flag: "--reduction", paths: ["reduction"] },
   fusion: { flag: "--fusion", paths: ["fusion.variant"] },
-} as const satisfies Record<string, { flag: string; paths: readonly string[] }>;
+  apply: { flag: "--apply", paths: ["apply"] },
+  // Optional in the spec (absent means fixed), so it applies where the default spec has its parent object.
+  basis: { flag: "--basis", paths: ["composition.basis"], optional: true },
+} as const satisfies Record<string, { flag: string; paths: readonly string[]; optional?: boolean }>;
 
 function valueAtPath(value: unknown, path: string): unknown {
   let current = value;
@@ -60,16 +106,28 @@ function valueAtPath(value: unknown, path: string): unknown {
   return current;
 }
 
-/** The spec field a flag sets for `method`, or `undefined` when the method's spec has none of its fields. */
-function pathFor(paths: readonly string[], method: Method): string | undefined {
+/**
+ * The spec field a flag sets for `method`, or `undefined` when the method's spec has none of its fields. An
+ * optional field counts when the method's default spec has the object it belongs to.
+ */
+function pathFor(paths: readonly string[], method: Method, optional = false): string | undefined {
   const defaults = defaultAdapterSpec(method);
-  return paths.find((path) => valueAtPath(defaults, path) !== undefined);
+  return paths.find((path) => {
+    if (valueAtPath(defaults, path) !== undefined) return true;
+    const parent = path.split(".").slice(0, -1).join(".");
+    return optional && parent !== "" && typeof valueAtPath(defaults, parent) === "object";
+  });
 }
 
 const METHOD_FLAGS = Object.fromEntries(
-  Object.entries(FLAG_PATHS).map(([name, { flag, paths }]) => [
+  Object.entries(FLAG_PATHS).map(([name, entry]) => [
     name,
-    { flag, paths, methods: ADAPTER_METHODS.filter((method) => pathFor(paths, method) !== undefined) },
+    {
+      ...entry,
+      methods: ADAPTER_METHODS.filter(
+        (method) => pathFor(entry.paths, method, "optional" in entry) !== undefined,
+      ),
+    },
   ]),
 ) as { [K in keyof typeof FLAG_PATHS]: (typeof FLAG_PATHS)[K] & { methods: Method[] } };
 
@@ -80,9 +138,10 @@ type MethodFlag = keyof typeof FLAG_PATHS;
  * `shownDefault` says how the flag spells it).
  */
 function applies(name: MethodFlag, shownDefault?: string): string {
-  const { paths, methods } = METHOD_FLAGS[name];
+  const entry = METHOD_FLAGS[name];
+  const { paths, methods } = entry;
   const first = methods[0];
-  const path = first === undefined ? undefined : pathFor(paths, first);
+  const path = first === undefined ? undefined : pathFor(paths, first, "optional" in entry);
   const value =
     shownDefault ?? (path === undefined ? undefined : valueAtPath(defaultAdapterSpec(first as Method), path));
   return `(${methods.join(", ")}${value === undefined || value === null ? "" : `; default ${String(value)}`})`;
@@ -137,6 +196,17 @@ export function addMethodOptions(
       new Option("--fusion <variant>", `fusion attention: static or dynamic ${applies("fusion")}`).argParser(
         oneOf(["static", "dynamic"] as const),
       ),
+    )
+    .addOption(
+      new Option(
+        "--apply <mode>",
+        `where KoRA's update enters attention: value (v only), qkv (plus the raw q/k/v deltas) or composed-qkv (three composition outputs, one gate each) ${applies("apply")}`,
+      ).argParser(oneOf(["value", "qkv", "composed-qkv"] as const)),
+    )
+    .option(
+      "--basis <basis>",
+      `KoRA composition function between fc1 and fc2: fixed, rbf[:G[:lo,hi]] or bspline[:G[:order[:lo,hi]]], e.g. rbf:8 ${applies("basis", "fixed")}`,
+      basisFlag,
     );
 }
 
@@ -153,10 +223,11 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 /** The adapter spec input the method flags describe (validated by @kora/spec afterwards). */
 export function specInputFromFlags(method: Method, options: MethodOptions): Record<string, unknown> {
   const input: Record<string, unknown> = { method };
-  for (const [name, { flag, paths, methods }] of Object.entries(METHOD_FLAGS)) {
+  for (const [name, entry] of Object.entries(METHOD_FLAGS)) {
+    const { flag, paths, methods } = entry;
     let value = options[name as MethodFlag];
     if (value === undefined) continue;
-    const path = pathFor(paths, method);
+    const path = pathFor(paths, method, "optional" in entry);
     if (path === undefined) {
       throw new UsageError(`${flag} applies to --method ${methods.join(" or ")}, not ${method}`);
     }
@@ -181,7 +252,10 @@ export function specInputFromFlags(method: Method, options: MethodOptions): Reco
 export function asFlagError(error: unknown): unknown {
   if (!KoraError.isInstance(error) || error.code !== "INVALID_SPEC" || error.path === undefined) return error;
   const path = error.path.replace(/\[\d+\]$/, "");
-  const entry = Object.values(METHOD_FLAGS).find((f) => (f.paths as readonly string[]).includes(path));
+  // A flag that sets an object (--basis) owns the errors of its fields too (composition.basis.grid).
+  const entry = Object.values(METHOD_FLAGS).find((f) =>
+    (f.paths as readonly string[]).some((p) => path === p || path.startsWith(`${p}.`)),
+  );
   if (entry === undefined) return error;
   return new UsageError(`${entry.flag}: ${error.message}`, { cause: error });
 }

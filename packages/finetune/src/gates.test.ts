@@ -12,6 +12,7 @@ const GATED = {
   kora: { method: "kora", rank: 2 },
   "gated-bottleneck": { method: "gated-bottleneck", gate: { per: "channel" } },
   "gated-lora": { method: "gated-lora", rank: 2 },
+  "kora composed-qkv": { method: "kora", rank: 2, apply: "composed-qkv" },
 } as const;
 
 async function oneStep(input: object, gateLearningRateMultiplier?: number) {
@@ -129,6 +130,30 @@ describe("gateValues", () => {
       "adapter.layers.1.value.gate",
     ]);
     disposeModel(lora);
+  });
+
+  it("lists KoRA composed-qkv's three gates per block under distinct names, in layout order", () => {
+    const task = classificationTask({ classes: 10 });
+    const vit = tinyViT(1);
+    prepareModel(vit, task, { kind: "adapter", spec: parseAdapterSpec(GATED["kora composed-qkv"]) }, 0);
+    const handle = getAdapterHandle(vit);
+    const targets = ["query", "key", "value"];
+    for (const [name, variable] of handle?.adapterVariables() ?? []) {
+      const target = targets.findIndex((t) => name.endsWith(`.${t}.gate`));
+      if (target >= 0)
+        variable.assign(tf.tensor([Number(name.split(".")[1]) + (target + 1) / 8], variable.shape));
+    }
+    const gates = gateValues(vit);
+    expect(gates.map((g) => [g.block, g.name, g.values])).toEqual([
+      [0, "layers.0.kora.query.gate", [0.125]],
+      [0, "layers.0.kora.key.gate", [0.25]],
+      [0, "layers.0.kora.value.gate", [0.375]],
+      [1, "layers.1.kora.query.gate", [1.125]],
+      [1, "layers.1.kora.key.gate", [1.25]],
+      [1, "layers.1.kora.value.gate", [1.375]],
+    ]);
+    expect(new Set(gateVariableNames(vit)).size).toBe(6);
+    disposeModel(vit);
   });
 
   it("is empty for a method without gates, a fixed gate and a model without adapter", () => {

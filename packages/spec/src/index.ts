@@ -30,10 +30,16 @@ export {
   ADAPTER_METHOD_REGISTRY,
   ADAPTER_METHODS,
   adaptedLayers,
+  basisFunctionCount,
+  bsplineKnots,
+  compositionBasis,
   foldKoraIntoBottleneck,
   fusionBottleneck,
   isAdapterMethod,
+  MAX_BASIS_GRID,
+  MAX_BSPLINE_ORDER,
   methodDefinition,
+  rbfCentres,
 } from "./methods";
 export type { HfModulePathOptions } from "./naming";
 export { hfBlockModuleSuffix, hfModulePath, parseHfModulePath } from "./naming";
@@ -86,13 +92,17 @@ export type {
   AdapterFusionSpec,
   AdapterMethod,
   AdapterSpec,
+  BSplineBasis,
+  CompositionBasis,
   CompositionSpec,
+  FixedBasis,
   FusionSpec,
   GatedBottleneckSpec,
   GatedLoraSpec,
   GateSpec,
   KoraSpec,
   LoraSpec,
+  RbfBasis,
   TargetModule,
 } from "./spec";
 export { defaultAdapterSpec, MAX_SPEC_DEPTH, parseAdapterSpec, TARGET_MODULES } from "./spec";

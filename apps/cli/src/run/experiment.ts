@@ -3,7 +3,7 @@ import { dirname, extname, resolve } from "node:path";
 import { ADAPTER_METHODS, didYouMean, KoraError } from "@kora/spec";
 import { InvalidArgumentError } from "commander";
 import { parse as parseYaml } from "yaml";
-import type { MethodOptions } from "../adapter-flags";
+import { basisFlag, type MethodOptions } from "../adapter-flags";
 import {
   commaList,
   finiteNumber,
@@ -92,6 +92,8 @@ const KEYS: Record<keyof TrainInputs, Check> = {
   adapters: viaFlagParser(positiveInteger),
   reduction: viaFlagParser(positiveInteger),
   fusion: viaFlagParser(oneOf(["static", "dynamic"] as const)),
+  apply: viaFlagParser(oneOf(["value", "qkv", "composed-qkv"] as const)),
+  basis: viaFlagParser(basisFlag),
   epochs: viaFlagParser(positiveInteger),
   steps: viaFlagParser(positiveInteger),
   batchSize: viaFlagParser(positiveInteger),

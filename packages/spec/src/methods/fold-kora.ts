@@ -3,6 +3,7 @@ import { KoraError } from "../errors";
 import type { SpecErrorCode } from "../errors/kora-error";
 import type { BackboneShape } from "../params/backbone-shape";
 import type { GatedBottleneckSpec, KoraSpec } from "../spec/types";
+import { compositionBasis } from "./kora-basis";
 import { adaptedLayers } from "./layout-helpers";
 
 /** A gated bottleneck adapter computed from a KoRA adapter by {@link foldKoraIntoBottleneck}. */
@@ -33,7 +34,8 @@ function tensorOf(tensors: Record<string, AdapterTensor>, name: string): Adapter
  * @param tensors KoRA's tensors as `adapterTensorLayout` names them (e.g. from `getAdapterTensors` or
  * `readAdapterDir`), with or without `head.weight`/`head.bias` (passed through unchanged).
  * @throws KoraError `INVALID_SPEC` when the composition is `attention` (softmax mixing does not fold) or `apply`
- * is `qkv` (q and k change too); `SHAPE_MISMATCH` / `INVALID_ADAPTER_FILE` when the tensors do not match the spec.
+ * is `qkv` or `composed-qkv` (q and k change too), or `composition.basis` is learnable (the bottleneck's
+ * activation is fixed); `SHAPE_MISMATCH` / `INVALID_ADAPTER_FILE` when the tensors do not match the spec.
  */
 export function foldKoraIntoBottleneck(
   spec: KoraSpec,
@@ -50,8 +52,16 @@ export function foldKoraIntoBottleneck(
   if (spec.apply !== "value") {
     throw new KoraError<SpecErrorCode>({
       code: "INVALID_SPEC",
-      message: `foldKoraIntoBottleneck: apply must be "value" (with "qkv" the deltas also change q and k, which a value-path adapter cannot), got "${spec.apply}"`,
+      message: `foldKoraIntoBottleneck: apply must be "value" (with "qkv" the deltas, and with "composed-qkv" the composition's outputs, also change q and k, which a value-path adapter cannot), got "${spec.apply}"`,
       path: "apply",
+    });
+  }
+  const basis = compositionBasis(spec.composition);
+  if (basis.kind !== "fixed") {
+    throw new KoraError<SpecErrorCode>({
+      code: "INVALID_SPEC",
+      message: `foldKoraIntoBottleneck: composition.basis must be "fixed" (the gated bottleneck adapter has a fixed activation, not KoRA's learnable per-unit functions), got "${basis.kind}"`,
+      path: "composition.basis",
     });
   }
   const includeHead = Object.hasOwn(tensors, "head.weight");

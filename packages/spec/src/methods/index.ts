@@ -1,6 +1,14 @@
 export { fusionBottleneck } from "./adapter-fusion";
 export type { FoldedBottleneck } from "./fold-kora";
 export { foldKoraIntoBottleneck } from "./fold-kora";
+export {
+  basisFunctionCount,
+  bsplineKnots,
+  compositionBasis,
+  MAX_BASIS_GRID,
+  MAX_BSPLINE_ORDER,
+  rbfCentres,
+} from "./kora-basis";
 export { adaptedLayers } from "./layout-helpers";
 export type { MethodDefinition, SpecOf } from "./method-definition";
 export type { MethodRegistry } from "./registry";

@@ -4,13 +4,17 @@ export type {
   AdapterFusionSpec,
   AdapterMethod,
   AdapterSpec,
+  BSplineBasis,
+  CompositionBasis,
   CompositionSpec,
+  FixedBasis,
   FusionSpec,
   GatedBottleneckSpec,
   GatedLoraSpec,
   GateSpec,
   KoraSpec,
   LoraSpec,
+  RbfBasis,
   TargetModule,
 } from "./types";
 export { TARGET_MODULES } from "./types";

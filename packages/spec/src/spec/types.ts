@@ -48,7 +48,58 @@ export interface CompositionSpec {
   activation: Activation;
   /** Whether the composition's projections carry biases. Default `true`. */
   bias: boolean;
+  /**
+   * What sits between `fc1` and `fc2` of the `mlp` composition. Absent or `{ kind: "fixed" }`: the fixed
+   * {@link CompositionSpec.activation} (every spec written before this field existed). `"rbf"` / `"bspline"`: a
+   * learnable univariate function per hidden unit (KAN-style), initialised as a least-squares fit of
+   * {@link CompositionSpec.activation} on the basis range. Only the `mlp` composition accepts a learnable basis.
+   * Default absent.
+   */
+  basis?: CompositionBasis;
 }
+
+/** Today's composition: the fixed {@link CompositionSpec.activation} between `fc1` and `fc2`, no parameters. */
+export interface FixedBasis {
+  /** Discriminator. */
+  kind: "fixed";
+}
+
+/**
+ * Per hidden unit j, `φ_j(z) = Σ_k c_{j,k}·exp(−((z − μ_k)/σ)²)` with G centres `μ_k` evenly spaced on
+ * `range` (both ends included) and `σ` their spacing `(hi − lo)/(G − 1)`. `G` coefficients per unit. Far outside
+ * the range every term vanishes, so φ tends to 0 there.
+ */
+export interface RbfBasis {
+  /** Discriminator. */
+  kind: "rbf";
+  /** Number of centres G (integer in [2, 256]). Default 8. */
+  grid: number;
+  /** `[lo, hi]`, finite, `lo < hi`: where the centres lie. Default `[-2, 2]`. */
+  range: [number, number];
+}
+
+/**
+ * Per hidden unit j, `φ_j(z) = w_j·silu(z) + Σ_k c_{j,k}·B_k(z)` (the residual SiLU as in KAN; without it with
+ * `base: "none"`), with `B_k` the B-splines of degree `order` on the uniform knots `lo + (i − order)·(hi − lo)/G`,
+ * `i = 0 … G + 2·order` (the grid extended by `order` intervals on each side, so the `G + order` splines sum to 1
+ * on the whole range). `G + order` coefficients per unit, plus `w_j` with the base. The grid is fixed (no grid
+ * extension or refinement during training); outside the extended grid only the base term remains.
+ */
+export interface BSplineBasis {
+  /** Discriminator. */
+  kind: "bspline";
+  /** Number of grid intervals G on the range (integer in [1, 256]). Default 8. */
+  grid: number;
+  /** Polynomial degree of the splines (integer in [1, 5]; 3 is cubic). Default 3. */
+  order: number;
+  /** `[lo, hi]`, finite, `lo < hi`: the grid's span. Default `[-2, 2]`. */
+  range: [number, number];
+  /** `"silu"`: add a learnable `w_j·silu(z)` per unit (KAN's residual base, `w_j` starts at 1). Default `"silu"`. */
+  base: "silu" | "none";
+}
+
+/** The function between the two layers of the `mlp` composition, see {@link CompositionSpec.basis}. */
+export type CompositionBasis = FixedBasis | RbfBasis | BSplineBasis;
 
 /** The gate g through which the composed delta enters the value path. */
 export interface GateSpec {
@@ -93,9 +144,12 @@ export interface KoraSpec {
   gate: GateSpec;
   /**
    * `"value"`: only `v' = v + g·δ_c` (the paper's definition). `"qkv"`: additionally `q += δ_q`, `k += δ_k`,
-   * `v += δ_v`. Default `"value"`.
+   * `v += δ_v`. `"composed-qkv"`: the composition emits three outputs `δ'_q, δ'_k, δ'_v` (the `mlp`
+   * composition's `fc2` maps h → 3D; the `attention` composition also reads out its query and key tokens), each
+   * added to its own projection through its own gate: `q' = q + g_q·δ'_q`, `k' = k + g_k·δ'_k`,
+   * `v' = v + g_v·δ'_v` (three gates per block, each as {@link KoraSpec.gate} describes). Default `"value"`.
    */
-  apply: "value" | "qkv";
+  apply: "value" | "qkv" | "composed-qkv";
 }
 
 /** Fusion attention of AdapterFusion (Pfeiffer et al. 2021). */

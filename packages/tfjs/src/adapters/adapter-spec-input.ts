@@ -1,8 +1,22 @@
 import { type AdapterMethod, type AdapterSpec, parseAdapterSpec, type SpecOf } from "@kora/spec";
 
+/**
+ * A field two levels down (e.g. `composition.basis`): an object discriminated by `kind` keeps `kind` required
+ * (it picks the variant) and may leave out the rest, which the variant's defaults fill.
+ */
+type NestedField<V> = V extends readonly unknown[] | null
+  ? V
+  : V extends { kind: infer Kind }
+    ? { kind: Kind } & Partial<Omit<V, "kind">>
+    : V;
+
 /** A spec's fields as a user may give them: any may be left out, and nested objects may be partial. */
 type PartialFields<T> = {
-  [K in keyof T]?: T[K] extends readonly unknown[] | null ? T[K] : T[K] extends object ? Partial<T[K]> : T[K];
+  [K in keyof T]?: T[K] extends readonly unknown[] | null
+    ? T[K]
+    : T[K] extends object
+      ? { [P in keyof T[K]]?: NestedField<T[K][P]> }
+      : T[K];
 };
 
 /**

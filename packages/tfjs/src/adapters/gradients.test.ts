@@ -54,6 +54,29 @@ const METHODS: Record<string, AdapterSpecInput> = {
     gate: { per: "channel" },
     apply: "qkv",
   },
+  "KoRA (mlp, composed-qkv, channel gates)": {
+    method: "kora",
+    rank: 2,
+    apply: "composed-qkv",
+    gate: { per: "channel" },
+  },
+  "KoRA (attention composition, composed-qkv)": {
+    method: "kora",
+    rank: 2,
+    composition: { kind: "attention", hidden: 3 },
+    apply: "composed-qkv",
+  },
+  "KoRA (mlp, rbf basis)": {
+    method: "kora",
+    rank: 2,
+    composition: { hidden: 3, basis: { kind: "rbf", grid: 5, range: [-1, 1] } },
+  },
+  "KoRA (mlp, cubic B-spline basis with SiLU base, composed-qkv)": {
+    method: "kora",
+    rank: 2,
+    composition: { hidden: 3, basis: { kind: "bspline", grid: 4, range: [-1, 1] } },
+    apply: "composed-qkv",
+  },
   "gated LoRA (q,v, scalar gates)": { method: "gated-lora", rank: 3, alpha: 16 },
   "gated LoRA (every target, channel gates, rsLoRA)": {
     method: "gated-lora",

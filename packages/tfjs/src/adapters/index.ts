@@ -17,10 +17,12 @@ export {
 } from "./adapter-handle";
 export type { AdapterSpecInput } from "./adapter-spec-input";
 export { applyActivation } from "./core/activation";
+export type { BasisWeights } from "./core/basis";
+export { applyBasis } from "./core/basis";
 export type { BottleneckWeights, FusionBlockWeights } from "./core/fusion-math";
 export { fuseAdapters } from "./core/fusion-math";
-export type { KoraBlockWeights, KoraMathSpec, LowRankPair, Projection } from "./core/kora-math";
-export { composeDeltas, koraQkv } from "./core/kora-math";
+export type { Gate, KoraBlockWeights, KoraMathSpec, LowRankPair, Projection } from "./core/kora-math";
+export { composeDeltas, koraComposedDeltas, koraQkv } from "./core/kora-math";
 export { lowRankDelta } from "./core/low-rank";
 export { loraScaling } from "./core/scaling";
 export type {

@@ -2,7 +2,13 @@ import { countParameters, KoraError, parseAdapterSpec } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { maxAbsDiff } from "../test-support/helpers";
-import { applyKoraToLayersModel, applyLoraToLayersModel, KoraValueDense, LoraDense } from "./index";
+import {
+  applyKoraToLayersModel,
+  applyLoraToLayersModel,
+  type KoraLayersOptions,
+  KoraValueDense,
+  LoraDense,
+} from "./index";
 
 const T = 4;
 const D = 8;
@@ -214,6 +220,19 @@ describe("KoRA on a user's LayersModel (query/key/value triplet)", () => {
     );
     await expect(applyKoraToLayersModel(base, { ...triplet, key: "embed" })).rejects.toThrow(
       /must read the same input/,
+    );
+  });
+
+  it('rejects apply "composed-qkv" and a learnable basis with INVALID_ARGUMENT naming the field', async () => {
+    const base = attentionModel(4);
+    const fieldOf = async (options: Partial<KoraLayersOptions>) => {
+      const error = await applyKoraToLayersModel(base, { ...triplet, ...options }).catch((e: unknown) => e);
+      expect(KoraError.isInstance(error) && error.code).toBe("INVALID_ARGUMENT");
+      return (error as KoraError).path;
+    };
+    expect(await fieldOf({ apply: "composed-qkv" })).toBe("apply");
+    expect(await fieldOf({ composition: { basis: { kind: "rbf", grid: 4, range: [-1, 1] } } })).toBe(
+      "composition.basis",
     );
   });
 });

@@ -158,19 +158,26 @@ function inboundOf(entry: Json): string {
  * attention block (on the returned model) to adapt several blocks.
  *
  * @throws KoraError `INVALID_ARGUMENT` for missing or non-Dense layers, different inputs, non-square projections,
- * or `apply: "qkv"` (the direct q/k deltas would need weights shared across three layers, which tfjs layers
- * cannot serialise; use the adapter-site API for it).
+ * `apply` other than `"value"` (the q/k updates would need weights shared across three layers, which tfjs layers
+ * cannot serialise; use the adapter-site API for them), or a learnable `composition.basis`.
  */
 export async function applyKoraToLayersModel(
   model: tf.LayersModel,
   options: KoraLayersOptions,
 ): Promise<tf.LayersModel> {
-  if (options.apply === "qkv") {
+  if (options.apply !== undefined && options.apply !== "value") {
     throw new KoraError<TfjsErrorCode>({
       code: "INVALID_ARGUMENT",
-      message:
-        'apply: "qkv" is not supported on a tf.LayersModel: the direct δ_q and δ_k would need KoRA weights shared by the query, key and value layers, which tfjs layer serialisation cannot express; use apply "value" here or the adapter-site API (applyAdapters)',
+      message: `apply: "${options.apply}" is not supported on a tf.LayersModel: the updates of q and k would need KoRA weights shared by the query, key and value layers, which tfjs layer serialisation cannot express; use apply "value" here or the adapter-site API (applyAdapters)`,
       path: "apply",
+    });
+  }
+  const basisKind = options.composition?.basis?.kind;
+  if (basisKind !== undefined && basisKind !== "fixed") {
+    throw new KoraError<TfjsErrorCode>({
+      code: "INVALID_ARGUMENT",
+      message: `composition.basis "${basisKind}" is not supported on a tf.LayersModel (KoraValueDense serialises a fixed activation only); use the adapter-site API (applyAdapters) for a learnable basis`,
+      path: "composition.basis",
     });
   }
   const fields = {
