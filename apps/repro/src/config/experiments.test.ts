@@ -15,6 +15,7 @@ describe("experiments as data", () => {
       "4.2",
       "4.3",
       "4.4",
+      "4.5",
       "ablation-dcomp",
       "ablation-gate",
       "ablation-apply",
@@ -50,6 +51,9 @@ describe("experiments as data", () => {
       ]),
     );
     expect(ids("4.4")).toEqual(expect.arrayContaining(["constant", "head-only"]));
+    expect(ids("4.5")).toEqual(
+      expect.arrayContaining(["lora-r8", "kora-dcomp4", ...twins, "constant", "head-only"]),
+    );
     // The gate ablation has no duplicate arm: "fixed at 1" and "absent" are one function.
     const gate = experiments.find((e) => e.id === "ablation-gate")!;
     expect(gate.variants.map((v) => v.id)).toEqual(["learnable", "init-0-1", "init-1", "lr-x10"]);

@@ -4,6 +4,7 @@ import {
   classSubsetDataset,
   type Dataset,
   type DepthDataset,
+  type SegmentationDataset,
   shiftedDataset,
   shuffledIndices,
   stratifiedSubset,
@@ -114,6 +115,11 @@ export function seededItems(
 /** Opens (once per process) a split of the preset's depth dataset. */
 export function openDepth(preset: Preset, split: "train" | "test"): Promise<DepthDataset> {
   return openCached(preset.depth.dataset, split, preset.depth);
+}
+
+/** Opens (once per process) a split of the preset's segmentation dataset. */
+export function openSegmentation(preset: Preset, split: "train" | "test"): Promise<SegmentationDataset> {
+  return openCached(preset.segmentation.dataset, split, preset.segmentation);
 }
 
 /** The fixed evaluation items of a classification split: the whole split, or a class-stratified subset. */

@@ -65,8 +65,13 @@ export class SegmentationHead implements ViTHead {
     seed = 0,
   ) {
     this.classes = config.classes;
-    this.kernel = tf.variable(tf.truncatedNormal([config.dim, config.classes], 0, 0.02, "float32", seed + 1));
-    this.bias = tf.variable(tf.zeros([config.classes]));
+    // tf.variable copies its initial value: the initial tensors are freed at once (tidy keeps no variables).
+    const [kernel, bias] = tf.tidy(() => [
+      tf.variable(tf.truncatedNormal([config.dim, config.classes], 0, 0.02, "float32", seed + 1)),
+      tf.variable(tf.zeros([config.classes])),
+    ]);
+    this.kernel = kernel!;
+    this.bias = bias!;
     const grid = config.imageSize / config.patchSize;
     this.upsample = tf.tensor2d(bilinearMatrix(grid, config.imageSize), [config.imageSize, grid]);
   }

@@ -87,6 +87,14 @@ describe("segmentationTask", () => {
     vit.dispose();
   });
 
+  it("frees every tensor it made when disposed", () => {
+    const vit = tinyViT();
+    const before = tf.memory().numTensors;
+    task.createHead(vit.config, 3).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    vit.dispose();
+  });
+
   it("rejects a class count below 2 and an ignoreIndex that is a class", () => {
     expect(() => segmentationTask({ classes: 1 })).toThrow(
       expect.objectContaining({ code: "INVALID_ARGUMENT", path: "classes" }),
