@@ -4,7 +4,15 @@ import type { PlannedRun } from "./plan";
 import { gitState, type RunResult } from "./results";
 import type { BackboneInfo } from "./tasks/backbone";
 import type { TaskContext } from "./tasks/context";
-import { runCka, runCompress, runDense, runSource, runTransfer, type TaskOutput } from "./tasks/tasks";
+import {
+  runCka,
+  runCompress,
+  runDense,
+  runSegment,
+  runSource,
+  runTransfer,
+  type TaskOutput,
+} from "./tasks/tasks";
 
 /**
  * Runs one planned run and returns its result record, `ok` or `failed` (a failing task is recorded, never
@@ -40,6 +48,7 @@ export async function executeRun(
       cka: runCka,
       compress: runCompress,
       dense: runDense,
+      segment: runSegment,
     }[run.task];
     output = await task(context, backbone, run);
   } catch (caught) {

@@ -7,10 +7,10 @@ import { runRepro } from "./runner";
 const USAGE = `Usage: kora-repro [--preset smoke|default|extended|paper] [--only 4.1,4.3] [--seeds N] [--out DIR]
                   [--data-root DIR] [--weights PATH]
 
-Runs the KoRA reproduction (experiments 4.1-4.4, ablations, controls) and writes report.md / report.html.
+Runs the KoRA reproduction (experiments 4.1-4.5, ablations, controls) and writes report.md / report.html.
   --preset     smoke (CI, seconds), default (shipped backbone + Fashion-MNIST, at most 10 minutes on 2 cores),
-               extended (default + the d_comp/rank/apply/composition ablations), paper (real data)
-  --only       comma-separated experiment ids: 4.1 4.2 4.3 4.4 ablation (all ablations) ablation-dcomp
+               extended (default + the d_comp/rank/apply/composition ablations and 4.5), paper (real data)
+  --only       comma-separated experiment ids: 4.1 4.2 4.3 4.4 4.5 ablation (all ablations) ablation-dcomp
                ablation-gate ablation-apply ablation-composition ablation-rank controls
   --seeds      number of seeds (default: the preset's)
   --out        results folder (default: repro-results/<preset>); re-running skips completed runs

@@ -35,9 +35,9 @@ describe("run keys", () => {
 describe("planRuns", () => {
   const experiments = loadExperiments();
 
-  it("orders source → transfer → cka → compress → dense, each seed in turn, every key once", () => {
+  it("orders source → transfer → cka → compress → dense → segment, each seed in turn, every key once", () => {
     const runs = planRuns(preset, experiments, [0, 1]);
-    const order = { source: 0, transfer: 1, cka: 2, compress: 3, dense: 4 };
+    const order = { source: 0, transfer: 1, cka: 2, compress: 3, dense: 4, segment: 5 };
     for (let i = 1; i < runs.length; i++) {
       const [a, b] = [runs[i - 1]!, runs[i]!];
       expect(order[a.task] < order[b.task] || (order[a.task] === order[b.task] && a.seed <= b.seed)).toBe(

@@ -13,7 +13,14 @@ export interface PlannedRun extends RunRequest {
   usedBy: string[];
 }
 
-const TASK_ORDER: Record<TaskName, number> = { source: 0, transfer: 1, cka: 2, compress: 3, dense: 4 };
+const TASK_ORDER: Record<TaskName, number> = {
+  source: 0,
+  transfer: 1,
+  cka: 2,
+  compress: 3,
+  dense: 4,
+  segment: 5,
+};
 
 /**
  * A method whose rank is to match another adapter's parameter count (`rankToMatch`), with its rank resolved on the
@@ -48,14 +55,15 @@ function methodName(method: TrainingMethod): string {
 }
 
 /** What of the preset a task's result depends on (part of the run key, so presets never share results). */
-function presetFingerprint(preset: Preset): string {
-  const { notes: _notes, description: _description, jobs: _jobs, ...rest } = preset;
+function presetFingerprint(preset: Preset, task: TaskName): string {
+  const { notes: _notes, description: _description, jobs: _jobs, segmentation, ...rest } = preset;
   // A backbone known by its SHA-256 is that file wherever the checkout lives: the folder does not enter the key.
   const backbone =
     rest.backbone.kind === "weights" && rest.backbone.sha256 !== undefined
       ? { kind: "weights", sha256: rest.backbone.sha256 }
       : rest.backbone;
-  return hashOf({ ...rest, backbone }, 10);
+  // Only segmentation runs read the segmentation section: adding it left every other run's key as it was.
+  return hashOf({ ...rest, backbone, ...(task === "segment" ? { segmentation } : {}) }, 10);
 }
 
 /** What of a variant, besides task and method, makes a different run (defaults leave old keys unchanged). */
@@ -85,7 +93,13 @@ export function runKey(
   };
   const resolved = resolveMethod(preset, method);
   const hash = hashOf(
-    { task, method: canonicalMethod(resolved), shuffleLabels, preset: presetFingerprint(preset), ...extra },
+    {
+      task,
+      method: canonicalMethod(resolved),
+      shuffleLabels,
+      preset: presetFingerprint(preset, task),
+      ...extra,
+    },
     10,
   );
   const suffix = `${shuffleLabels ? "-shuffled" : ""}${extra.protocol === undefined ? "" : `-${extra.protocol}`}`;

@@ -59,6 +59,7 @@ const EXTRA_UNITS: Record<PlannedRun["task"], number> = {
   cka: 3,
   compress: 12,
   dense: 3,
+  segment: 3,
 };
 
 /**

@@ -9,7 +9,13 @@ export type { IdxArray, IdxDataType } from "./idx/parse-idx";
 export { parseIdx } from "./idx/parse-idx";
 export type { DatasetLimits } from "./limits";
 export { DEFAULT_DATASET_LIMITS, resolveDatasetLimits } from "./limits";
-export type { AugmentOptions, BatchOptions, DepthBatch, ImageBatch } from "./pipeline/batches";
+export type {
+  AugmentOptions,
+  BatchOptions,
+  DepthBatch,
+  ImageBatch,
+  SegmentationBatch,
+} from "./pipeline/batches";
 export { batchCount, epochOrder, iterateBatches, loadBatch } from "./pipeline/batches";
 export { classSubsetDataset } from "./pipeline/class-subset";
 export type { CropWindow, Normalization, PixelArray } from "./pipeline/image-ops";
@@ -45,6 +51,11 @@ export type { DomainStyle, SyntheticDomain } from "./synthetic/domains";
 export { SYNTHETIC_DOMAINS } from "./synthetic/domains";
 export type { SyntheticImageRequest } from "./synthetic/render";
 export { renderSyntheticImage } from "./synthetic/render";
+export type { SyntheticSegmentationOptions } from "./synthetic/segmentation-dataset";
+export {
+  openSyntheticSegmentationDataset,
+  SYNTHETIC_SEGMENTATION_CLASSES,
+} from "./synthetic/segmentation-dataset";
 export type { SyntheticShape, SyntheticTexture } from "./synthetic/shapes";
 export { SYNTHETIC_SHAPES, SYNTHETIC_TEXTURES } from "./synthetic/shapes";
 export type {
@@ -61,5 +72,7 @@ export type {
   DepthSample,
   ImageShape,
   LabeledImage,
+  SegmentationDataset,
+  SegmentationSample,
   Split,
 } from "./types";

@@ -39,6 +39,7 @@ export type {
   OpenDatasetOptions,
   SyntheticDepthOpenOptions,
   SyntheticOpenOptions,
+  SyntheticSegmentationOpenOptions,
   TinyImageNetOpenOptions,
 } from "./registry/registry";
 export { getDataset, listDatasets, openDataset, registerDataset } from "./registry/registry";

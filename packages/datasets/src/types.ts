@@ -20,6 +20,14 @@ export interface DepthSample {
   depth: Float32Array;
 }
 
+/** One image with its per-pixel class map, as returned by {@link SegmentationDataset.get}. */
+export interface SegmentationSample {
+  /** RGB pixels, `height × width × 3` bytes, row-major. */
+  image: Uint8Array;
+  /** Class id of every pixel, `height × width`, row-major, into {@link SegmentationDataset.classes}. */
+  mask: Uint8Array;
+}
+
 /** Properties every dataset has. */
 export interface DatasetBase {
   /** Registry name, e.g. `"cifar100"`. */
@@ -54,5 +62,17 @@ export interface DepthDataset extends DatasetBase {
   get(index: number): DepthSample;
 }
 
+/** A random-access semantic segmentation dataset: images with a class id per pixel. */
+export interface SegmentationDataset extends DatasetBase {
+  /** Discriminant. */
+  readonly task: "segmentation";
+  /** Class names in id order (`classes[id]`); id 0 is the background where there is one. */
+  readonly classes: readonly string[];
+  /** Shape of every class map: `[height, width]`. */
+  readonly maskShape: readonly [height: number, width: number];
+  /** Decodes item `index` (`0 ≤ index < size`). */
+  get(index: number): SegmentationSample;
+}
+
 /** Any dataset this package returns. */
-export type Dataset = ClassificationDataset | DepthDataset;
+export type Dataset = ClassificationDataset | DepthDataset | SegmentationDataset;

@@ -4,6 +4,7 @@ import {
   type DepthBatch,
   type ImageBatch,
   iterateBatches,
+  type SegmentationBatch,
 } from "@kora/datasets";
 import type { ViTConfig } from "@kora/vit";
 import * as tf from "@tensorflow/tfjs";
@@ -32,11 +33,19 @@ export interface DepthTensorBatch {
   indices: Int32Array;
 }
 
-/**
- * A batch as tensors. A future task (segmentation) adds its own variant with its own `kind`; every consumer
- * switches on `kind`.
- */
-export type TensorBatch = ClassificationTensorBatch | DepthTensorBatch;
+/** A segmentation batch as tensors: images and the class id of every pixel. */
+export interface SegmentationTensorBatch {
+  kind: "segmentation";
+  images: tf.Tensor4D;
+  /** `[B, H, W]` int32 class ids at the model's resolution (nearest-neighbour resized). */
+  labels: tf.Tensor3D;
+  /** The same class ids on the CPU (`[B·H·W]`), for metrics without a download. */
+  labelValues: Int32Array;
+  indices: Int32Array;
+}
+
+/** A batch as tensors; every consumer switches on `kind`. */
+export type TensorBatch = ClassificationTensorBatch | DepthTensorBatch | SegmentationTensorBatch;
 
 /** What {@link tensorBatches} and {@link epochData} need besides the dataset. */
 export interface TensorBatchOptions {
@@ -92,7 +101,7 @@ function labelOverride(dataset: Dataset, options: TensorBatchOptions): ((index: 
 
 /** Converts a `@kora/datasets` batch to tensors (the caller, or `train`, disposes them). */
 export function toTensorBatch(
-  batch: ImageBatch | DepthBatch,
+  batch: ImageBatch | DepthBatch | SegmentationBatch,
   relabel: ((index: number) => number) | null = null,
 ): TensorBatch {
   const images = tf.tensor4d(batch.images, batch.shape);
@@ -101,6 +110,15 @@ export function toTensorBatch(
     return { kind: "classification", images, labels: tf.tensor1d(labels, "int32"), indices: batch.indices };
   }
   const [n, h, w] = batch.shape;
+  if ("masks" in batch) {
+    return {
+      kind: "segmentation",
+      images,
+      labels: tf.tensor3d(batch.masks, [n, h, w], "int32"),
+      labelValues: batch.masks,
+      indices: batch.indices,
+    };
+  }
   return {
     kind: "depth",
     images,

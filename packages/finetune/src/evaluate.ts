@@ -6,6 +6,8 @@ import {
   depthMetrics,
   f1Score,
   type Matrix,
+  type SegmentationMetrics,
+  segmentationMetrics,
 } from "@kora/metrics";
 import type { ViT } from "@kora/vit";
 import * as tf from "@tensorflow/tfjs";
@@ -13,6 +15,7 @@ import { type TensorBatch, tensorBatches } from "./batches";
 import { checkInteger, finetuneError } from "./errors";
 import type { ClassificationTask } from "./tasks/classification";
 import type { DepthTask } from "./tasks/depth";
+import type { SegmentationTask } from "./tasks/segmentation";
 import type { Task } from "./tasks/task";
 
 /** Options of {@link evaluateTask}. */
@@ -40,13 +43,20 @@ export interface ClassificationEvaluation {
 /** Depth scores (per image, then averaged) over the task's valid range. */
 export type DepthEvaluation = { task: "depth"; examples: number } & DepthMetrics;
 
+/**
+ * Segmentation scores from `@kora/metrics`' `segmentationMetrics`: mIoU, pixel accuracy, … over every scored pixel
+ * of the evaluated images at the model's resolution; `examples` counts images.
+ */
+export type SegmentationEvaluation = { task: "segmentation"; examples: number } & SegmentationMetrics;
+
 /** What {@link evaluateTask} measured. */
-export type Evaluation = ClassificationEvaluation | DepthEvaluation;
+export type Evaluation = ClassificationEvaluation | DepthEvaluation | SegmentationEvaluation;
 
 /**
  * Runs the model over a dataset (inference mode) and decodes its output with the task's one decoding, then scores
  * it with `@kora/metrics`: accuracy, macro-F1 and confusion matrix for classification; RMSE, AbsRel, δ… for depth,
- * each prediction in metres against the ground truth over the task's valid range.
+ * each prediction in metres against the ground truth over the task's valid range; mIoU, pixel accuracy, … for
+ * segmentation, each pixel's arg-max class against the class map resized (nearest) to the model's input.
  *
  * @throws KoraError `TASK_MISMATCH` when the dataset or the model's head is not of the task's kind (or classes).
  */
@@ -62,6 +72,12 @@ export async function evaluateTask(
   dataset: Dataset,
   options: EvaluateOptions,
 ): Promise<DepthEvaluation>;
+export async function evaluateTask(
+  vit: ViT,
+  task: SegmentationTask,
+  dataset: Dataset,
+  options: EvaluateOptions,
+): Promise<SegmentationEvaluation>;
 export async function evaluateTask(
   vit: ViT,
   task: Task,
@@ -91,10 +107,21 @@ export async function evaluateTask(
       );
     }
   }
+  if (task.kind === "segmentation" && dataset.task === "segmentation") {
+    const classes = (task as SegmentationTask).classes;
+    if (dataset.classes.length !== classes) {
+      throw finetuneError(
+        "TASK_MISMATCH",
+        `${dataset.name} has ${dataset.classes.length} classes but the head has ${classes}`,
+      );
+    }
+  }
   const predictions: number[] = [];
   const labels: number[] = [];
   const predictedDepths: Matrix[] = [];
   const trueDepths: Matrix[] = [];
+  const predictedMaps: Int32Array[] = [];
+  const trueMaps: Int32Array[] = [];
   const batches = tensorBatches(dataset, vit.config, {
     batchSize: options.batchSize,
     indices: options.indices,
@@ -108,7 +135,7 @@ export async function evaluateTask(
       );
       const values = await decoded.data();
       decoded.dispose();
-      collect(batch, values, { predictions, labels, predictedDepths, trueDepths });
+      collect(batch, values, { predictions, labels, predictedDepths, trueDepths, predictedMaps, trueMaps });
     } finally {
       disposeTensors(batch);
     }
@@ -128,6 +155,14 @@ export async function evaluateTask(
       }).matrix,
     };
   }
+  if (task.kind === "segmentation") {
+    const { classes, ignoreIndex } = task as SegmentationTask;
+    return {
+      task: "segmentation",
+      examples: predictedMaps.length,
+      ...segmentationMetrics(predictedMaps, trueMaps, { classes, ignoreIndex }),
+    };
+  }
   const [minDepth, maxDepth] = task.depthRange!;
   return {
     task: "depth",
@@ -139,13 +174,30 @@ export async function evaluateTask(
 function collect(
   batch: TensorBatch,
   values: ArrayLike<number>,
-  into: { predictions: number[]; labels: number[]; predictedDepths: Matrix[]; trueDepths: Matrix[] },
+  into: {
+    predictions: number[];
+    labels: number[];
+    predictedDepths: Matrix[];
+    trueDepths: Matrix[];
+    predictedMaps: Int32Array[];
+    trueMaps: Int32Array[];
+  },
 ): void {
   if (batch.kind === "classification") {
     const truth = batch.labels.dataSync();
     for (let i = 0; i < truth.length; i++) {
       into.labels.push(truth[i]!);
       into.predictions.push(values[i]!);
+    }
+    return;
+  }
+  if (batch.kind === "segmentation") {
+    const [n, h, w] = batch.labels.shape;
+    const pixels = h * w;
+    const predicted = Int32Array.from(values);
+    for (let i = 0; i < n; i++) {
+      into.predictedMaps.push(predicted.subarray(i * pixels, (i + 1) * pixels));
+      into.trueMaps.push(batch.labelValues.subarray(i * pixels, (i + 1) * pixels));
     }
     return;
   }

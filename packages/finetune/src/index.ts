@@ -7,6 +7,7 @@ export type {
   ClassificationTensorBatch,
   DepthTensorBatch,
   EpochPosition,
+  SegmentationTensorBatch,
   TensorBatch,
   TensorBatchOptions,
 } from "./batches";
@@ -18,6 +19,7 @@ export type {
   DepthEvaluation,
   EvaluateOptions,
   Evaluation,
+  SegmentationEvaluation,
 } from "./evaluate";
 export { disposeTensors, evaluateTask } from "./evaluate";
 export type { BlockFeaturesOptions } from "./features";
@@ -49,4 +51,8 @@ export type { ClassificationTask, ClassificationTaskOptions } from "./tasks/clas
 export { classificationTask } from "./tasks/classification";
 export type { DepthTask, DepthTaskOptions, MedianDepthOptions } from "./tasks/depth";
 export { depthTask, medianDepth } from "./tasks/depth";
+export type { SegmentationTask, SegmentationTaskOptions } from "./tasks/segmentation";
+export { segmentationTask } from "./tasks/segmentation";
+export type { SegmentationHeadConfig } from "./tasks/segmentation-head";
+export { SegmentationHead } from "./tasks/segmentation-head";
 export type { Task, TaskKind } from "./tasks/task";

@@ -36,6 +36,8 @@ export { KoraError, METRICS_ERROR_CODES } from "./errors";
 export type { ColorScaleName, HeatmapSvgOptions } from "./heatmap";
 export { heatmapSvg } from "./heatmap";
 export type { Matrix, MatrixLike } from "./matrix";
+export type { SegmentationMetrics, SegmentationMetricsOptions } from "./segmentation";
+export { segmentationMetrics } from "./segmentation";
 export type { SingularValuesOptions } from "./spectrum";
 export { effectiveRank, lowRankSingularValues, singularValues, stableRank } from "./spectrum";
 export type {

@@ -50,9 +50,7 @@ function describe(dataset: Dataset): Omit<SplitReport, "split" | "found"> {
   return {
     size: dataset.size,
     imageShape: dataset.imageShape,
-    ...(dataset.task === "classification"
-      ? { classes: dataset.classes.length }
-      : { depthShape: dataset.depthShape }),
+    ...(dataset.task === "depth" ? { depthShape: dataset.depthShape } : { classes: dataset.classes.length }),
   };
 }
 

@@ -34,6 +34,11 @@ import { UsageError } from "../support/errors";
  */
 export function headFor(dataset: Dataset, indices?: ArrayLike<number>): HeadDescription {
   if (dataset.task === "classification") return { kind: "classification", classes: dataset.classes.length };
+  if (dataset.task === "segmentation") {
+    throw new UsageError(
+      `${dataset.name} is a segmentation dataset; kora train trains classification or depth`,
+    );
+  }
   const range = depthTask().depthRange;
   return { kind: "depth", initialDepth: medianDepth(dataset, { indices, range }) };
 }
@@ -145,6 +150,12 @@ async function trainLocked(
   }
   await useBackend(inputs, output);
   const dataset = await openDatasetSplit({ ...datasetChoice, split: "train" });
+  if (dataset.task === "segmentation") {
+    // The segmentation task lives in @kora/finetune and the harness (4.5); run files know no segmentation head yet.
+    throw new UsageError(
+      `${dataset.name} is a segmentation dataset; kora train trains classification or depth`,
+    );
+  }
   checkRunSize(settings, dataset.size, dataset.name);
   const head = previous?.head ?? headFor(dataset);
   const { vit, task } = await buildRunModel(backbone, head, spec, settings.seed);

@@ -15,6 +15,7 @@ describe("experiments as data", () => {
       "4.2",
       "4.3",
       "4.4",
+      "4.5",
       "ablation-dcomp",
       "ablation-gate",
       "ablation-apply",
@@ -23,9 +24,11 @@ describe("experiments as data", () => {
       "extended-paper-rows",
       "extended-compress",
     ]);
-    // The d_comp, apply, composition and rank ablations, the compressibility study and the paper's other rows cost
-    // time for side questions: only the extended preset (and smoke, which exercises every code path) runs them.
+    // The d_comp, apply, composition and rank ablations, the compressibility study, the paper's other rows and the
+    // segmentation table (18 training runs, past the default's budget on 2 cores) cost time for side questions:
+    // only the extended preset (and smoke, which exercises every code path) runs them.
     expect(experiments.filter((e) => e.extended).map((e) => e.id)).toEqual([
+      "4.5",
       "ablation-dcomp",
       "ablation-apply",
       "ablation-composition",
@@ -50,6 +53,9 @@ describe("experiments as data", () => {
       ]),
     );
     expect(ids("4.4")).toEqual(expect.arrayContaining(["constant", "head-only"]));
+    expect(ids("4.5")).toEqual(
+      expect.arrayContaining(["lora-r8", "kora-dcomp4", ...twins, "constant", "head-only"]),
+    );
     // The gate ablation has no duplicate arm: "fixed at 1" and "absent" are one function.
     const gate = experiments.find((e) => e.id === "ablation-gate")!;
     expect(gate.variants.map((v) => v.id)).toEqual(["learnable", "init-0-1", "init-1", "lr-x10"]);

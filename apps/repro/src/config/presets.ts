@@ -126,6 +126,26 @@ export interface Preset {
     /** Valid depth range in metres. */
     range: [number, number];
   };
+  /**
+   * 4.5: the segmentation task. Synthetic in every preset: no segmentation dataset is on this machine (and the paper
+   * reports no segmentation table to compare with).
+   */
+  segmentation: {
+    dataset: "synthetic-segmentation";
+    /** Items of the generated train / test splits. */
+    trainSize: number;
+    testSize: number;
+    /** Image side the suite is rendered at (the backbone's, so neither image nor class map is resized). */
+    imageSize?: number;
+    /** Training items: a fixed seeded choice from the train split, the same for every seed and method. */
+    trainItems: number;
+    epochs: number;
+    /** Optimizer steps, when the run should stop before `epochs` passes. */
+    steps?: number;
+    /** Evaluate on a fixed seeded choice of this many test items (null: all). */
+    evalSize: number | null;
+    learningRate: number;
+  };
   /** CKA (4.1 CKA sim. and 4.3): examples of the source evaluation split used. */
   ckaExamples: number;
   /** A warning for the report when the preset silently fell back (e.g. no Fashion-MNIST). */
@@ -224,6 +244,16 @@ function smoke(): Preset {
       learningRate: 3e-3,
       range: [0.5, 10],
     },
+    segmentation: {
+      dataset: "synthetic-segmentation",
+      trainSize: 32,
+      testSize: 16,
+      imageSize: 16,
+      trainItems: 16,
+      epochs: 1,
+      evalSize: null,
+      learningRate: 3e-3,
+    },
     ckaExamples: 48,
     notes: [],
   };
@@ -317,6 +347,16 @@ function defaultPreset(options: PresetOptions): Preset {
       learningRate: 5e-3,
       range: [0.5, 10],
     },
+    segmentation: {
+      dataset: "synthetic-segmentation",
+      trainSize: 2000,
+      testSize: 200,
+      imageSize: 28,
+      trainItems: 256,
+      epochs: 8,
+      evalSize: 128,
+      learningRate: 2e-2,
+    },
     ckaExamples: 256,
     notes: [],
     threads: 2,
@@ -394,6 +434,16 @@ function paper(options: PresetOptions): Preset {
       evalSize: null,
       learningRate: 1e-3,
       range: [1e-3, 10],
+    },
+    segmentation: {
+      dataset: "synthetic-segmentation",
+      trainSize: 2000,
+      testSize: 400,
+      imageSize: 224,
+      trainItems: 200,
+      epochs: 5,
+      evalSize: null,
+      learningRate: 1e-3,
     },
     ckaExamples: 1000,
     notes: [],

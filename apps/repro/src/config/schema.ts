@@ -4,7 +4,8 @@ import { z } from "zod";
 /**
  * How a variant trains: an adapter on the frozen backbone, the head alone, or everything (full fine-tuning); or one
  * of the controls that use no backbone: `pixel-probe` (a softmax regression on the raw pixels, the source task's
- * floor) and `constant` (depth: the training subset's median depth everywhere).
+ * floor) and `constant` (depth: the training subset's median depth everywhere; segmentation: its most frequent
+ * class everywhere).
  */
 export const trainingMethodSchema = z.discriminatedUnion("kind", [
   z.object({
@@ -25,7 +26,7 @@ export const trainingMethodSchema = z.discriminatedUnion("kind", [
 export type TrainingMethod = z.infer<typeof trainingMethodSchema>;
 
 /** The tasks a run can perform (see src/tasks). */
-export const taskSchema = z.enum(["source", "transfer", "cka", "dense", "compress"]);
+export const taskSchema = z.enum(["source", "transfer", "cka", "dense", "compress", "segment"]);
 export type TaskName = z.infer<typeof taskSchema>;
 
 /** Metrics a run reports, by task. */
@@ -43,6 +44,8 @@ export const metricSchema = z.enum([
   "delta3",
   "kbitsAtDrop",
   "effectiveRank",
+  "mIoU",
+  "pixelAccuracy",
 ]);
 export type MetricName = z.infer<typeof metricSchema>;
 
@@ -125,10 +128,10 @@ export const experimentSchema = z
           path: ["variants", index, "method"],
         });
       }
-      if (variant.method.kind === "constant" && variant.task !== "dense") {
+      if (variant.method.kind === "constant" && variant.task !== "dense" && variant.task !== "segment") {
         ctx.addIssue({
           code: "custom",
-          message: "the constant predictor is a depth control",
+          message: "the constant predictor is a depth or segmentation control",
           path: ["variants", index, "method"],
         });
       }

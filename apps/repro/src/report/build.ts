@@ -44,6 +44,8 @@ export const METRICS: Record<
     tolerance: (c) => 0.1 * c,
   },
   effectiveRank: { title: "Effective rank", digits: 2, higherIsBetter: false, tolerance: (c) => 0.1 * c },
+  mIoU: { title: "mIoU", digits: 3, higherIsBetter: true, tolerance: () => 0.02 },
+  pixelAccuracy: { title: "Pixel acc.", digits: 3, higherIsBetter: true, tolerance: () => 0.02 },
 };
 
 /** One metric cell: our summary over seeds and the paper's number. */
@@ -180,6 +182,8 @@ function taskData(preset: Preset, task: Variant["task"]): { ours: string; paper:
       };
     case "dense":
       return { ours: preset.depth.dataset, paper: "NYU Depth V2" };
+    case "segment":
+      return { ours: preset.segmentation.dataset, paper: "no segmentation table in the paper" };
     default:
       return { ours: preset.source.dataset, paper: "CIFAR-100" };
   }

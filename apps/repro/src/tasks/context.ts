@@ -2,7 +2,9 @@ import { createHash } from "node:crypto";
 import {
   type ClassificationDataset,
   classSubsetDataset,
+  type Dataset,
   type DepthDataset,
+  type SegmentationDataset,
   shiftedDataset,
   shuffledIndices,
   stratifiedSubset,
@@ -30,15 +32,21 @@ export function hashOf(value: unknown, length = 12): string {
   return createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, length);
 }
 
-const datasetCache = new Map<string, Promise<ClassificationDataset | DepthDataset>>();
+const datasetCache = new Map<string, Promise<Dataset>>();
 
-function openCached<D extends ClassificationDataset | DepthDataset>(
+function openCached<D extends Dataset>(
   name: string,
   split: string,
-  sizes: { root?: string | undefined; trainSize?: number | undefined; testSize?: number | undefined },
+  sizes: {
+    root?: string | undefined;
+    trainSize?: number | undefined;
+    testSize?: number | undefined;
+    imageSize?: number | undefined;
+  },
 ): Promise<D> {
   const options: Record<string, unknown> = { split };
   if (sizes.root !== undefined) options["root"] = sizes.root;
+  if (sizes.imageSize !== undefined) options["imageSize"] = sizes.imageSize;
   if (sizes.trainSize !== undefined) options["trainSize"] = sizes.trainSize;
   if (sizes.testSize !== undefined) options["testSize"] = sizes.testSize;
   const key = JSON.stringify([name, options]);
@@ -107,6 +115,11 @@ export function seededItems(
 /** Opens (once per process) a split of the preset's depth dataset. */
 export function openDepth(preset: Preset, split: "train" | "test"): Promise<DepthDataset> {
   return openCached(preset.depth.dataset, split, preset.depth);
+}
+
+/** Opens (once per process) a split of the preset's segmentation dataset. */
+export function openSegmentation(preset: Preset, split: "train" | "test"): Promise<SegmentationDataset> {
+  return openCached(preset.segmentation.dataset, split, preset.segmentation);
 }
 
 /** The fixed evaluation items of a classification split: the whole split, or a class-stratified subset. */

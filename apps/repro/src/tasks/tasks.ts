@@ -1,9 +1,11 @@
 import type { TaskName } from "../config/schema";
 import type { TaskContext } from "./context";
+import { segmentSteps } from "./segment";
 
 export { runCka } from "./cka";
 export { runCompress } from "./compress";
 export { runDense } from "./dense";
+export { runSegment, segmentSteps } from "./segment";
 export { runSource } from "./source";
 export { runTransfer } from "./transfer";
 export type { CurvePoint, RunRequest, TaskOutput } from "./types";
@@ -25,6 +27,8 @@ export function plannedSteps(context: TaskContext, task: TaskName): number {
         Math.max(1, Math.ceil(((preset.depth.trainSize ?? 795) * preset.depth.fraction) / preset.batchSize)) *
           preset.depth.epochs
       );
+    case "segment":
+      return segmentSteps(preset);
     case "cka":
     case "compress":
       return 1;

@@ -1,7 +1,7 @@
 import { hashSeed } from "@kora/spec";
 import { checkInteger, datasetError } from "../errors";
 import { createRandom } from "../random/rng";
-import type { ClassificationDataset, Dataset, DepthDataset } from "../types";
+import type { ClassificationDataset, Dataset, DepthDataset, SegmentationDataset } from "../types";
 import {
   cropAndFlip,
   NORMALIZATIONS,
@@ -38,7 +38,22 @@ export interface DepthBatch {
   indices: Int32Array;
 }
 
-/** Augmentations applied to each item (the same draw to an image and its depth map). */
+/** A batch of a segmentation dataset. */
+export interface SegmentationBatch {
+  /** Pixels, NHWC, float32. */
+  images: Float32Array;
+  /** `[batch, height, width, channels]`. */
+  shape: [number, number, number, number];
+  /**
+   * Class id of every pixel, `[batch, height, width]` (resized by nearest neighbour, so ids stay ids). Pixels that a
+   * crop's padding brings in are class 0, the background.
+   */
+  masks: Int32Array;
+  /** Dataset indices of the items, in batch order. */
+  indices: Int32Array;
+}
+
+/** Augmentations applied to each item (the same draw to an image and its depth map or class map). */
 export interface AugmentOptions {
   /** Random crop with this much zero-padding per side (`4` for CIFAR-style training); 0 = no crop. */
   padding?: number;
@@ -62,7 +77,7 @@ export interface BatchOptions {
   dropLast?: boolean;
   /** Random crop / flip. Default: none. */
   augment?: AugmentOptions;
-  /** Output `[height, width]` (bilinear for images, nearest for depth). Default: the dataset's size. */
+  /** Output `[height, width]` (bilinear for images, nearest for depth and class maps). Default: the dataset's size. */
   size?: readonly [height: number, width: number];
   /** Output channels: 3 replicates grayscale to RGB, 1 converts RGB to luma. Default: the dataset's. */
   channels?: 1 | 3;
@@ -130,19 +145,26 @@ export function loadBatch(
   options: BatchOptions,
   position?: number,
 ): DepthBatch;
+/** {@link loadBatch} for a segmentation dataset: images and class maps. */
+export function loadBatch(
+  dataset: SegmentationDataset,
+  indices: ArrayLike<number>,
+  options: BatchOptions,
+  position?: number,
+): SegmentationBatch;
 /** {@link loadBatch} for any dataset. */
 export function loadBatch(
   dataset: Dataset,
   indices: ArrayLike<number>,
   options: BatchOptions,
   position?: number,
-): ImageBatch | DepthBatch;
+): ImageBatch | DepthBatch | SegmentationBatch;
 export function loadBatch(
   dataset: Dataset,
   indices: ArrayLike<number>,
   options: BatchOptions,
   position = 0,
-): ImageBatch | DepthBatch {
+): ImageBatch | DepthBatch | SegmentationBatch {
   const [h, w, c] = dataset.imageShape;
   const [outH, outW] = options.size ?? [h, w];
   const outC = options.channels ?? c;
@@ -161,12 +183,16 @@ export function loadBatch(
   const pixels = outH * outW;
   const depths = isDepth ? new Float32Array(n * pixels) : undefined;
   const mask = isDepth ? new Uint8Array(n * pixels) : undefined;
+  const isSegmentation = dataset.task === "segmentation";
+  const masks = isSegmentation ? new Int32Array(n * pixels) : undefined;
   const [minDepth, maxDepth] = options.depthRange ?? [0, Number.POSITIVE_INFINITY];
   for (let k = 0; k < n; k++) {
     const index = itemIndices[k]!;
     const sample = dataset.get(index);
     let image = toFloatChannels(sample.image, c, outC);
     let depth: Float32Array | undefined = "depth" in sample ? sample.depth : undefined;
+    // Class ids go through the same float crop / nearest resize as depth: small integers survive float32 exactly.
+    let classes: Uint8Array | Float32Array | undefined = "mask" in sample ? sample.mask : undefined;
     if (padding > 0 || flip) {
       const rng = createRandom(hashSeed(seed, epoch, "augment", position + k));
       const window = {
@@ -177,6 +203,7 @@ export function loadBatch(
       };
       image = cropAndFlip(image, [h, w, outC], window);
       if (depth !== undefined) depth = cropAndFlip(depth, [h, w, 1], window);
+      if (classes !== undefined) classes = cropAndFlip(classes, [h, w, 1], window);
     }
     // Normalise before resizing: bilinear weights sum to 1, so the result is the same and there are fewer pixels.
     normalizeInPlace(image, outC, normalization);
@@ -193,14 +220,17 @@ export function loadBatch(
         mask![k * pixels + p] = valid ? 1 : 0;
         if (!valid) depthSlot[p] = 0;
       }
+    } else if (isSegmentation && classes !== undefined) {
+      const resized = outH !== h || outW !== w ? resizeNearest(classes, [h, w, 1], outH, outW) : classes;
+      masks!.set(resized, k * pixels);
     } else if ("label" in sample) {
       labels[k] = sample.label;
     }
   }
   const shape: [number, number, number, number] = [n, outH, outW, outC];
-  return isDepth
-    ? { images, shape, depths: depths!, mask: mask!, indices: itemIndices }
-    : { images, shape, labels, indices: itemIndices };
+  if (isDepth) return { images, shape, depths: depths!, mask: mask!, indices: itemIndices };
+  if (isSegmentation) return { images, shape, masks: masks!, indices: itemIndices };
+  return { images, shape, labels, indices: itemIndices };
 }
 
 /** The epoch's item order: `indices` (or all items), shuffled with `(seed, epoch)` when `shuffle` is set. */
@@ -249,15 +279,20 @@ export function iterateBatches(
 ): AsyncIterable<ImageBatch>;
 /** {@link iterateBatches} for a depth dataset. */
 export function iterateBatches(dataset: DepthDataset, options: BatchOptions): AsyncIterable<DepthBatch>;
+/** {@link iterateBatches} for a segmentation dataset. */
+export function iterateBatches(
+  dataset: SegmentationDataset,
+  options: BatchOptions,
+): AsyncIterable<SegmentationBatch>;
 /** {@link iterateBatches} for any dataset. */
 export function iterateBatches(
   dataset: Dataset,
   options: BatchOptions,
-): AsyncIterable<ImageBatch | DepthBatch>;
+): AsyncIterable<ImageBatch | DepthBatch | SegmentationBatch>;
 export function iterateBatches(
   dataset: Dataset,
   options: BatchOptions,
-): AsyncIterable<ImageBatch | DepthBatch> {
+): AsyncIterable<ImageBatch | DepthBatch | SegmentationBatch> {
   checkInteger(options.batchSize, "batchSize", 1);
   const prefetch = options.prefetch ?? 2;
   checkInteger(prefetch, "prefetch", 0, 1024);
@@ -265,13 +300,13 @@ export function iterateBatches(
     async *[Symbol.asyncIterator]() {
       const order = epochOrder(dataset, options);
       const count = batchCount(order.length, options);
-      const queue: Promise<ImageBatch | DepthBatch>[] = [];
+      const queue: Promise<ImageBatch | DepthBatch | SegmentationBatch>[] = [];
       let next = 0;
       const schedule = () => {
         const b = next++;
         const start = b * options.batchSize;
         const items = order.subarray(start, Math.min(order.length, start + options.batchSize));
-        const promise = new Promise<ImageBatch | DepthBatch>((resolve, reject) => {
+        const promise = new Promise<ImageBatch | DepthBatch | SegmentationBatch>((resolve, reject) => {
           defer(() => {
             try {
               resolve(loadBatch(dataset, items, options, start));

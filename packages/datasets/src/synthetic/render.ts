@@ -59,9 +59,15 @@ const range = (rng: Random, [min, max]: readonly [number, number]) => rng.unifor
  * domain. Pure and deterministic: the same request gives the same bytes on every platform.
  *
  * @param out - optional destination of `size × size × 3` bytes (RGB, HWC).
+ * @param mask - optional destination of `size × size` bytes: 1 where the pixel centre lies inside the shape (the
+ *   pixel is at least half shape colour before blur and noise), else 0. Drawing it does not change the image.
  * @returns the RGB bytes.
  */
-export function renderSyntheticImage(request: SyntheticImageRequest, out?: Uint8Array): Uint8Array {
+export function renderSyntheticImage(
+  request: SyntheticImageRequest,
+  out?: Uint8Array,
+  mask?: Uint8Array,
+): Uint8Array {
   const { shape, texture, style, size } = request;
   checkInteger(size, "size", 4, 4096);
   checkInteger(shape, "shape", 0, SYNTHETIC_SHAPES.length - 1);
@@ -70,6 +76,9 @@ export function renderSyntheticImage(request: SyntheticImageRequest, out?: Uint8
   const result = out ?? new Uint8Array(pixels * 3);
   if (result.length !== pixels * 3) {
     throw datasetError("INVALID_ARGUMENT", `out must hold ${pixels * 3} bytes, got ${result.length}`, "out");
+  }
+  if (mask !== undefined && mask.length !== pixels) {
+    throw datasetError("INVALID_ARGUMENT", `mask must hold ${pixels} bytes, got ${mask.length}`, "mask");
   }
   const rng = createRandom(request.seed);
 
@@ -170,6 +179,8 @@ export function renderSyntheticImage(request: SyntheticImageRequest, out?: Uint8
       const u = (cos * px + sin * py) / pixelsPerUnit;
       const v = (-sin * px + cos * py) / pixelsPerUnit;
       const coverage = 0.5 - shapeDistance(shape, u, v) * pixelsPerUnit;
+      // Coverage ≥ ½ ⇔ signed distance ≤ 0: the mask is the shape the anti-aliased fill draws, cut at its middle.
+      if (mask !== undefined) mask[y * size + x] = coverage >= 0.5 ? 1 : 0;
       if (coverage > 0) {
         const alpha = Math.min(1, coverage);
         const t = textureValue(texture, u, v, frequency, phase);

@@ -2,6 +2,7 @@ import type { DepthDataset } from "@kora/datasets";
 import { DepthHead, type ViTHead } from "@kora/vit";
 import * as tf from "@tensorflow/tfjs";
 import { finetuneError } from "../errors";
+import { SegmentationHead } from "./segmentation-head";
 import type { Task } from "./task";
 
 /** Options of {@link depthTask}. */
@@ -69,10 +70,12 @@ export function depthTask(options: DepthTaskOptions = {}): DepthTask {
       return head;
     },
     checkHead(head: ViTHead | null, where: string) {
-      if (head?.kind !== "depth") {
+      // A segmentation head is a pixel map too (kind "depth" in @kora/vit), but of class logits.
+      if (head?.kind !== "depth" || head instanceof SegmentationHead) {
+        const kind = head instanceof SegmentationHead ? "segmentation" : (head?.kind ?? "missing");
         throw finetuneError(
           "TASK_MISMATCH",
-          `${where}: the model has a ${head?.kind ?? "missing"} head; depth needs a depth head`,
+          `${where}: the model has a ${kind} head; depth needs a depth head`,
         );
       }
     },

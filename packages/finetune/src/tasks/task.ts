@@ -2,7 +2,7 @@ import type { ViTConfig, ViTHead, ViTOutput } from "@kora/vit";
 import type * as tf from "@tensorflow/tfjs";
 import type { TensorBatch } from "../batches";
 
-/** The kinds of task this package trains; segmentation is the next (a per-pixel class head and batch). */
+/** The kinds of task this package trains. */
 export type TaskKind = TensorBatch["kind"];
 
 /**
@@ -18,11 +18,14 @@ export interface Task<K extends TaskKind = TaskKind> {
   createHead(config: ViTConfig, seed: number): ViTHead;
   /** Checks that a head fits the task (kind, classes); throws `TASK_MISMATCH` naming `where`. */
   checkHead(head: ViTHead | null, where: string): void;
-  /** The head's raw output in a forward pass (logits, or log-depth). */
+  /** The head's raw output in a forward pass (logits, log-depth, or per-pixel class logits). */
   rawOutput(output: ViTOutput): tf.Tensor;
   /** The training loss (a scalar, mean over the batch) of the raw output. */
   loss(raw: tf.Tensor, batch: Extract<TensorBatch, { kind: K }>): tf.Scalar;
-  /** The prediction the raw output stands for: class ids `[B]` int32, or depth in metres `[B, H, W, 1]`. */
+  /**
+   * The prediction the raw output stands for: class ids `[B]` int32, depth in metres `[B, H, W, 1]`, or per-pixel
+   * class ids `[B, H, W]` int32.
+   */
   decode(raw: tf.Tensor): tf.Tensor;
   /** Depth only: the valid depth range `[min, max]` metres used for the mask and the metrics. */
   readonly depthRange?: readonly [number, number];

@@ -3,6 +3,8 @@ import {
   type DepthDataset,
   openSyntheticDataset,
   openSyntheticDepthDataset,
+  openSyntheticSegmentationDataset,
+  type SegmentationDataset,
 } from "@kora/datasets";
 import { createViT, type ViT, type ViTConfigInput } from "@kora/vit";
 
@@ -31,4 +33,9 @@ export function tinyClassification(size = 24, split: "train" | "test" = "train")
 /** A small synthetic depth split (16×16 scenes, depths 0.5–10 m). */
 export function tinyDepth(size = 12, split: "train" | "test" = "train"): DepthDataset {
   return openSyntheticDepthDataset({ split, height: 16, width: 16, trainSize: size, testSize: size });
+}
+
+/** A small synthetic segmentation split (16×16 shapes, background + 10 shape classes). */
+export function tinySegmentation(size = 12, split: "train" | "test" = "train"): SegmentationDataset {
+  return openSyntheticSegmentationDataset({ split, imageSize: 16, trainSize: size, testSize: size });
 }

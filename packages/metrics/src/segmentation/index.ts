@@ -1,0 +1,2 @@
+export type { SegmentationMetrics, SegmentationMetricsOptions } from "./segmentation-metrics";
+export { segmentationMetrics } from "./segmentation-metrics";
