@@ -93,7 +93,7 @@ describe("the smoke preset end to end", () => {
         gatedTasks.add(result.task);
       }
     }
-    expect([...gatedTasks].sort()).toEqual(["dense", "source", "transfer"]);
+    expect([...gatedTasks].sort()).toEqual(["dense", "segment", "source", "transfer"]);
     expect(fullTransfers).toBeGreaterThan(0);
 
     const second = await runRepro({ preset: "smoke", out, write: () => {}, interactive: false });
