@@ -30,6 +30,24 @@ describe("run keys", () => {
     const noted = { ...preset, description: "other words", notes: ["a note"] };
     expect(runKey(noted, "source", lora, false, 0)).toBe(runKey(preset, "source", lora, false, 0));
   });
+
+  it("are shared by the extended and default presets (extended = default + experiments), not by smoke", () => {
+    const options = {
+      fashionMnistRoot: process.env["KORA_FASHION_MNIST_ROOT"] ?? "/usr/share/datasets/fashion-mnist",
+    };
+    let extended: ReturnType<typeof resolvePreset>;
+    let standard: ReturnType<typeof resolvePreset>;
+    try {
+      extended = resolvePreset("extended", options);
+      standard = resolvePreset("default", options);
+    } catch {
+      // Without Fashion-MNIST the default cannot be resolved; compare two presets that differ only by name.
+      extended = { ...preset, name: "extended" };
+      standard = { ...preset, name: "default" };
+    }
+    expect(runKey(extended, "source", lora, false, 0)).toBe(runKey(standard, "source", lora, false, 0));
+    expect(runKey(standard, "source", lora, false, 0)).not.toBe(runKey(preset, "source", lora, false, 0));
+  });
 });
 
 describe("planRuns", () => {

@@ -56,7 +56,15 @@ function methodName(method: TrainingMethod): string {
 
 /** What of the preset a task's result depends on (part of the run key, so presets never share results). */
 function presetFingerprint(preset: Preset, task: TaskName): string {
-  const { notes: _notes, description: _description, jobs: _jobs, segmentation, ...rest } = preset;
+  // The name is left out too: `extended` is `default` plus experiments, so in one folder it reuses default's runs.
+  const {
+    name: _name,
+    notes: _notes,
+    description: _description,
+    jobs: _jobs,
+    segmentation,
+    ...rest
+  } = preset;
   // A backbone known by its SHA-256 is that file wherever the checkout lives: the folder does not enter the key.
   const backbone =
     rest.backbone.kind === "weights" && rest.backbone.sha256 !== undefined
