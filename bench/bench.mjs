@@ -137,7 +137,7 @@ function runNode(script, label) {
   return { status: child.status, output, seconds: (performance.now() - t0) / 1000 };
 }
 
-function torch(method, batch, steps, depth) {
+function torch(method, batch, steps, depth, shape = [], warmup = 2) {
   const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
   const script = join(root, "bench", "torch-vit-peft-bench.py");
   const child = spawnSync(
@@ -154,6 +154,9 @@ function torch(method, batch, steps, depth) {
       "2",
       "--depth",
       String(depth),
+      "--warmup",
+      String(warmup),
+      ...shape,
     ],
     { encoding: "utf8" },
   );
@@ -202,6 +205,12 @@ for (const backend of args.backends.split(",").filter(Boolean)) {
   }
 }
 
+// The paper preset's step: ViT-B/16 at 224, LoRA and KoRA, recomputed, at the largest batch the heap holds
+// (threaded wasm, the default configuration), beside PyTorch at the same shape and batch with --compare-torch.
+if (result.backends.wasm && !result.backends.wasm.error) {
+  result.paperStep = runStep("wasm", ["--paper-step"]);
+}
+
 // CKA and dataset readers: their own bench scripts (the real figures need their full sizes; skipped by --quick).
 if (!quick) {
   const cka = runNode("packages/metrics/bench/cka-bench.mjs", "CKA bench");
@@ -226,6 +235,16 @@ if (args["compare-torch"] && wasm && !wasm.error) {
     batch: wasm.batch,
     lora: torch("lora", wasm.batch, steps, wasm.config.depth ?? 12),
     kora: torch("kora", wasm.batch, steps, wasm.config.depth ?? 12),
+  };
+}
+if (args["compare-torch"] && result.paperStep && !result.paperStep.error) {
+  const b16 = quick
+    ? ["--dim", "48", "--heads", "3", "--img", "32", "--patch", "8"]
+    : ["--dim", "768", "--heads", "12", "--img", "224", "--patch", "16"];
+  const depth = quick ? 3 : 12;
+  result.paperStep.torch = {
+    lora: torch("lora", result.paperStep.batch, quick ? 1 : 2, depth, b16, 1),
+    kora: torch("kora", result.paperStep.batch, quick ? 1 : 2, depth, b16, 1),
   };
 }
 result.loadAverageEnd = loadavg();
@@ -258,6 +277,15 @@ result.ratios = {
   // Activation recomputation's step time ÷ the plain step's, LoRA at batch 32, interleaved in one process.
   recomputeStepTime: result.recomputation?.wasm?.[32]?.stepTimeRatio ?? null,
   recomputeStepTimeSingleThread: result.recomputation?.wasm1?.[32]?.stepTimeRatio ?? null,
+  // ViT-B/16 at 224 (the paper preset's step), recomputed, ours ÷ PyTorch at the same batch.
+  paperLoraOverTorch: ratio(
+    result.paperStep?.methods?.lora?.imagesPerSecond.median,
+    result.paperStep?.torch?.lora?.imagesPerSecond,
+  ),
+  paperKoraOverTorch: ratio(
+    result.paperStep?.methods?.kora?.imagesPerSecond.median,
+    result.paperStep?.torch?.kora?.imagesPerSecond,
+  ),
   // LoRA step throughput, threaded ÷ single-threaded, same run.
   threadSpeedup: ratio(
     result.backends.wasm?.methods?.lora?.imagesPerSecond.median,
@@ -354,6 +382,24 @@ if (result.ratios.singleThread) {
   say(
     `ratios (wasm, 1 thread): ${ratioLine(result.ratios.singleThread)}; threaded/single LoRA throughput ${f(result.ratios.threadSpeedup, 2)}`,
   );
+}
+if (result.paperStep) {
+  const p = result.paperStep;
+  if (p.error) say(`ViT-B/16 at 224 (paper preset step): FAILED — ${p.error}`);
+  else {
+    say(
+      `${quick ? "paper preset step (quick: a vit-micro toy)" : "ViT-B/16 at 224 (paper preset step)"}, wasm ${p.threads} threads, recomputed, batch ${p.batch} (largest that fits; ${mib(p.heapPerImageBytes)} of heap per image), peak heap ${mib(p.peakHeapBytes)}, peak RSS ${mib(p.peakRssBytes)}:`,
+    );
+    for (const method of ["lora", "kora"]) {
+      const m = p.methods[method];
+      const t = p.torch?.[method];
+      say(
+        `  ${method}: ${f(m.imagesPerSecond.median, 3)} img/s [${f(m.imagesPerSecond.min, 3)}, ${f(m.imagesPerSecond.max, 3)}], ${f(m.stepSeconds, 1)} s/step, ${f(m.achievedGflops, 1)} GFLOP/s${
+          t ? `; PyTorch ${t.error ? `failed (${t.error})` : `${f(t.imagesPerSecond, 3)} img/s`}` : ""
+        }`,
+      );
+    }
+  }
 }
 if (result.ratios.recomputeStepTime !== null || result.ratios.recomputeStepTimeSingleThread !== null) {
   say(

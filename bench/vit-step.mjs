@@ -5,6 +5,8 @@
 //   node bench/vit-step.mjs --backend wasm [--threads auto|N] [--batch 32] [--repeats 5] [--steps 3] [--methods lora,kora]
 //        [--memory-steps 100] [--recompute auto|true|false] [--quick]
 //   node bench/vit-step.mjs --backend wasm --recompute-profile 64    # LoRA steps with and without recomputation
+//   node bench/vit-step.mjs --backend wasm --paper-step              # ViT-B/16 at 224, LoRA and KoRA, recomputed,
+//                                                                    # at the largest batch that fits the heap
 //
 // The GEMM reference (the backend's 1024³ matMul rate) is sampled before and after the steps: a step's fraction of
 // GEMM is reported against the median and the best sample, and `gemm.disagree` is set when the samples spread by
@@ -33,6 +35,7 @@ const { values: args } = parseArgs({
     threads: { type: "string" },
     recompute: { type: "string", default: "auto" },
     "recompute-profile": { type: "string" },
+    "paper-step": { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
     "no-inference": { type: "boolean", default: false },
   },
@@ -70,8 +73,8 @@ const SPECS = {
 };
 
 /** Builds the model for a method; returns it with the variables the step trains. */
-function build(method, mode = recompute) {
-  const vit = vitPackage.createViT(config, { seed: 1, recompute: mode });
+function build(method, mode = recompute, shape = config) {
+  const vit = vitPackage.createViT(shape, { seed: 1, recompute: mode });
   if (method === "full") return { vit, variables: vit.trainableVariables(), dispose: () => vit.dispose() };
   if (method === "head-only") {
     vit.setBackboneTrainable(false);
@@ -89,8 +92,8 @@ function build(method, mode = recompute) {
 }
 
 const { imageSize, channels } = vitPackage.resolveViTConfig(config);
-const inputs = (size) => ({
-  pixels: tf.randomNormal([size, imageSize, imageSize, channels], 0, 1, "float32", 3),
+const inputs = (size, side = imageSize) => ({
+  pixels: tf.randomNormal([size, side, side, channels], 0, 1, "float32", 3),
   labels: tf.tensor1d(
     Array.from({ length: size }, (_, i) => (i * 37) % 100),
     "int32",
@@ -174,6 +177,10 @@ const started = performance.now();
 
 if (args["recompute-profile"] !== undefined) {
   await recomputeProfile(Number(args["recompute-profile"]));
+  process.exit(0);
+}
+if (args["paper-step"]) {
+  paperStep();
   process.exit(0);
 }
 
@@ -370,4 +377,94 @@ async function recomputeProfile(size) {
   }
   tf.dispose([data.pixels, data.labels, pixels, labels]);
   process.stdout.write(`${JSON.stringify(profile)}\n`);
+}
+
+/**
+ * The paper preset's training step: ViT-B/16 at 224 (197 tokens, D = 768, 100 classes), LoRA and KoRA as above,
+ * every block recomputed, at the largest batch the wasm heap holds. The batch comes from measured peaks: the heap
+ * a LoRA step adds at batch 2 and 4 gives bytes per image and a fixed part; the batch is the largest whose
+ * predicted peak stays within 90 % of the room left (allocator fragmentation), lowered by a quarter if a step still
+ * does not fit. Then one warm-up step per method and interleaved timed steps.
+ */
+function paperStep() {
+  const shape = args.quick
+    ? { preset: "vit-micro", numClasses: 100 }
+    : { preset: "vit-base", numClasses: 100 };
+  const side = vitPackage.resolveViTConfig(shape).imageSize;
+  const models = { lora: build("lora", true, shape), kora: build("kora", true, shape) };
+  const added = (size) => {
+    const data = inputs(size, side);
+    const step = makeStep(models.lora, kora.adamW({ learningRate: 1e-3 }), data);
+    step();
+    kora.resetWasmHeapPeak();
+    const live = kora.wasmHeapStats().liveBytes;
+    step();
+    const peak = kora.wasmHeapStats().peakBytes - live;
+    tf.dispose([data.pixels, data.labels]);
+    return peak;
+  };
+  let size;
+  let perImage = null;
+  if (args.quick) size = 2;
+  else {
+    const [two, four] = [added(2), added(4)];
+    perImage = (four - two) / 2;
+    const fixed = two - 2 * perImage;
+    const stats0 = kora.wasmHeapStats();
+    const room = stats0.limitBytes - stats0.liveBytes;
+    size = Math.max(1, Math.floor((0.9 * room - fixed) / perImage));
+    log(
+      `${backend} ViT-B/16: a recomputed LoRA step adds ${(perImage / 2 ** 20).toFixed(0)} MiB per image + ${(fixed / 2 ** 20).toFixed(0)} MiB; room ${(room / 2 ** 20).toFixed(0)} MiB → batch ${size}`,
+    );
+  }
+  const result = {
+    config: shape,
+    backend,
+    threads: kora.selectedWasmThreads(),
+    recompute: true,
+    methods: {},
+  };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const data = inputs(size, side);
+    try {
+      const runs = Object.entries(models).map(([method, model]) => {
+        const step = makeStep(model, kora.adamW({ learningRate: 1e-3 }), data);
+        step();
+        return { method, step, samples: [] };
+      });
+      kora.resetWasmHeapPeak();
+      for (let r = 0; r < (args.quick ? 1 : 2); r++) {
+        for (const run of runs) {
+          const t0 = performance.now();
+          run.step();
+          run.samples.push(size / ((performance.now() - t0) / 1000));
+        }
+      }
+      for (const run of runs) {
+        const imagesPerSecond = stats(run.samples);
+        const flops = stepFlops(vitPackage.resolveViTConfig(shape), run.method, size, SPECS[run.method]);
+        result.methods[run.method] = {
+          imagesPerSecond,
+          stepSeconds: size / imagesPerSecond.median,
+          flopsPerStep: flops.total,
+          achievedGflops: (imagesPerSecond.median * flops.total) / size / 1e9,
+        };
+        log(`${backend} ViT-B/16 ${run.method}, batch ${size}: ${imagesPerSecond.median.toFixed(3)} img/s`);
+      }
+      tf.dispose([data.pixels, data.labels]);
+      break;
+    } catch (error) {
+      tf.dispose([data.pixels, data.labels]);
+      if (error?.code !== "OUT_OF_MEMORY" || attempt === 2) throw error;
+      log(`${backend} ViT-B/16 at batch ${size}: ${error.code}; retrying at ${Math.floor(size * 0.75)}`);
+      size = Math.max(1, Math.floor(size * 0.75));
+    }
+  }
+  result.batch = size;
+  result.heapPerImageBytes = perImage;
+  result.peakHeapBytes = kora.wasmHeapStats()?.peakBytes ?? null;
+  result.peakRssBytes = process.resourceUsage().maxRSS * 1024;
+  for (const model of Object.values(models)) model.dispose();
+  tf.dispose([pixels, labels]);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
