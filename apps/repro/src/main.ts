@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { closestName, KoraError } from "@kora/spec";
 import { PRESET_NAMES, type PresetName } from "./config/presets";
+import { dryRun } from "./dry-run";
 import { runRepro } from "./runner";
 
 const USAGE = `Usage: kora-repro [--preset smoke|default|extended|paper] [--only 4.1,4.3] [--seeds N] [--out DIR]
@@ -16,6 +17,7 @@ Runs the KoRA reproduction (experiments 4.1-4.4, ablations, controls) and writes
   --data-root  paper preset: folder with cifar-100-binary/, tiny-imagenet-200/, nyu/
   --weights    paper preset: ViT-B/16 safetensors (file or checkpoint folder)
   --jobs       worker processes sharing the plan, one wasm thread each (default: the preset's; default uses 2)
+  --dry-run    print the plan and its estimated wall time from step rates measured here; train nothing
 The last two lines printed are the paths of report.md and report.html.`;
 
 const OPTIONS = {
@@ -27,6 +29,7 @@ const OPTIONS = {
   weights: { type: "string" },
   jobs: { type: "string" },
   shard: { type: "string" },
+  "dry-run": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -103,6 +106,18 @@ export async function main(
           .map((s) => s.trim())
           .filter((s) => s !== "");
   try {
+    if (values["dry-run"]) {
+      await dryRun({
+        preset: preset as PresetName,
+        only,
+        ...(seeds === undefined ? {} : { seeds }),
+        ...(values["data-root"] === undefined ? {} : { dataRoot: String(values["data-root"]) }),
+        ...(values["weights"] === undefined ? {} : { weights: String(values["weights"]) }),
+        ...(jobs === undefined ? {} : { jobs }),
+        write: streams.stdout,
+      });
+      return 0;
+    }
     const result = await runRepro({
       preset: preset as PresetName,
       only,
