@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     threads: { type: "string" },
     recompute: { type: "string", default: "auto" },
     "recompute-profile": { type: "string" },
+    "profile-modes": { type: "string", default: "recomputed,plain" },
     "paper-step": { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
     "no-inference": { type: "boolean", default: false },
@@ -301,10 +302,10 @@ results.flopsFormula = stepFlops(vitPackage.resolveViTConfig(config), "lora", ba
 process.stdout.write(`${JSON.stringify(results)}\n`);
 
 /**
- * Activation recomputation's cost and memory at one batch, LoRA: first the recomputed steps (peak RSS read after
- * them, while it is still theirs), then the plain ones (peak RSS then is the plain step's, the larger), then
- * interleaved repeats of both for the throughput ratio. A plain step that does not fit the heap is recorded with
- * its error and the live heap when it failed; it runs last because a failed step can leave tensors behind.
+ * Activation recomputation's cost and memory at one batch, LoRA (`--profile-modes` picks recomputed, plain or
+ * both): first the recomputed steps (peak RSS read after them, while it is still theirs), then the plain ones (peak
+ * RSS then is the plain step's, the larger), then, when both ran, interleaved repeats of both for the throughput
+ * ratio. A plain step that does not fit the heap is recorded with its error and the heap's peak.
  */
 async function recomputeProfile(size) {
   const method = "lora";
@@ -313,10 +314,11 @@ async function recomputeProfile(size) {
   const modes = {};
   const rssNow = () => process.resourceUsage().maxRSS * 1024;
   const heap = () => kora.wasmHeapStats();
+  const wanted = args["profile-modes"].split(",");
   for (const [name, mode] of [
     ["recomputed", true],
     ["plain", false],
-  ]) {
+  ].filter(([name]) => wanted.includes(name))) {
     const model = build(method, mode);
     const optimizer = kora.adamW({ learningRate: 1e-3 });
     const step = makeStep(model, optimizer, data);
@@ -353,7 +355,7 @@ async function recomputeProfile(size) {
     );
   }
   // Interleaved repeats (recomputed, plain, recomputed, …) for the ratio, when both fit.
-  if (modes.recomputed.step && modes.plain.step) {
+  if (modes.recomputed?.step && modes.plain?.step) {
     const timed = { recomputed: [], plain: [] };
     for (let r = 0; r < Math.max(2, Math.min(repeats, 3)); r++) {
       for (const name of ["recomputed", "plain"]) {
@@ -370,7 +372,7 @@ async function recomputeProfile(size) {
       `${backend} recompute profile, batch ${size}: step time recomputed/plain ${profile.stepTimeRatio.toFixed(3)}`,
     );
   }
-  for (const name of ["recomputed", "plain"]) {
+  for (const name of Object.keys(modes)) {
     modes[name].optimizer?.dispose();
     modes[name].model?.dispose();
     profile[name] = modes[name].entry;
