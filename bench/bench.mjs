@@ -363,7 +363,7 @@ for (const [backend, sizes] of Object.entries(result.recomputation ?? {})) {
     }
     if (profile.stepTimeRatio !== undefined) {
       say(
-        `  batch ${size}: step time recomputed / plain ${f(profile.stepTimeRatio, 3)} (interleaved; one more forward pass of the blocks ≈ 1.33)`,
+        `  batch ${size}: step time recomputed / plain ${f(profile.stepTimeRatio, 3)} (interleaved; one more forward pass of the blocks: ≈ 1.5 for LoRA, whose frozen backbone computes no weight gradients)`,
       );
     }
   }

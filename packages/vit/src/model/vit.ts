@@ -91,10 +91,11 @@ export interface CreateViTOptions {
  * The heap a training step is predicted to take, per byte the blocks' tapes save: tfjs holds every saved
  * activation until the whole backward pass ends, and every intermediate gradient beside them. Measured on
  * ViT-Tiny (batch 8, wasm; LoRA, KoRA and full fine-tuning alike): the step's peak of live tensor bytes is 3.0×
- * the blocks' saved bytes; 3.5 leaves room for the allocator's fragmentation, so `"auto"` errs towards
- * recomputing.
+ * the blocks' saved bytes. The guard counts tensor bytes only; the allocator's fragmentation and XNNPACK's buffers
+ * come on top, and a threaded build whose real heap runs out hangs instead of failing (seen with a plain batch-64
+ * step after other work in the same process), so 4.0 is used: `"auto"` errs towards recomputing.
  */
-const AUTO_PEAK_PER_SAVED_BYTE = 3.5;
+const AUTO_PEAK_PER_SAVED_BYTE = 4;
 
 /** One transformer block: LN → attention (q/k/v/o adapter sites) → residual → LN → MLP (fc1/fc2 sites) → residual. */
 export interface ViTBlock {
@@ -144,8 +145,9 @@ export class ViT implements AdaptableModel {
    * Activation recomputation while a gradient is recorded (`tf.variableGrads`, `train()`, `finetune()`):
    * each transformer block keeps only its input for the backward pass and runs its forward pass again when the
    * backward pass reaches it, as `torch.utils.checkpoint` per block. The step then needs the memory of one
-   * block's activations instead of all of them (a batch twice as large fits the 4 GiB wasm heap) and costs about
-   * one more forward pass of the blocks (≈ +33 % FLOPs). Gradients are those of the plain path (same kernels;
+   * block's activations instead of all of them (a batch twice as large fits the 4 GiB wasm heap) and costs one
+   * more forward pass of the blocks (≈ +33 % FLOPs with full fine-tuning, ≈ +50 % with a frozen backbone, whose
+   * backward pass computes no weight gradients). Gradients are those of the plain path (same kernels;
    * adapter dropout draws the same masks). Inference and feature extraction are unaffected.
    *
    * `true` recomputes always, `false` never. `"auto"` (the default) decides per forward pass: the first block
