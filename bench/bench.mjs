@@ -93,8 +93,9 @@ const PLANS = {
         "--no-inference",
       ],
 };
-// wasm at batch 64 aborts when the wasm heap (32-bit, at most 4 GiB) runs out (`RuntimeError: Aborted()`): the
-// backward pass keeps every forward intermediate on the tape. The suite then retries at batch 32, then 16.
+// Batch 64 fits the wasm heap (32-bit, at most 4 GiB) through activation recomputation, which the ViT chooses by
+// itself ("auto") when the heap guard's room cannot hold the step; should a step still fail (OUT_OF_MEMORY), the
+// suite retries at batch 32, then 16.
 const FALLBACK_BATCHES = [32, 16];
 
 /** `wasm1` is the wasm backend with one thread; `wasm` gets `--threads`. */
@@ -104,7 +105,7 @@ const BACKEND_ARGS = {
   cpu: ["--backend", "cpu"],
 };
 
-function runStep(backend, extra = []) {
+function runStep(backend, extra = [], minutes = 30) {
   const plan = PLANS[backend === "wasm1" ? "wasm" : backend];
   const argv = [join(root, "bench/vit-step.mjs"), ...BACKEND_ARGS[backend], ...plan, ...extra];
   // A wedged child must not wedge the suite: SIGKILL after 30 minutes (a full wasm run takes ~6).
@@ -112,10 +113,11 @@ function runStep(backend, extra = []) {
     cwd: root,
     encoding: "utf8",
     maxBuffer: 64 << 20,
-    timeout: 30 * 60_000,
+    timeout: minutes * 60_000,
     killSignal: "SIGKILL",
   });
   process.stderr.write(child.stderr ?? "");
+  if (child.signal === "SIGKILL") return { error: `killed after ${minutes} min without finishing (hung)` };
   const last = (child.stdout ?? "").trim().split("\n").at(-1) ?? "";
   if (child.status !== 0 || !last.startsWith("{")) {
     const why =
@@ -137,7 +139,7 @@ function runNode(script, label) {
   return { status: child.status, output, seconds: (performance.now() - t0) / 1000 };
 }
 
-function torch(method, batch, steps, depth) {
+function torch(method, batch, steps, depth, shape = [], warmup = 2) {
   const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
   const script = join(root, "bench", "torch-vit-peft-bench.py");
   const child = spawnSync(
@@ -154,6 +156,9 @@ function torch(method, batch, steps, depth) {
       "2",
       "--depth",
       String(depth),
+      "--warmup",
+      String(warmup),
+      ...shape,
     ],
     { encoding: "utf8" },
   );
@@ -191,6 +196,30 @@ for (const backend of args.backends.split(",").filter(Boolean)) {
     }
   }
   result.backends[backend] = figures;
+  // Activation recomputation: batch 32 and 64, LoRA, with and without, each batch in a process of its own (so the
+  // peak RSS is that batch's); wasm only (the heap guard's figures).
+  if (backend.startsWith("wasm") && !figures.error) {
+    result.recomputation ??= {};
+    result.recomputation[backend] = {};
+    for (const size of quick ? [4] : [32]) {
+      result.recomputation[backend][size] = runStep(backend, ["--recompute-profile", String(size)]);
+    }
+    // Batch 64: the plain step does not fit, and the threaded build can hang instead of failing when allocator
+    // fragmentation exhausts the heap before the guard's count does, so it runs alone, last, with a short limit.
+    if (!quick) {
+      const profile = runStep(backend, ["--recompute-profile", "64", "--profile-modes", "recomputed"]);
+      const plain = runStep(backend, ["--recompute-profile", "64", "--profile-modes", "plain"], 6);
+      result.recomputation[backend][64] = profile.error
+        ? profile
+        : { ...profile, plain: plain.plain ?? { error: plain.error } };
+    }
+  }
+}
+
+// The paper preset's step: ViT-B/16 at 224, LoRA and KoRA, recomputed, at the largest batch the heap holds
+// (threaded wasm, the default configuration), beside PyTorch at the same shape and batch with --compare-torch.
+if (result.backends.wasm && !result.backends.wasm.error) {
+  result.paperStep = runStep("wasm", ["--paper-step"]);
 }
 
 // CKA and dataset readers: their own bench scripts (the real figures need their full sizes; skipped by --quick).
@@ -213,6 +242,16 @@ if (args["compare-torch"] && wasm && !wasm.error) {
     kora: torch("kora", wasm.batch, steps, wasm.config.depth ?? 12),
   };
 }
+if (args["compare-torch"] && result.paperStep && !result.paperStep.error) {
+  const b16 = quick
+    ? ["--dim", "48", "--heads", "3", "--img", "32", "--patch", "8"]
+    : ["--dim", "768", "--heads", "12", "--img", "224", "--patch", "16"];
+  const depth = quick ? 3 : 12;
+  result.paperStep.torch = {
+    lora: torch("lora", result.paperStep.batch, quick ? 1 : 2, depth, b16, 1),
+    kora: torch("kora", result.paperStep.batch, quick ? 1 : 2, depth, b16, 1),
+  };
+}
 result.loadAverageEnd = loadavg();
 result.peakRssBytes = Object.fromEntries(
   Object.entries(result.backends).map(([name, figures]) => [name, figures.peakRssBytes ?? null]),
@@ -224,8 +263,12 @@ const ratiosOf = (figures) => {
   return {
     // Step-time ratio (time KoRA / time LoRA = LoRA img/s ÷ KoRA img/s): ≤ 1.10 is the target.
     koraOverLora: ratio(lora?.imagesPerSecond.median, koraFigures?.imagesPerSecond.median),
-    // Achieved GFLOP/s of the LoRA step ÷ the backend's own 1024³ GEMM rate, same run.
+    // Achieved GFLOP/s of the LoRA step ÷ the backend's own 1024³ GEMM rate (median and best of the samples taken
+    // before and after the steps), same run; null when those samples disagree by more than 10 %.
     stepOverGemm: lora?.fractionOfGemm ?? null,
+    stepOverGemmBest: lora?.fractionOfBestGemm ?? null,
+    gemmDisagree: figures?.gemm?.disagree ?? null,
+    gemmSpread: figures?.gemm?.spread ?? null,
     // Throughput ours ÷ PyTorch's (≥ 1 means we are faster), same run, same batch.
     loraOverTorch: ratio(lora?.imagesPerSecond.median, result.torch?.lora?.imagesPerSecond),
     koraOverTorch: ratio(koraFigures?.imagesPerSecond.median, result.torch?.kora?.imagesPerSecond),
@@ -236,6 +279,18 @@ result.ratios = {
   ...ratiosOf(wasm),
   threads: wasm?.threads ?? null,
   singleThread: result.backends.wasm1 ? ratiosOf(result.backends.wasm1) : null,
+  // Activation recomputation's step time ÷ the plain step's, LoRA at batch 32, interleaved in one process.
+  recomputeStepTime: result.recomputation?.wasm?.[32]?.stepTimeRatio ?? null,
+  recomputeStepTimeSingleThread: result.recomputation?.wasm1?.[32]?.stepTimeRatio ?? null,
+  // ViT-B/16 at 224 (the paper preset's step), recomputed, ours ÷ PyTorch at the same batch.
+  paperLoraOverTorch: ratio(
+    result.paperStep?.methods?.lora?.imagesPerSecond.median,
+    result.paperStep?.torch?.lora?.imagesPerSecond,
+  ),
+  paperKoraOverTorch: ratio(
+    result.paperStep?.methods?.kora?.imagesPerSecond.median,
+    result.paperStep?.torch?.kora?.imagesPerSecond,
+  ),
   // LoRA step throughput, threaded ÷ single-threaded, same run.
   threadSpeedup: ratio(
     result.backends.wasm?.methods?.lora?.imagesPerSecond.median,
@@ -251,16 +306,25 @@ for (const [backend, figures] of Object.entries(result.backends)) {
     say(`${backend}: FAILED — ${figures.error}`);
     continue;
   }
+  const gemm = figures.gemm;
   say(
-    `${backend}${figures.threads ? ` (${figures.threads} thread${figures.threads === 1 ? "" : "s"})` : ""}: batch ${figures.batch}, GEMM 1024³ ${f(figures.gemm.gflops.median, 1)} GFLOP/s (min ${f(figures.gemm.gflops.min, 1)}, max ${f(figures.gemm.gflops.max, 1)}), peak RSS ${f(figures.peakRssBytes / 2 ** 20, 0)} MiB`,
+    `${backend}${figures.threads ? ` (${figures.threads} thread${figures.threads === 1 ? "" : "s"})` : ""}: batch ${figures.batch}, recompute ${figures.methods?.lora?.recompute ?? "auto"}, GEMM 1024³ median ${f(gemm.gflops.median, 1)} GFLOP/s, best ${f(gemm.best, 1)} (${gemm.gflops.samples.length} samples before and after the steps, spread ${f(100 * gemm.spread, 1)} %${gemm.disagree ? " > 10 %: DISAGREE, no ratio to GEMM" : ""}), peak RSS ${f(figures.peakRssBytes / 2 ** 20, 0)} MiB`,
   );
-  say("  method           img/s median [min, max]     GFLOP/step  GFLOP/s  of GEMM  trainable");
+  say(
+    "  method           img/s median [min, max]     GFLOP/step  GFLOP/s  of GEMM (median / best)  trainable",
+  );
   for (const [method, m] of Object.entries(figures.methods)) {
     say(
       `  ${method.padEnd(16)} ${f(m.imagesPerSecond.median).padStart(7)} [${f(m.imagesPerSecond.min)}, ${f(m.imagesPerSecond.max)}]`.padEnd(
         47,
       ) +
-        `${f(m.flopsPerStep / 1e9, 1).padStart(9)}  ${f(m.achievedGflops, 1).padStart(7)}  ${f(100 * m.fractionOfGemm, 0).padStart(6)} %  ${m.trainableParameters}`,
+        `${f(m.flopsPerStep / 1e9, 1).padStart(9)}  ${f(m.achievedGflops, 1).padStart(7)}  ${
+          m.fractionOfGemm === null
+            ? "   (GEMM samples disagree)"
+            : `${f(100 * m.fractionOfGemm, 0).padStart(6)} % / ${f(100 * m.fractionOfBestGemm, 0).padStart(3)} %`.padEnd(
+                25,
+              )
+        }  ${m.trainableParameters}`,
     );
   }
   if (figures.inference) {
@@ -273,6 +337,32 @@ for (const [backend, figures] of Object.entries(result.backends)) {
     `  memory over ${mem.steps} ${mem.method} steps (batch ${mem.batch}): ${mem.before.numTensors} → ${mem.after.numTensors} tensors, ${mem.before.numBytes} → ${mem.after.numBytes} bytes${mem.grew ? "  ← GREW" : " (no growth)"}`,
   );
 }
+const mib = (bytes) => (Number.isFinite(bytes) ? `${f(bytes / 2 ** 20, 0)} MiB` : "—");
+for (const [backend, sizes] of Object.entries(result.recomputation ?? {})) {
+  say(`activation recomputation, ${backend}, LoRA step:`);
+  for (const [size, profile] of Object.entries(sizes)) {
+    if (profile.error) {
+      say(`  batch ${size}: FAILED — ${profile.error}`);
+      continue;
+    }
+    for (const name of ["plain", "recomputed"]) {
+      const entry = profile[name];
+      if (entry === undefined) continue;
+      say(
+        `  batch ${String(size).padEnd(3)} ${name.padEnd(10)} ${
+          entry.error
+            ? `does not fit (${entry.error.split(":")[0].replace(/^killed.*/, "hung")})`.padEnd(26)
+            : `${f(entry.imagesPerSecond.median)} img/s`.padEnd(26)
+        } peak heap ${mib(entry.peakHeapBytes).padStart(9)}, peak RSS ${mib(entry.peakRssBytes).padStart(9)}`,
+      );
+    }
+    if (profile.stepTimeRatio !== undefined) {
+      say(
+        `  batch ${size}: step time recomputed / plain ${f(profile.stepTimeRatio, 3)} (interleaved; one more forward pass of the blocks: ≈ 1.5 for LoRA, whose frozen backbone computes no weight gradients)`,
+      );
+    }
+  }
+}
 for (const [name, limit] of Object.entries(result.wasmBatchLimit ?? {}))
   say(`${name} batch 64: ${limit.error}`);
 if (wasm?.flopsFormula) say(`FLOPs: ${wasm.flopsFormula}`);
@@ -283,12 +373,39 @@ if (result.torch) {
     `PyTorch (same run, batch ${result.torch.batch}, 2 threads): LoRA ${f(result.torch.lora.imagesPerSecond)} img/s, KoRA ${f(result.torch.kora.imagesPerSecond)} img/s${result.torch.lora.error ? ` (${result.torch.lora.error})` : ""}`,
   );
 }
+const gemmRatio = (r) =>
+  r.gemmDisagree
+    ? `LoRA step / GEMM not given (GEMM samples spread ${f(100 * r.gemmSpread, 1)} % > 10 %)`
+    : `LoRA step / GEMM ${f(r.stepOverGemm, 3)} (best sample ${f(r.stepOverGemmBest, 3)})`;
 const ratioLine = (r) =>
-  `KoRA/LoRA step time ${f(r.koraOverLora, 3)}, LoRA step / GEMM ${f(r.stepOverGemm, 3)}, LoRA ours/PyTorch ${f(r.loraOverTorch, 3)}, KoRA ours/PyTorch ${f(r.koraOverTorch, 3)}`;
+  `KoRA/LoRA step time ${f(r.koraOverLora, 3)}, ${gemmRatio(r)}, LoRA ours/PyTorch ${f(r.loraOverTorch, 3)}, KoRA ours/PyTorch ${f(r.koraOverTorch, 3)}`;
 say(`ratios (wasm, ${result.ratios.threads ?? "?"} threads): ${ratioLine(result.ratios)}`);
 if (result.ratios.singleThread) {
   say(
     `ratios (wasm, 1 thread): ${ratioLine(result.ratios.singleThread)}; threaded/single LoRA throughput ${f(result.ratios.threadSpeedup, 2)}`,
+  );
+}
+if (result.paperStep) {
+  const p = result.paperStep;
+  if (p.error) say(`ViT-B/16 at 224 (paper preset step): FAILED — ${p.error}`);
+  else {
+    say(
+      `${quick ? "paper preset step (quick: a vit-micro toy)" : "ViT-B/16 at 224 (paper preset step)"}, wasm ${p.threads} threads, recomputed, batch ${p.batch} (largest that fits; ${mib(p.heapPerImageBytes)} of heap per image), peak heap ${mib(p.peakHeapBytes)}, peak RSS ${mib(p.peakRssBytes)}:`,
+    );
+    for (const method of ["lora", "kora"]) {
+      const m = p.methods[method];
+      const t = p.torch?.[method];
+      say(
+        `  ${method}: ${f(m.imagesPerSecond.median, 3)} img/s [${f(m.imagesPerSecond.min, 3)}, ${f(m.imagesPerSecond.max, 3)}], ${f(m.stepSeconds, 1)} s/step, ${f(m.achievedGflops, 1)} GFLOP/s${
+          t ? `; PyTorch ${t.error ? `failed (${t.error})` : `${f(t.imagesPerSecond, 3)} img/s`}` : ""
+        }`,
+      );
+    }
+  }
+}
+if (result.ratios.recomputeStepTime !== null || result.ratios.recomputeStepTimeSingleThread !== null) {
+  say(
+    `recomputation step time / plain, LoRA batch 32: ${f(result.ratios.recomputeStepTime, 3)} (wasm), ${f(result.ratios.recomputeStepTimeSingleThread, 3)} (wasm, 1 thread)`,
   );
 }
 say(`load average at the end: ${result.loadAverageEnd.map((l) => l.toFixed(2)).join(" ")}`);

@@ -33,7 +33,8 @@ parser.add_argument("--patch", type=int, default=4)
 parser.add_argument("--batch", type=int, default=64)
 parser.add_argument("--rank", type=int, default=8)
 parser.add_argument("--dcomp", type=int, default=4)
-parser.add_argument("--steps", type=int, default=10, help="timed steps (after 2 warm-up steps)")
+parser.add_argument("--steps", type=int, default=10, help="timed steps (after the warm-up steps)")
+parser.add_argument("--warmup", type=int, default=2, help="untimed warm-up steps")
 parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--classes", type=int, default=100)
 args = parser.parse_args()
@@ -136,7 +137,7 @@ def step():
     return loss
 
 
-for _ in range(2):
+for _ in range(args.warmup):
     step()
 started = time.perf_counter()
 for _ in range(args.steps):

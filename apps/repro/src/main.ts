@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { closestName, KoraError } from "@kora/spec";
 import { PRESET_NAMES, type PresetName } from "./config/presets";
+import { dryRun } from "./dry-run";
 import { QUEUE_COMMANDS, queueMain } from "./queue/commands";
 import { runRepro } from "./runner";
 
@@ -17,6 +18,7 @@ Runs the KoRA reproduction (experiments 4.1-4.5, ablations, controls) and writes
   --data-root  paper preset: folder with cifar-100-binary/, tiny-imagenet-200/, nyu/
   --weights    paper preset: ViT-B/16 safetensors (file or checkpoint folder)
   --jobs       worker processes sharing the plan, one wasm thread each (default: the preset's; default uses 2)
+  --dry-run    print the plan and its estimated wall time from step rates measured here; train nothing
 The last two lines printed are the paths of report.md and report.html.
 On several machines through a Redis queue: kora-repro enqueue|worker|status|report --help.`;
 
@@ -29,6 +31,7 @@ const OPTIONS = {
   weights: { type: "string" },
   jobs: { type: "string" },
   shard: { type: "string" },
+  "dry-run": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -107,6 +110,18 @@ export async function main(
           .map((s) => s.trim())
           .filter((s) => s !== "");
   try {
+    if (values["dry-run"]) {
+      await dryRun({
+        preset: preset as PresetName,
+        only,
+        ...(seeds === undefined ? {} : { seeds }),
+        ...(values["data-root"] === undefined ? {} : { dataRoot: String(values["data-root"]) }),
+        ...(values["weights"] === undefined ? {} : { weights: String(values["weights"]) }),
+        ...(jobs === undefined ? {} : { jobs }),
+        write: streams.stdout,
+      });
+      return 0;
+    }
     const result = await runRepro({
       preset: preset as PresetName,
       only,

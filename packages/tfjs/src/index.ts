@@ -7,8 +7,8 @@
 export * from "./adapters";
 export type { TfjsErrorCode } from "./errors";
 export { TFJS_ERROR_CODES } from "./errors";
-export type { DropoutScope } from "./ops";
-export { linear, withDropoutScope } from "./ops";
+export type { DropoutScope, RecomputeOptions } from "./ops";
+export { linear, recomputeInBackward, withDropoutScope } from "./ops";
 export type {
   AdaptableModel,
   FeedForwardHook,

@@ -11,6 +11,7 @@ export { resolveViTConfig, toBackboneShape } from "./config/vit-config";
 export type { VitErrorCode } from "./errors";
 export { VIT_ERROR_CODES } from "./errors";
 export type {
+  ActivationRecomputation,
   CreateViTOptions,
   DepthHeadConfig,
   FeaturePooling,

@@ -170,6 +170,11 @@ export interface PresetOptions {
   weights?: string;
   /** Where Fashion-MNIST lives (default preset); default /usr/share/datasets/fashion-mnist. */
   fashionMnistRoot?: string;
+  /**
+   * `false` (`--dry-run`): the paper preset lists missing files as notes instead of throwing, so its plan and cost
+   * can be shown before the data is downloaded. Default `true`.
+   */
+  checkFiles?: boolean;
 }
 
 function hasFashionMnist(root: string): boolean {
@@ -391,7 +396,7 @@ function paper(options: PresetOptions): Preset {
   }
   if (options.weights !== undefined && !existsSync(options.weights))
     missing.push(`${options.weights} (--weights)`);
-  if (missing.length > 0) {
+  if (missing.length > 0 && options.checkFiles !== false) {
     throw new KoraError({
       code: "DATASET_NOT_FOUND",
       message: `the paper preset needs files that are not there:\n  - ${missing.join("\n  - ")}`,
@@ -446,7 +451,7 @@ function paper(options: PresetOptions): Preset {
       learningRate: 1e-3,
     },
     ckaExamples: 1000,
-    notes: [],
+    notes: missing.map((file) => `missing: ${file}`),
   };
 }
 

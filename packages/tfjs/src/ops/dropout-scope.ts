@@ -19,6 +19,11 @@ interface ActiveScope {
 
 let active: ActiveScope | null = null;
 
+/** Seed lists being filled by {@link recordMaskSeeds}; every open recording sees every seed drawn. */
+const recorders: number[][] = [];
+/** The seeds {@link replayMaskSeeds} hands out instead of drawing, in the order they were drawn. */
+let replay: { seeds: readonly number[]; next: number } | null = null;
+
 /**
  * Runs the synchronous `fn` (a training forward pass) with adapter dropout masks that are a pure function of
  * (run seed, step, micro-batch, adapter, site, call index at that site within `fn`): no counter survives between
@@ -66,4 +71,59 @@ export function scopedMaskSeed(owner: number, site: string): number | null {
   const call = active.calls.get(key) ?? 0;
   active.calls.set(key, call + 1);
   return hashSeed(active.base, owner, site, call);
+}
+
+/**
+ * The seed of the next dropout mask: `draw()` normally, or the next recorded seed while
+ * {@link replayMaskSeeds} runs (then `draw` is not called, so no counter advances). Every dropout of the
+ * package (adapter dropout, `ForwardContext.dropout`) takes its seed from here, which is what lets activation
+ * recomputation draw exactly the masks of the forward pass it repeats. @internal
+ */
+export function drawMaskSeed(draw: () => number): number {
+  let seed: number;
+  if (replay !== null) {
+    const next = replay.seeds[replay.next];
+    if (next === undefined) {
+      throw new Error("internal: a recomputed forward pass drew more dropout masks than the original one");
+    }
+    replay.next += 1;
+    seed = next;
+  } else {
+    seed = draw();
+  }
+  for (const recorder of recorders) recorder.push(seed);
+  return seed;
+}
+
+/** Runs `fn` and returns what it returned with the dropout seeds drawn while it ran, in order. @internal */
+export function recordMaskSeeds<T>(fn: () => T): { result: T; seeds: number[] } {
+  const seeds: number[] = [];
+  recorders.push(seeds);
+  try {
+    return { result: fn(), seeds };
+  } finally {
+    recorders.splice(recorders.lastIndexOf(seeds), 1);
+  }
+}
+
+/**
+ * Runs `fn` handing out `seeds` (from {@link recordMaskSeeds}) as its dropout seeds, so it draws the same masks
+ * as the recorded run. Throws when `fn` draws a different number of masks: the recomputed pass then took another
+ * path than the recorded one and its gradients would be wrong. @internal
+ */
+export function replayMaskSeeds<T>(seeds: readonly number[], fn: () => T): T {
+  const previous = replay;
+  const state = { seeds, next: 0 };
+  replay = state;
+  try {
+    const result = fn();
+    if (state.next !== seeds.length) {
+      throw new Error(
+        `internal: a recomputed forward pass drew ${state.next} dropout masks, the original drew ${seeds.length}`,
+      );
+    }
+    return result;
+  } finally {
+    replay = previous;
+  }
 }

@@ -1,6 +1,7 @@
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import type { TfjsErrorCode } from "../errors";
+import { guardWasmHeap, type WasmBackendInternals } from "./heap-guard";
 import { importAtRunTime } from "./lazy-modules";
 import { shareWasmIdentity } from "./wasm-kernels";
 import { parseThreadsEnv, resolveWasmThreads, setWasmBackendWithThreads } from "./wasm-threads";
@@ -182,6 +183,9 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   await tf.ready();
   if (chosen === "wasm") {
     shareWasmIdentity();
+    // The threaded build installed the guard as it started; the single-threaded one gets it here, so running out
+    // of heap is `OUT_OF_MEMORY` there too instead of `RuntimeError: Aborted()`, and the heap's room is known.
+    guardWasmHeap(tf.findBackend("wasm") as unknown as WasmBackendInternals);
     try {
       const wasm = (await importModule("@tensorflow/tfjs-backend-wasm")) as {
         getThreadsCount?: () => number;

@@ -27,6 +27,8 @@ export type { ClippedGradients } from "./clip";
 export { clipByGlobalNorm, clipScale, globalNorm } from "./clip";
 export type { EvaluateOptions, EvaluationOutputs, EvaluationResult, OutputMatrix } from "./evaluate";
 export { evaluate } from "./evaluate";
+export type { WasmHeapStats } from "./heap-guard";
+export { resetWasmHeapPeak, wasmHeapRoom, wasmHeapStats } from "./heap-guard";
 export type {
   CrossEntropyOptions,
   DepthLossOptions,

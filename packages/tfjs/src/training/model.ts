@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { drawMaskSeed } from "../ops/dropout-scope";
 import type { SeededRandom } from "./random";
 
 /** What the training loop and {@link evaluate} pass to the model's forward function. */
@@ -42,7 +43,14 @@ export function forwardContext(
     epoch,
     random,
     dropout: <T extends tf.Tensor>(x: T, rate: number): T =>
-      training && rate > 0 ? (tf.dropout(x, rate, undefined, random.nextSeed()) as T) : x,
+      training && rate > 0
+        ? (tf.dropout(
+            x,
+            rate,
+            undefined,
+            drawMaskSeed(() => random.nextSeed()),
+          ) as T)
+        : x,
   };
 }
 

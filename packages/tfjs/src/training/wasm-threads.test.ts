@@ -71,6 +71,16 @@ describe("wasm threads in Node", () => {
     expect(result.after).toBe(64);
   });
 
+  it("single-threaded too, running out of wasm heap is OUT_OF_MEMORY instead of RuntimeError: Aborted()", {
+    timeout: 180_000,
+  }, async () => {
+    assertFreshBuild(dist, join(here, ".."));
+    const result = parse<{ code: string; heldBytes: number; after: number }>(await run("1", ["--exhaust"]));
+    expect(result.code).toBe("OUT_OF_MEMORY");
+    expect(result.heldBytes).toBeGreaterThan(3.5 * 2 ** 30);
+    expect(result.after).toBe(64);
+  });
+
   it("validates the count: 1…8 or auto; KORA_WASM_THREADS likewise", async () => {
     for (const bad of [0, 9, 1.5, -1, Number.NaN]) {
       const error = await rejection(resolveWasmThreads(bad));

@@ -18,6 +18,7 @@
 import { KoraError } from "@kora/spec";
 import * as tf from "@tensorflow/tfjs";
 import type { TfjsErrorCode } from "../errors";
+import { guardWasmHeap, type WasmBackendInternals } from "./heap-guard";
 import { nodeThreading } from "./lazy-modules";
 
 /** The most threads the threaded tfjs-backend-wasm build can use (it pre-starts 8 pthread workers). */
@@ -52,53 +53,6 @@ const WORKER_PRELUDE = `"use strict";
   });
 }
 `;
-
-/** The part of tfjs-backend-wasm's `BackendWasm` the heap guard wraps. */
-interface WasmBackendInternals {
-  move(dataId: tf.DataId, values: unknown, shape: number[], dtype: tf.DataType, refCount: number): void;
-  disposeData(dataId: tf.DataId, force?: boolean): boolean;
-}
-
-/** The wasm32 heap's hard limit, and the room kept free for XNNPACK's own buffers and fragmentation. */
-const HEAP_LIMIT = 2 ** 32;
-const HEAP_RESERVE = 320 * 2 ** 20;
-
-/**
- * In the threaded build, running out of wasm memory does not abort cleanly as the single-threaded build does
- * (`RuntimeError: Aborted()`): the failing `malloc` throws while holding the allocator's lock and the next
- * allocation spins forever — a hung process instead of an error. So tensor buffers are counted here and an
- * allocation that would leave less than {@link HEAP_RESERVE} of the 4 GiB heap throws `OUT_OF_MEMORY` before it
- * reaches `malloc`. (Only tensor buffers are counted; XNNPACK's internal buffers live in the reserve.)
- */
-function guardHeap(backend: WasmBackendInternals): void {
-  const sizes = new WeakMap<tf.DataId, number>();
-  let live = 0;
-  const move = backend.move.bind(backend);
-  const disposeData = backend.disposeData.bind(backend);
-  backend.move = (dataId, values, shape, dtype, refCount) => {
-    const bytes = dtype === "string" ? 0 : tf.util.sizeFromShape(shape) * tf.util.bytesPerElement(dtype);
-    if (live + bytes > HEAP_LIMIT - HEAP_RESERVE) {
-      throw new KoraError<TfjsErrorCode>({
-        code: "OUT_OF_MEMORY",
-        message:
-          `the wasm heap (4 GiB) cannot hold another ${(bytes / 2 ** 20).toFixed(1)} MiB tensor [${shape.join(", ")}]: ` +
-          `${(live / 2 ** 30).toFixed(2)} GiB of tensors are live. Use a smaller batch (training keeps every ` +
-          `forward activation until the backward pass)`,
-      });
-    }
-    move(dataId, values, shape, dtype, refCount);
-    sizes.set(dataId, bytes);
-    live += bytes;
-  };
-  backend.disposeData = (dataId, force) => {
-    const freed = disposeData(dataId, force);
-    if (freed) {
-      live -= sizes.get(dataId) ?? 0;
-      sizes.delete(dataId);
-    }
-    return freed;
-  };
-}
 
 /** Is this a Node process (where tfjs refuses wasm threads)? */
 function isNode(): boolean {
@@ -251,7 +205,7 @@ export async function setWasmBackendWithThreads(wasm: WasmModule, threads: numbe
       if (actual !== threads) {
         throw new Error(`the threaded backend started ${actual} thread(s) instead of ${threads}`);
       }
-      guardHeap(tf.findBackend("wasm") as unknown as WasmBackendInternals);
+      guardWasmHeap(tf.findBackend("wasm") as unknown as WasmBackendInternals);
     }
     return ok;
   } catch (error) {

@@ -2,6 +2,7 @@ export type { DepthHeadConfig, HeadOptions, ViTHead } from "./heads";
 export { ClassificationHead, DepthHead } from "./heads";
 export type { NamedParameter, ParameterInitializer, ParameterLayout } from "./parameters";
 export type {
+  ActivationRecomputation,
   CreateViTOptions,
   FeaturePooling,
   ImageFormat,

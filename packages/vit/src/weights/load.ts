@@ -5,7 +5,7 @@ import type { VitErrorCode } from "../errors";
 import { ClassificationHead, DepthHead, type ViTHead } from "../model/heads";
 import { backboneParameterSpecs, type ParameterSpec, torchShape } from "../model/layout";
 import type { ParameterInitializer, ParameterLayout } from "../model/parameters";
-import { ViT } from "../model/vit";
+import { type ActivationRecomputation, ViT } from "../model/vit";
 import { resamplePositionEmbeddings } from "./bicubic";
 import { parseCheckpointConfig } from "./checkpoint-config";
 import {
@@ -35,6 +35,8 @@ export interface LoadViTOptions {
   allowUnexpected?: boolean;
   /** Whether the backbone's variables are trainable. Default true (see {@link ViT.setBackboneTrainable}). */
   trainable?: boolean;
+  /** Activation recomputation in training (see {@link ViT.recompute}). Default `"auto"`. */
+  recompute?: ActivationRecomputation;
 }
 
 function shapeText(shape: readonly number[]): string {
@@ -195,7 +197,9 @@ export function decodeViT(weights: Uint8Array, config: unknown, options: LoadViT
     );
   }
   try {
-    return new ViT(resolved, initializer, head, trainable);
+    const vit = new ViT(resolved, initializer, head, trainable);
+    if (options.recompute !== undefined) vit.recompute = options.recompute;
+    return vit;
   } catch (error) {
     head?.dispose();
     throw error;

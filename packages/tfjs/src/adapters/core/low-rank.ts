@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { scopedMaskSeed } from "../../ops/dropout-scope";
+import { drawMaskSeed, scopedMaskSeed } from "../../ops/dropout-scope";
 import { linear } from "../../ops/linear";
 
 /**
@@ -44,9 +44,12 @@ export class SeededDropout {
    */
   apply<T extends tf.Tensor>(x: T, training: boolean, site: string): T {
     if (!training || this.rate === 0) return x;
-    const scoped = scopedMaskSeed(this.seed, site);
-    if (scoped !== null) return tf.dropout(x, this.rate, undefined, scoped) as T;
-    this.calls += 1;
-    return tf.dropout(x, this.rate, undefined, this.seed * 7919 + this.calls) as T;
+    const seed = drawMaskSeed(() => {
+      const scoped = scopedMaskSeed(this.seed, site);
+      if (scoped !== null) return scoped;
+      this.calls += 1;
+      return this.seed * 7919 + this.calls;
+    });
+    return tf.dropout(x, this.rate, undefined, seed) as T;
   }
 }
