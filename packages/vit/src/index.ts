@@ -35,6 +35,7 @@ export type { ResamplePositionEmbeddingsOptions, ResizeBicubicOptions } from "./
 export { resamplePositionEmbeddings, resizeBicubic } from "./weights/bicubic";
 export type { CheckpointConfig, CheckpointSource } from "./weights/checkpoint-config";
 export { parseCheckpointConfig, toHfConfig } from "./weights/checkpoint-config";
+export { VIT_CONFIG_LIMITS } from "./weights/config-limits";
 export type { LoadViTOptions } from "./weights/load";
 export { decodeViT } from "./weights/load";
 export type { EncodedViT, EncodeViTOptions } from "./weights/save";

@@ -223,6 +223,16 @@ describe("kora inspect", () => {
     expect(unstated.stderr).toContain("--classes is required");
   });
 
+  it("a config.json with num_hidden_layers 1e8 is refused naming the field and the limit (it exhausted the heap)", async () => {
+    const huge = join(tmpdir(), `kora-cli-huge-config-${process.pid}.json`);
+    writeFileSync(huge, JSON.stringify({ model_type: "vit", num_hidden_layers: 1e8, num_labels: 10 }));
+    const { code, stdout, stderr } = await runKora(["inspect", "--config", huge, "--method", "lora"]);
+    expect({ code, stdout }).toEqual({ code: 1, stdout: "" });
+    expect(stderr).toMatch(
+      /kora: error: config\.num_hidden_layers is 100000000, more than the limit of 1000/,
+    );
+  });
+
   it("defaults the classes to the preset's", async () => {
     const result = await json(["inspect", "--backbone", "vit-base", "--method", "lora"]);
     expect(result["backbone"]).toMatchObject({ shape: { numClasses: 1000 } });

@@ -14,6 +14,7 @@ import { openDatasetSplit } from "../run/data";
 import { trimMetricsLog } from "../run/metrics-log";
 import { prepareOutputFolder, removeCreatedFolders } from "../run/output-folder";
 import { lockRunFolder } from "../run/run-lock";
+import { checkRunSize } from "../run/train-settings";
 import { useBackend } from "../support/backend";
 import { InterruptedError, UsageError } from "../support/errors";
 
@@ -39,6 +40,9 @@ export interface PretrainCommandOptions {
   backend?: "tensorflow" | "wasm" | "cpu";
   threads?: number | "auto";
 }
+
+/** Examples per step when `--batch-size` is not given. */
+const PRETRAIN_BATCH_SIZE = 64;
 
 /** Files of a pretraining folder. */
 export const PRETRAIN_FILES = {
@@ -123,6 +127,13 @@ export async function runPretrain(options: PretrainCommandOptions, output: Outpu
   if (options.dataset === undefined)
     throw new UsageError("give --dataset NAME ('kora datasets list' shows them)");
   if (options.steps === undefined) throw new UsageError("give --steps N (optimizer steps in total)");
+  // Sized before the folder, the backend or the data exist: batch 1e9 or steps 1e12 used to run on to gigabytes.
+  // The data's own size is checked once its items are known (below, with the folder removed on failure).
+  checkRunSize(
+    { batchSize: options.batchSize ?? PRETRAIN_BATCH_SIZE, steps: options.steps },
+    Number.POSITIVE_INFINITY,
+    options.dataset,
+  );
   if (options.resume !== true) {
     const found = Object.values(PRETRAIN_FILES).filter((name) => existsSync(join(out, name)));
     if (found.length > 0) {
@@ -174,11 +185,16 @@ async function pretrainLocked(
   const items = parseItemRange(options.items, dataset.size);
   const indices = Int32Array.from({ length: items[1] - items[0] }, (_, i) => items[0] + i);
   const labelMap = parseLabelMap(options.labelMap, dataset.classes.length);
+  checkRunSize(
+    { batchSize: options.batchSize ?? PRETRAIN_BATCH_SIZE, steps: options.steps },
+    indices.length,
+    `${dataset.name} items ${items[0]}:${items[1]}`,
+  );
   const relabel = (set: typeof dataset, at: ArrayLike<number>): Int32Array | undefined =>
     labelMap === null ? undefined : Int32Array.from(at, (i) => labelMap[set.label(i)] as number);
   const training = {
     steps: options.steps,
-    batchSize: options.batchSize ?? 64,
+    batchSize: options.batchSize ?? PRETRAIN_BATCH_SIZE,
     lr: options.lr ?? 1e-3,
     weightDecay: options.weightDecay ?? 0.05,
     warmup: options.warmup ?? Math.max(1, Math.round(options.steps * 0.1)),

@@ -53,7 +53,11 @@ export const MAX_STEPS = 100_000_000;
  *
  * @throws KoraError `INVALID_ARGUMENT` with `path` `batchSize`, `steps` or `epochs`.
  */
-export function checkRunSize(settings: TrainSettings, examples: number, data: string): void {
+export function checkRunSize(
+  settings: Pick<TrainSettings, "batchSize" | "steps" | "epochs">,
+  examples: number,
+  data: string,
+): void {
   const fail = (path: string, flag: string, message: string): never => {
     throw new KoraError({ code: "INVALID_ARGUMENT", message: `${flag} (${path}): ${message}`, path });
   };

@@ -98,6 +98,7 @@ const methods: Record<string, (dropout: number) => AdapterSpecInput> = {
   lora: (dropout) => ({ method: "lora", rank: 2, dropout, targets: ["query", "value", "fc1"] }),
   kora: (dropout) => ({ method: "kora", rank: 2, dropout }),
   "gated-bottleneck": (dropout) => ({ method: "gated-bottleneck", hidden: 4, dropout }),
+  "gated-lora": (dropout) => ({ method: "gated-lora", rank: 2, dropout, targets: ["query", "value", "fc1"] }),
 };
 
 describe("exact resume with adapter dropout (in process, fresh model on resume)", () => {

@@ -129,7 +129,7 @@ describe("exact resume of adapters WITH dropout across SIGKILLs (child processes
     return step;
   }
 
-  for (const method of ["lora", "kora", "gated-bottleneck"]) {
+  for (const method of ["lora", "kora", "gated-bottleneck", "gated-lora"]) {
     it(`${method}, dropout 0.2: killed twice (after steps 4 and 9), resumed each time = uninterrupted, byte for byte`, async () => {
       const extra = ["--method", method];
       const whole = start(`${method}-whole`, 0, adapterChild, extra, steps);

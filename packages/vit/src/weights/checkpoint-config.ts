@@ -1,7 +1,8 @@
 import { KoraError } from "@kora/spec";
-import type { ViTPresetName } from "../config/presets";
+import { VIT_PRESETS, type ViTPresetName } from "../config/presets";
 import { resolveViTConfig, type ViTConfig, type ViTConfigInput } from "../config/vit-config";
 import type { VitErrorCode } from "../errors";
+import { type ConfigShape, checkConfigLimits } from "./config-limits";
 
 /** Where a checkpoint's config came from. */
 export type CheckpointSource = "hf" | "timm" | "kora";
@@ -52,6 +53,39 @@ function perChannel(values: number[] | undefined, channels: number): number[] | 
   return values.length === 1 && channels > 1 ? new Array<number>(channels).fill(values[0] as number) : values;
 }
 
+const HF_NAMES: Record<keyof ConfigShape, string> = {
+  imageSize: "config.image_size",
+  patchSize: "config.patch_size",
+  channels: "config.num_channels",
+  dim: "config.hidden_size",
+  depth: "config.num_hidden_layers",
+  heads: "config.num_attention_heads",
+  mlpDim: "config.intermediate_size",
+  numClasses: "config.num_labels",
+};
+
+const TIMM_NAMES: Record<keyof ConfigShape, string> = {
+  imageSize: "config.model_args.img_size",
+  patchSize: "config.model_args.patch_size",
+  channels: "config.model_args.in_chans",
+  dim: "config.model_args.embed_dim",
+  depth: "config.model_args.depth",
+  heads: "config.model_args.num_heads",
+  mlpDim: "config.model_args.mlp_ratio",
+  numClasses: "config.num_classes",
+};
+
+const KORA_NAMES: Record<keyof ConfigShape, string> = {
+  imageSize: "config.imageSize",
+  patchSize: "config.patchSize",
+  channels: "config.channels",
+  dim: "config.dim",
+  depth: "config.depth",
+  heads: "config.heads",
+  mlpDim: "config.mlpDim",
+  numClasses: "config.numClasses",
+};
+
 /** Hugging Face transformers `ViTConfig` (`config.json`) → {@link CheckpointConfig}. Missing fields take HF defaults. */
 function fromHf(json: Json): CheckpointConfig {
   const label = "config";
@@ -71,11 +105,7 @@ function fromHf(json: Json): CheckpointConfig {
   const bare = architectures !== null && !architectures.includes("ViTForImageClassification");
   const numClassesStated = bare || labels !== undefined;
   const channels = integer(json, "num_channels", 3, label);
-  const mean = perChannel(numbers(json["image_mean"], "config.image_mean"), channels);
-  const std = perChannel(numbers(json["image_std"], "config.image_std"), channels);
-  const eps = json["layer_norm_eps"] ?? 1e-12;
-  if (typeof eps !== "number") fail("config.layer_norm_eps must be a number", "layer_norm_eps");
-  const input: ViTConfigInput = {
+  const shape: ConfigShape = {
     imageSize: integer(json, "image_size", 224, label),
     patchSize: integer(json, "patch_size", 16, label),
     channels,
@@ -84,6 +114,15 @@ function fromHf(json: Json): CheckpointConfig {
     heads: integer(json, "num_attention_heads", 12, label),
     mlpDim: integer(json, "intermediate_size", 3072, label),
     numClasses: bare ? 0 : (labels ?? 0),
+  };
+  // Before the per-channel arrays and the model: a num_hidden_layers of 1e8 used to exhaust the heap.
+  checkConfigLimits(shape, HF_NAMES);
+  const mean = perChannel(numbers(json["image_mean"], "config.image_mean"), channels);
+  const std = perChannel(numbers(json["image_std"], "config.image_std"), channels);
+  const eps = json["layer_norm_eps"] ?? 1e-12;
+  if (typeof eps !== "number") fail("config.layer_norm_eps must be a number", "layer_norm_eps");
+  const input: ViTConfigInput = {
+    ...shape,
     layerNormEps: eps,
     ...(mean === undefined ? {} : { imageMean: mean }),
     ...(std === undefined ? {} : { imageStd: std }),
@@ -155,6 +194,20 @@ function fromTimm(json: Json): CheckpointConfig {
   if (numClasses !== undefined && (typeof numClasses !== "number" || !Number.isSafeInteger(numClasses))) {
     fail("config.num_classes must be an integer", "num_classes");
   }
+  const mlpDim = Math.round(dim * ratio);
+  checkConfigLimits(
+    {
+      imageSize: imageSize as number,
+      patchSize,
+      channels,
+      dim,
+      depth,
+      heads,
+      mlpDim,
+      numClasses: (numClasses as number | undefined) ?? 1000,
+    },
+    TIMM_NAMES,
+  );
   const mean = perChannel(numbers(pretrained["mean"], "config.pretrained_cfg.mean"), channels);
   const std = perChannel(numbers(pretrained["std"], "config.pretrained_cfg.std"), channels);
   const input: ViTConfigInput = {
@@ -164,13 +217,17 @@ function fromTimm(json: Json): CheckpointConfig {
     dim,
     depth,
     heads,
-    mlpDim: Math.round(dim * ratio),
+    mlpDim,
     numClasses: (numClasses as number | undefined) ?? 1000,
     layerNormEps: 1e-6,
     ...(mean === undefined ? {} : { imageMean: mean }),
     ...(std === undefined ? {} : { imageStd: std }),
   };
   return { source: "timm", config: resolveViTConfig(input), numClassesStated: true };
+}
+
+function definedFields(input: Json): Json {
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
 }
 
 /**
@@ -180,7 +237,8 @@ function fromTimm(json: Json): CheckpointConfig {
  * `mean` / `std`, `model_args`; a known name such as `vit_base_patch16_224` implies the shape; epsilon `1e-6`),
  * or a {@link ViTConfigInput} / preset name.
  *
- * @throws KoraError `INVALID_CONFIG` naming the field (unsupported activation or timm option, wrong types),
+ * @throws KoraError `INVALID_CONFIG` naming the field (unsupported activation or timm option, wrong types, a size
+ * above {@link VIT_CONFIG_LIMITS}, checked before anything is allocated),
  * `INVALID_ARGUMENT` from {@link resolveViTConfig}.
  */
 export function parseCheckpointConfig(input: unknown): CheckpointConfig {
@@ -195,6 +253,19 @@ export function parseCheckpointConfig(input: unknown): CheckpointConfig {
   if (typeof input["architecture"] === "string") return fromTimm(input);
   if ("model_type" in input || "hidden_size" in input || "architectures" in input) return fromHf(input);
   const kora = input as ViTConfigInput;
+  const preset =
+    typeof kora.preset === "string" && Object.hasOwn(VIT_PRESETS, kora.preset)
+      ? VIT_PRESETS[kora.preset]
+      : {};
+  const merged = { channels: 3, numClasses: 0, ...preset, ...definedFields(input) } as Record<
+    string,
+    unknown
+  >;
+  const shape = Object.fromEntries(Object.keys(KORA_NAMES).map((key) => [key, merged[key]]));
+  // Only a complete numeric shape is bounded here; a missing or mistyped field is resolveViTConfig's to name.
+  if (Object.keys(KORA_NAMES).every((key) => typeof shape[key] === "number")) {
+    checkConfigLimits(shape as unknown as ConfigShape, KORA_NAMES);
+  }
   return {
     source: "kora",
     config: resolveViTConfig(kora),

@@ -1,8 +1,8 @@
-// Child process of resume-process.test.ts: trains a LoRA, KoRA or gated-bottleneck adapter WITH dropout on a small seeded
+// Child process of resume-process.test.ts: trains a LoRA, KoRA, gated-bottleneck or gated-LoRA adapter WITH dropout on a small seeded
 // transformer built on the adapter sites, with the BUILT package (../../../dist), checkpointing every step. Prints
 // "resumed <step|none>", "step <k>" after each step (its checkpoint is on disk by then) and "done"; writes the
 // adapter's and head's final values (float32 bytes, variables in name order) to --out.
-// Usage: node resume-adapter-child.mjs --method lora|kora|gated-bottleneck --dir <checkpoints> --out <file> --steps <N> [--delay <ms>]
+// Usage: node resume-adapter-child.mjs --method lora|kora|gated-bottleneck|gated-lora --dir <checkpoints> --out <file> --steps <N> [--delay <ms>]
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
@@ -104,6 +104,13 @@ const specs = {
   lora: { method: "lora", rank: 2, alpha: 4, dropout: 0.2, targets: ["query", "value", "fc1", "fc2"] },
   kora: { method: "kora", rank: 2, alpha: 4, dropout: 0.2 },
   "gated-bottleneck": { method: "gated-bottleneck", hidden: 4, dropout: 0.2 },
+  "gated-lora": {
+    method: "gated-lora",
+    rank: 2,
+    alpha: 4,
+    dropout: 0.2,
+    targets: ["query", "value", "fc1", "fc2"],
+  },
 };
 const handle = applyAdapters(model, specs[values.method], { seed: 5 });
 const variables = {};
