@@ -265,6 +265,31 @@ describe("experiment files: hostile keys and sizes", () => {
     expect(run.stderr).not.toMatch(/is not a function|unexpected error/);
   });
 
+  it("a value nested 100 000 deep, or a megabyte long, is a typed error with a short message", async () => {
+    const deep = `{"rank": ${"[".repeat(100_000)}1${"]".repeat(100_000)}}`;
+    for (const [file, text, message] of [
+      ["deep-rank.json", deep, /rank(\.0)*: nested deeper than 64 levels/],
+      [
+        "deep-layers.yaml",
+        `layers: ${"[".repeat(2000)}1${"]".repeat(2000)}\n`,
+        /YAML \(nested deeper than the parser can follow/,
+      ],
+      ["long.json", `{"rank": "${"x".repeat(1_000_000)}"}`, /rank: .*got "x{10,}…/],
+    ] as const) {
+      const run = await runKora([
+        "train",
+        "--experiment",
+        experiment(file, text),
+        "--out",
+        join(dir, `x-${file}`),
+      ]);
+      expect(run.code, run.stderr.slice(0, 300)).toBe(1);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).not.toMatch(/Maximum call stack|unexpected error/);
+      expect(run.stderr.length).toBeLessThan(20_000);
+    }
+  });
+
   it.each([
     ["batchSize 100000", { batchSize: 100000 }, /--batch-size \(batchSize\): 100000 is more than the limit/],
     ["batchSize 1e9", { batchSize: 1e9 }, /--batch-size \(batchSize\): 1000000000 is more than/],

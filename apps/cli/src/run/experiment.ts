@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
-import { ADAPTER_METHODS, didYouMean, KoraError } from "@kora/spec";
+import { ADAPTER_METHODS, didYouMean, KoraError, MAX_JSON_DEPTH } from "@kora/spec";
 import { InvalidArgumentError } from "commander";
 import { parse as parseYaml } from "yaml";
 import { basisFlag, type MethodOptions } from "../adapter-flags";
@@ -130,18 +130,29 @@ const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
  * the parsed value without recursion so a deeply nested file cannot overflow the stack.
  */
 function checkSafeKeys(value: unknown, file: string): void {
-  const stack: [unknown, string][] = [[value, ""]];
+  const stack: [unknown, string, number][] = [[value, "", 0]];
   while (stack.length > 0) {
-    const [current, path] = stack.pop()!;
+    const [current, path, depth] = stack.pop()!;
     if (current === null || typeof current !== "object") continue;
+    // No setting nests deeper than an inline adapter spec does: a deeper value is refused before any message or
+    // check turns it into text (a 100 000-deep value overflowed the stack there).
+    if (depth >= MAX_JSON_DEPTH) {
+      throw invalid(file, `${path}: nested deeper than ${MAX_JSON_DEPTH} levels`, path.split(".")[0]);
+    }
     for (const key of Object.keys(current)) {
       const at = path === "" ? key : `${path}.${key}`;
       if (FORBIDDEN_KEYS.has(key)) {
         throw invalid(file, `${at}: the key "${key}" is not allowed (it could alter object prototypes)`, at);
       }
-      stack.push([(current as Record<string, unknown>)[key], at]);
+      stack.push([(current as Record<string, unknown>)[key], at, depth + 1]);
     }
   }
+}
+
+/** A value as JSON for an error message, cut to `limit` characters (a bad value may be megabytes long). */
+function shown(value: unknown, limit = 200): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > limit ? `${text.slice(0, limit)}…` : text;
 }
 
 /**
@@ -164,10 +175,13 @@ export async function readExperiment(file: string): Promise<TrainInputs> {
   try {
     parsed = extname(file).toLowerCase() === ".json" ? JSON.parse(source) : parseYaml(source);
   } catch (error) {
-    throw invalid(
-      file,
-      `not valid ${extname(file).toLowerCase() === ".json" ? "JSON" : "YAML"} (${(error as Error).message.split("\n")[0]})`,
-    );
+    // A parser that recursed past the stack (a value nested thousands deep) says so as a RangeError, or (yaml)
+    // as a parse error quoting one.
+    const why =
+      error instanceof RangeError || /Maximum call stack size exceeded/.test((error as Error).message)
+        ? `nested deeper than the parser can follow; settings nest at most ${MAX_JSON_DEPTH} levels`
+        : (error as Error).message.split("\n")[0];
+    throw invalid(file, `not valid ${extname(file).toLowerCase() === ".json" ? "JSON" : "YAML"} (${why})`);
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw invalid(file, "an experiment file holds one object of settings (backbone, dataset, method, …)");
@@ -189,11 +203,7 @@ export async function readExperiment(file: string): Promise<TrainInputs> {
       out[key] = check(value);
     } catch (error) {
       if (!(error instanceof InvalidArgumentError)) throw error;
-      throw invalid(
-        file,
-        `${rawKey}: ${error.message.replace(/\.$/, "")}, got ${JSON.stringify(value)}`,
-        rawKey,
-      );
+      throw invalid(file, `${rawKey}: ${error.message.replace(/\.$/, "")}, got ${shown(value)}`, rawKey);
     }
   }
   for (const key of PATH_KEYS) {
