@@ -12,7 +12,7 @@ import { saveModel } from "@kora/finetune/node";
 import { type DepthMetrics, depthMetrics, type Matrix } from "@kora/metrics";
 import { type BackboneInfo, backboneConfig } from "./backbone";
 import { fixedItems, openDepth, type TaskContext } from "./context";
-import { artifactDir, buildModel, checkpointDir, recordedGates } from "./model";
+import { artifactDir, buildModel, checkpointDir, gateRecord } from "./model";
 import { trainRun } from "./training";
 import type { RunRequest, TaskOutput } from "./types";
 
@@ -71,8 +71,7 @@ export async function runDense(
         loss: task.lossName,
         initialDepth: median,
         resize: `${size}×${size}`,
-        gates: recordedGates(model.vit),
-        ...(trained.gateTrajectory === null ? {} : { gateTrajectory: trained.gateTrajectory }),
+        ...gateRecord(model.vit, trained),
       },
       trainSeconds: trained.seconds,
       evalSeconds: (performance.now() - evalStarted) / 1000,

@@ -7,12 +7,14 @@ import {
   prepareModel,
   type Task,
 } from "@kora/finetune";
+
 import { loadModel, openBackbone } from "@kora/finetune/node";
 import { KoraError, parseAdapterSpec } from "@kora/spec";
 import type { AdapterHandle } from "@kora/tfjs";
 import type { ViT } from "@kora/vit";
 import type { TrainingMethod } from "../config/schema";
 import { type BackboneInfo, backboneSource } from "./backbone";
+import type { GateTrajectory } from "./training";
 
 /** A freshly built model for a run: the pretrained backbone, the method's adapter, and the task's head. */
 export interface RunModel {
@@ -107,4 +109,16 @@ export interface RecordedGate {
 /** Where each learnable gate of the model ended; empty for methods without gates. */
 export function recordedGates(vit: ViT): RecordedGate[] {
   return gateValues(vit).map((g) => ({ block: g.block, name: g.name, mean: g.mean, absMean: g.absMean }));
+}
+
+/**
+ * A trained run's gates for its `extra`: where they ended (`gates`, empty without gates) and, when they trained,
+ * the path there (`gateTrajectory`). Every training task records them the same way.
+ */
+export function gateRecord(
+  vit: ViT,
+  trained: { gateTrajectory: GateTrajectory | null },
+): { gates: RecordedGate[]; gateTrajectory?: GateTrajectory } {
+  const gates = recordedGates(vit);
+  return trained.gateTrajectory === null ? { gates } : { gates, gateTrajectory: trained.gateTrajectory };
 }

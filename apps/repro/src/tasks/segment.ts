@@ -6,7 +6,7 @@ import { type SegmentationMetrics, segmentationMetrics } from "@kora/metrics";
 import type { Preset } from "../config/presets";
 import { type BackboneInfo, backboneConfig } from "./backbone";
 import { fixedItems, openSegmentation, type TaskContext } from "./context";
-import { artifactDir, buildModel, checkpointDir, recordedGates } from "./model";
+import { artifactDir, buildModel, checkpointDir, gateRecord } from "./model";
 import { trainRun } from "./training";
 import type { RunRequest, TaskOutput } from "./types";
 
@@ -61,8 +61,7 @@ export async function runSegment(
         evalExamples: scores.examples,
         loss: task.lossName,
         perClassIoU: scores.perClassIoU,
-        gates: recordedGates(model.vit),
-        ...(trained.gateTrajectory === null ? {} : { gateTrajectory: trained.gateTrajectory }),
+        ...gateRecord(model.vit, trained),
       },
       trainSeconds: trained.seconds,
       evalSeconds: (performance.now() - evalStarted) / 1000,

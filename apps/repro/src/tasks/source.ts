@@ -12,7 +12,7 @@ import { saveModel } from "@kora/finetune/node";
 import { linearCKA, type Matrix } from "@kora/metrics";
 import { type BackboneInfo, backboneConfig } from "./backbone";
 import { evaluationIndices, openClassification, seededItems, type TaskContext } from "./context";
-import { artifactDir, buildModel, checkpointDir, paramsTunedPct, recordedGates } from "./model";
+import { artifactDir, buildModel, checkpointDir, gateRecord, paramsTunedPct } from "./model";
 import { pretrainedFeatures } from "./reference-features";
 import { trainRun } from "./training";
 import type { RunRequest, TaskOutput } from "./types";
@@ -67,8 +67,8 @@ export async function runSource(
       batchSize: preset.batchSize,
       indices: ckaItems,
     });
-    // Where each learnable gate ended (KoRA and the gated twins; empty otherwise).
-    const gates = recordedGates(model.vit);
+    // Where each learnable gate ended and its path (KoRA and the gated twins; empty otherwise).
+    const gates = gateRecord(model.vit, trained);
     const perBlock = adapted.map((features, block) => linearCKA(features, reference[block] as Matrix));
     await saveModel(model.vit, artifactDir(out, request.key), { metadata: { run: request.key } });
     rmSync(checkpointDir(out, request.key), { recursive: true, force: true });
@@ -89,8 +89,7 @@ export async function runSource(
         evalExamples: evaluated.examples,
         ckaExamples: ckaItems.length,
         ckaPerBlock: perBlock,
-        gates,
-        ...(trained.gateTrajectory === null ? {} : { gateTrajectory: trained.gateTrajectory }),
+        ...gates,
         classes: trainSet.classes.length,
         chance: 100 / trainSet.classes.length,
       },

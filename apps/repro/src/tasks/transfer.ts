@@ -5,7 +5,7 @@ import { hashSeed, SeededRandom } from "@kora/spec";
 import type { Preset } from "../config/presets";
 import type { BackboneInfo } from "./backbone";
 import { evaluationIndices, openClassification, seededItems, type TaskContext } from "./context";
-import { buildModel, checkpointDir, loadSourceModel, paramsTunedPct, recordedGates } from "./model";
+import { buildModel, checkpointDir, gateRecord, loadSourceModel, paramsTunedPct } from "./model";
 import { trainRun } from "./training";
 import type { RunRequest, TaskOutput } from "./types";
 
@@ -108,8 +108,7 @@ export async function runTransfer(
         chance: 100 / trainSet.classes.length,
         shuffledLabels: request.shuffleLabels,
         protocol: request.protocol,
-        gates: recordedGates(model.vit),
-        ...(trained.gateTrajectory === null ? {} : { gateTrajectory: trained.gateTrajectory }),
+        ...gateRecord(model.vit, trained),
       },
       trainSeconds: trained.seconds,
       evalSeconds: (performance.now() - evalStarted) / 1000,
