@@ -86,6 +86,15 @@ describe("planRuns", () => {
     expect(run?.name).toMatch(/^dense .* seed 1$/);
     expect(run?.usedBy[0]).toMatch(/^4\.4\//);
   });
+
+  it("gives every run of the whole plan its own progress name", () => {
+    const runs = planRuns(preset, experiments, [0, 1]);
+    const names = runs.map((run) => run.name);
+    expect(new Set(names).size).toBe(runs.length);
+    // The gate ablation's KoRA differs from 4.1's only by its gate's start: the names say which is which.
+    const kora = runs.filter((run) => /^source kora\S* seed 0 \[/.test(run.name));
+    expect(kora.length).toBeGreaterThan(1);
+  });
 });
 
 describe("selectExperiments", () => {

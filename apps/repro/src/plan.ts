@@ -183,7 +183,23 @@ export function planRuns(
       }
     }
   }
-  return [...runs.values()].sort((a, b) => TASK_ORDER[a.task] - TASK_ORDER[b.task] || a.seed - b.seed);
+  const planned = [...runs.values()];
+  disambiguateNames(planned);
+  return planned.sort((a, b) => TASK_ORDER[a.task] - TASK_ORDER[b.task] || a.seed - b.seed);
+}
+
+/**
+ * Runs that differ only in what the method's short name leaves out (a gate's init, the composition's basis, where
+ * the deltas go) would print the same progress line: each such name gets the first experiment/variant that asked
+ * for the run, or its key when nothing did (a source run added for a transfer run only).
+ */
+function disambiguateNames(runs: PlannedRun[]): void {
+  const byName = new Map<string, PlannedRun[]>();
+  for (const run of runs) byName.set(run.name, [...(byName.get(run.name) ?? []), run]);
+  for (const group of byName.values()) {
+    if (group.length < 2) continue;
+    for (const run of group) run.name = `${run.name} [${run.usedBy[0] ?? run.key}]`;
+  }
 }
 
 /** Selects experiments by `--only` ids (exact, or a prefix followed by `-`: `ablation` selects every ablation). */
