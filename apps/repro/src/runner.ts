@@ -1,18 +1,20 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { selectBackend } from "@kora/tfjs";
 import { type PresetName, resolvePreset } from "./config/presets";
+import { reportDamaged } from "./damaged";
 import { executeRun } from "./execute-run";
 import { appRoot } from "./paths";
 import { type PlannedRun, planRuns } from "./plan";
 import { selectPlan } from "./plan-selection";
 import { PlanProgress } from "./progress";
 import { writeReport } from "./report/write";
-import { readResult, writeResult } from "./results";
+import { type RunResult, readResult, writeResult } from "./results";
 import { shardRuns } from "./shards";
 import { type BackboneInfo, ensureBackbone } from "./tasks/backbone";
 import type { TaskContext } from "./tasks/context";
+import { featuresProblem } from "./tasks/features-file";
 import { plannedSteps } from "./tasks/tasks";
 
 /** Options of {@link runRepro} (the command line's flags). */
@@ -122,7 +124,18 @@ export async function runRepro(options: RunReproOptions = {}): Promise<RunReproR
   let failed = 0;
   for (const run of runs) {
     if (mine !== null && !mine.has(run.key)) continue;
-    const existing = readResult(out, run.key);
+    // A damaged result file is moved aside with a warning, and its run runs again (so does a CKA run whose
+    // feature files are damaged or missing: the report reads them).
+    let existing = readResult(out, run.key, log);
+    if (existing?.status === "ok") {
+      const broken = damagedFeatures(out, existing);
+      for (const { path, reason } of broken) {
+        const then = `${run.name} runs again`;
+        if (reason === "it is missing" || !isUnder(out, path)) log(`warning: ${path}: ${reason}; ${then}`);
+        else reportDamaged(out, path, reason, then, log);
+      }
+      if (broken.length > 0) existing = null;
+    }
     if (existing?.status === "ok") {
       // Completed by a worker of this invocation: it ran now; otherwise it was there before.
       if (Date.parse(existing.startedAt) >= invocationStarted) ran++;
@@ -130,7 +143,7 @@ export async function runRepro(options: RunReproOptions = {}): Promise<RunReproR
       progress.skip(unitsOf(run));
       continue;
     }
-    const source = run.sourceKey === null ? null : readResult(out, run.sourceKey);
+    const source = run.sourceKey === null ? null : readResult(out, run.sourceKey, log);
     progress.start(run.name, unitsOf(run));
     const result = await executeRun(context, backbone, run, source, backend);
     writeResult(out, result);
@@ -159,6 +172,7 @@ export async function runRepro(options: RunReproOptions = {}): Promise<RunReproR
     backend,
     wallSeconds,
     counts: { ran, skipped, failed },
+    log,
   });
   log(`report: ${report.markdown}`);
   log(`report: ${report.html}`);
@@ -169,6 +183,29 @@ export async function runRepro(options: RunReproOptions = {}): Promise<RunReproR
     wallSeconds,
     runs: { total: runs.length, ran, skipped, failed },
   };
+}
+
+/**
+ * The feature files of a completed CKA run (`extra.features`, which the report reads) that are missing or cannot be
+ * read, each with the reason; empty for other runs. A file named outside the results folder counts as unreadable.
+ */
+function damagedFeatures(out: string, result: RunResult): { path: string; reason: string }[] {
+  const files = result.extra["features"];
+  if (result.task !== "cka" || files === null || typeof files !== "object") return [];
+  const broken: { path: string; reason: string }[] = [];
+  for (const name of Object.values(files as Record<string, unknown>)) {
+    if (typeof name !== "string") continue;
+    const path = resolve(out, name);
+    const reason = isUnder(out, path) ? featuresProblem(path) : "it is outside the results folder";
+    if (reason !== null) broken.push({ path, reason });
+  }
+  return broken;
+}
+
+/** Whether `path` lies inside the folder `out`. */
+function isUnder(out: string, path: string): boolean {
+  const under = relative(resolve(out), resolve(path));
+  return under !== "" && !under.startsWith("..") && !isAbsolute(under);
 }
 
 /**

@@ -4,7 +4,7 @@ import { selectBackend } from "@kora/tfjs";
 import { type Job, Queue } from "bullmq";
 import { executeRun } from "../execute-run";
 import type { PlannedRun } from "../plan";
-import type { RunResult } from "../results";
+import { type RunResult, resultProblem } from "../results";
 import { FolderStore } from "../store/folder-store";
 import { type BackboneInfo, ensureBackbone } from "../tasks/backbone";
 import type { TaskContext } from "../tasks/context";
@@ -74,7 +74,11 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<Consu
   } finally {
     client.disconnect();
   }
-  const store = new FolderStore<RunResult>(options.out ?? plan.out, { leaseMs: lockSeconds * 1000 });
+  const store = new FolderStore<RunResult>(options.out ?? plan.out, {
+    leaseMs: lockSeconds * 1000,
+    check: resultProblem,
+    warn: log,
+  });
   const preset = plan.preset;
   const backend = await selectBackend({
     prefer: (options.backend ?? "wasm") as "wasm",

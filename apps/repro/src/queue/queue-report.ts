@@ -4,7 +4,7 @@ import { defaultExperimentsDir } from "../config/experiments";
 import { planRuns } from "../plan";
 import { selectPlan } from "../plan-selection";
 import { writeReport } from "../report/write";
-import { gitState, type RunResult } from "../results";
+import { gitState, type RunResult, resultProblem } from "../results";
 import { FolderStore } from "../store/folder-store";
 import { ensureBackbone } from "../tasks/backbone";
 import { type PlanStatus, planStatus } from "./plan-status";
@@ -37,7 +37,9 @@ export async function reportQueuedPlan(
   }
   const { plan } = status;
   const preset = plan.preset;
-  const store = new FolderStore<RunResult>(options.out ?? plan.out);
+  // Damaged result or feature files are never passed over silently: without a log, their warnings go to stderr.
+  const warn = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const store = new FolderStore<RunResult>(options.out ?? plan.out, { check: resultProblem, warn });
   const { experiments, seeds } = selectPlan(preset, {
     only: plan.only,
     seeds: plan.seeds,
@@ -99,6 +101,7 @@ export async function reportQueuedPlan(
     backend: ok[0]?.backend ?? "none",
     wallSeconds,
     counts: { ran: ok.length, skipped: 0, failed: results.length - ok.length },
+    log: warn,
   });
   return { ...report, status };
 }

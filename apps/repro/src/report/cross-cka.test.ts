@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Matrix } from "@kora/metrics";
@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadClaims } from "../claims";
 import { resolvePreset } from "../config/presets";
 import type { Experiment } from "../config/schema";
-import { readFeatures, writeFeatures } from "../tasks/features-file";
+import { featuresProblem, readFeatures, writeFeatures } from "../tasks/features-file";
 import { buildReport } from "./build";
 import { crossModelCka } from "./cross-cka";
 import { fakeResult, syntheticExperiments } from "./test-results";
@@ -120,5 +120,73 @@ describe("crossModelCka", () => {
     const list = [fakeResult(preset, e43, "kora-dcomp4", 0, { distantCka: 0.5 })];
     const model = buildReport(preset, [e43], [0], new Map(list.map((r) => [r.key, r])), loadClaims(), []);
     expect(crossModelCka(model.tables[0]!, out)).toBeNull();
+  });
+
+  it("leaves out a seed whose features file is torn, empty or a folder, saying which, and never throws", () => {
+    const dir = join(out, "damaged-case");
+    const backbone = features(10);
+    const files = (label: string, seed: number, blocks: Matrix[]) => {
+      const base = join("damaged-case", label, String(seed));
+      mkdirSync(join(out, base), { recursive: true });
+      writeFeatures(join(out, base, "mean.npy"), blocks);
+      writeFeatures(join(out, base, "cls.npy"), blocks);
+      writeFeatures(join(dir, "backbone-mean.npy"), backbone);
+      writeFeatures(join(dir, "backbone-cls.npy"), backbone);
+      return {
+        mean: join(base, "mean.npy"),
+        cls: join(base, "cls.npy"),
+        backboneMean: join("damaged-case", "backbone-mean.npy"),
+        backboneCls: join("damaged-case", "backbone-cls.npy"),
+      };
+    };
+    const list = [0, 1, 2, 3].flatMap((seed) => [
+      fakeResult(
+        preset,
+        e43,
+        "kora-dcomp4",
+        seed,
+        { distantCka: 0.5 },
+        { features: files("kora", seed, rotated(backbone)) },
+      ),
+      fakeResult(
+        preset,
+        e43,
+        "lora-r8",
+        seed,
+        { distantCka: 0.5 },
+        { features: files("lora", seed, features(20 + seed)) },
+      ),
+    ]);
+    // Seed 1: a torn file; seed 2: an empty one; seed 3: a folder where the file should be.
+    const torn = join(dir, "lora", "1", "mean.npy");
+    writeFileSync(torn, readFileSync(torn).subarray(0, 100));
+    writeFileSync(join(dir, "kora", "2", "cls.npy"), "");
+    rmSync(join(dir, "lora", "3", "cls.npy"));
+    mkdirSync(join(dir, "lora", "3", "cls.npy"));
+    for (const path of [torn, join(dir, "kora", "2", "cls.npy"), join(dir, "lora", "3", "cls.npy")]) {
+      expect(featuresProblem(path), path).not.toBeNull();
+    }
+    expect(() => readFeatures(join(dir, "lora", "3", "cls.npy"))).toThrow(
+      /cannot read the features \(EISDIR\)/,
+    );
+    const model = buildReport(
+      preset,
+      [e43],
+      [0, 1, 2, 3],
+      new Map(list.map((r) => [r.key, r])),
+      loadClaims(),
+      [],
+    );
+    const lines: string[] = [];
+    const cross = crossModelCka(model.tables[0]!, out, (line) => lines.push(line));
+    expect(cross?.seeds).toBe(1);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^warning: ${torn} cannot be read \\(.*\\); the cross-model comparison leaves its seed out$`,
+      ),
+    );
+    expect(lines[1]).toContain(join(dir, "kora", "2", "cls.npy"));
+    expect(lines[2]).toContain(join(dir, "lora", "3", "cls.npy"));
   });
 });

@@ -71,9 +71,14 @@ function minibatchMatrix(a: readonly Matrix[], b: readonly Matrix[]): number[][]
  * Compares the models of a CKA table (task `cka` rows that saved their features) with each other and with the
  * frozen backbone, every pair: the block × block linear CKA matrix of mean-pooled features, and the same-block CKA
  * under four estimates — linear, debiased (unbiased HSIC), minibatch (Nguyen et al.) and linear on the CLS token.
- * Seeds where a model's features are missing are left out; null when fewer than two models have any.
+ * Seeds where a model's features are missing or cannot be read are left out, each with a warning naming the file
+ * (`warn`, default stderr); null when fewer than two models have any.
  */
-export function crossModelCka(table: Table, out: string): CrossModelCka | null {
+export function crossModelCka(
+  table: Table,
+  out: string,
+  warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): CrossModelCka | null {
   const rows = table.rows.filter((row) => row.variant.task === "cka");
   const bySeed = new Map<number, Map<string, FeatureFiles>>();
   for (const row of rows) {
@@ -96,7 +101,21 @@ export function crossModelCka(table: Table, out: string): CrossModelCka | null {
   let examples = 0;
   for (const [, files] of complete) {
     const first = files.get(labels[0] as string) as FeatureFiles;
-    const load = (path: string) => readFeatures(join(out, path));
+    const load = (path: string): Matrix[] | null => {
+      const file = join(out, path);
+      let problem: string;
+      try {
+        const features = readFeatures(file);
+        if (features !== null) return features;
+        problem = "it is missing";
+      } catch (error) {
+        problem = (error as Error).message;
+      }
+      // The local runner redoes a CKA run whose files are damaged before the report; a queued plan's report may
+      // still meet one: it says so rather than dropping the seed silently (or failing the whole report).
+      warn(`warning: ${file} cannot be read (${problem}); the cross-model comparison leaves its seed out`);
+      return null;
+    };
     const mean = new Map<string, Matrix[] | null>([["frozen backbone", load(first.backboneMean)]]);
     const cls = new Map<string, Matrix[] | null>([["frozen backbone", load(first.backboneCls)]]);
     for (const label of labels) {

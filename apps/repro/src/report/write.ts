@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { heatmapSvg } from "@kora/metrics";
 import { loadChecks, loadClaims } from "../claims";
 import type { Preset } from "../config/presets";
 import type { Experiment } from "../config/schema";
+import { readCheckedJson, reportDamaged } from "../damaged";
 import type { PlannedRun } from "../plan";
 import { gitState, type RunResult, readAllResults } from "../results";
 import type { BackboneInfo } from "../tasks/backbone";
@@ -24,6 +25,8 @@ export interface WriteReportInput {
   backend: string;
   wallSeconds: number;
   counts: { ran: number; skipped: number; failed: number };
+  /** Warnings (a damaged result or feature file moved aside); default: stderr. */
+  log?: ((line: string) => void) | undefined;
 }
 
 /** Rasterises an SVG to PNG with sharp when it can be loaded; returns false otherwise. */
@@ -51,20 +54,32 @@ interface Invocation {
  * every run (and its recorded timings); keeping the invocations lets the report show the time the plan took when
  * it ran, instead of only the seconds a re-run spends writing the report.
  */
-function recordInvocation(out: string, invocation: Invocation): Invocation[] {
+function recordInvocation(out: string, invocation: Invocation, log: (line: string) => void): Invocation[] {
   const path = join(out, "invocations.json");
-  let list: Invocation[] = [];
-  if (existsSync(path)) {
-    try {
-      const parsed = JSON.parse(readFileSync(path, "utf8")) as unknown;
-      if (Array.isArray(parsed)) list = parsed as Invocation[];
-    } catch {
-      list = [];
-    }
+  const found = readCheckedJson<Invocation[]>(path, invocationsProblem);
+  // A damaged list (a torn write, an edit) is moved aside with a warning and a new one started.
+  if (found.kind === "damaged") {
+    reportDamaged(out, path, found.reason, "the report lists this invocation only", log);
   }
+  const list = found.kind === "valid" ? found.value : [];
   list.push(invocation);
-  writeFileSync(path, `${JSON.stringify(list, null, 2)}\n`);
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, `${JSON.stringify(list, null, 2)}\n`);
+  renameSync(temporary, path);
   return list;
+}
+
+/** Why `invocations.json` does not hold a list of invocations, or null when it does. */
+function invocationsProblem(value: unknown): string | null {
+  if (!Array.isArray(value)) return "it is not a JSON list";
+  const bad = value.findIndex(
+    (entry) =>
+      entry === null ||
+      typeof entry !== "object" ||
+      typeof entry.at !== "string" ||
+      !["wallSeconds", "ran", "skipped", "failed"].every((field) => typeof entry[field] === "number"),
+  );
+  return bad === -1 ? null : `its entry ${bad} is not { at, wallSeconds, ran, skipped, failed }`;
 }
 
 /** A compress row's rate–accuracy points (`extra.points`), each configuration's size and accuracy averaged over seeds. */
@@ -92,12 +107,13 @@ export function meanRatePoints(results: readonly RunResult[]): { kbits: number; 
 export async function writeReport(input: WriteReportInput): Promise<{ markdown: string; html: string }> {
   const { out, preset, experiments, seeds } = input;
   const claims = loadClaims();
-  const results = readAllResults(out);
+  const log = input.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const results = readAllResults(out, log);
   const model = buildReport(preset, experiments, seeds, results, claims, loadChecks(claims));
   model.findings = assessFindings(loadFindings(), model.tables, model.checks);
   model.crossCka = model.tables
     .filter((table) => table.experiment.heatmaps)
-    .map((table) => crossModelCka(table, out))
+    .map((table) => crossModelCka(table, out, log))
     .filter((cross): cross is CrossModelCka => cross !== null);
   const figuresDir = join(out, "figures");
   mkdirSync(figuresDir, { recursive: true });
@@ -231,11 +247,15 @@ export async function writeReport(input: WriteReportInput): Promise<{ markdown: 
         const result = results.get(run.key);
         return result?.status === "ok" ? sum + result.timings.totalSeconds : sum;
       }, 0),
-      invocations: recordInvocation(out, {
-        at: new Date().toISOString(),
-        wallSeconds: input.wallSeconds,
-        ...input.counts,
-      })
+      invocations: recordInvocation(
+        out,
+        {
+          at: new Date().toISOString(),
+          wallSeconds: input.wallSeconds,
+          ...input.counts,
+        },
+        log,
+      )
         .filter((i) => i.ran > 0)
         .map(({ at, wallSeconds, ran }) => ({ at, wallSeconds, ran })),
     },

@@ -1,4 +1,12 @@
-import { mkdtempSync, readdirSync, rmSync, utimesSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -73,5 +81,37 @@ describe("FolderStore", () => {
     expect(store.read("run-4")).toBeNull();
     expect(store.commit(claim, { key: "run-4", status: "ok", by: "w1" })).toBe("written");
     claim.release();
+  });
+
+  it("takes no damaged file for a result: warns, moves it aside, and lets the run commit again", () => {
+    for (const [what, text, reason] of [
+      ["torn", '{"key": "run-5", "status": "o', /it is not valid JSON/],
+      ["empty", "", /it is empty \(0 bytes\)/],
+      [
+        "wrong shape",
+        '{"key": "run-5", "status": "done"}',
+        /its status is "done", expected "ok" or "failed"/,
+      ],
+    ] as const) {
+      const lines: string[] = [];
+      const store = new FolderStore<Tiny>(join(root, `e-${what}`), { warn: (line) => lines.push(line) });
+      const path = store.resultPath("run-5");
+      writeFileSync(path, text);
+      expect(store.read("run-5"), what).toBeNull();
+      expect(lines, what).toHaveLength(1);
+      expect(lines[0], what).toContain(`warning: ${path} is damaged (`);
+      expect(lines[0], what).toMatch(reason);
+      expect(existsSync(path), what).toBe(false);
+      const [stamp] = readdirSync(join(store.root, "damaged"));
+      expect(readFileSync(join(store.root, "damaged", stamp as string, "runs", "run-5.json"), "utf8")).toBe(
+        text,
+      );
+      // A damaged file no longer blocks the run's commit (which never replaces an existing file).
+      const claim = store.claim("run-5", "w1");
+      if (claim === null) throw new Error("no claim");
+      expect(store.commit(claim, { key: "run-5", status: "ok", by: "w1" })).toBe("written");
+      claim.release();
+      expect([...store.readAll().keys()]).toEqual(["run-5"]);
+    }
   });
 });

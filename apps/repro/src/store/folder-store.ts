@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import {
-  existsSync,
   linkSync,
   mkdirSync,
   readdirSync,
@@ -13,6 +12,7 @@ import {
 } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
+import { readCheckedJson, reportDamaged, shown } from "../damaged";
 import type { CommitOutcome, ResultsStore, RunClaim, StoredResult } from "./results-store";
 
 /** Options of {@link FolderStore}. */
@@ -22,6 +22,13 @@ export interface FolderStoreOptions {
    * Holders renew every third of it; keep it well above the clock skew between machines sharing the folder.
    */
   leaseMs?: number;
+  /**
+   * Why a parsed result file is not the result of run `key` (`null` when it is one). Default: an object whose `key`
+   * is the file's and whose `status` is `ok` or `failed`. The harness passes its full check (`resultProblem`).
+   */
+  check?: (value: unknown, key: string) => string | null;
+  /** Says that a damaged result file was moved aside (default: a line on stderr). */
+  warn?: (line: string) => void;
 }
 
 /** The content of a lock file: who holds the run (for people reading the folder) and the claim's own token. */
@@ -45,10 +52,14 @@ const errorCode = (error: unknown) => (error as NodeJS.ErrnoException)?.code;
 export class FolderStore<R extends StoredResult = StoredResult> implements ResultsStore<R> {
   readonly root: string;
   readonly leaseMs: number;
+  private readonly check: (value: unknown, key: string) => string | null;
+  private readonly warn: (line: string) => void;
 
   constructor(root: string, options: FolderStoreOptions = {}) {
     this.root = resolve(root);
     this.leaseMs = options.leaseMs ?? 30_000;
+    this.check = options.check ?? storedResultProblem;
+    this.warn = options.warn ?? ((line) => process.stderr.write(`${line}\n`));
     mkdirSync(join(this.root, "runs"), { recursive: true });
     mkdirSync(join(this.root, "locks"), { recursive: true });
   }
@@ -62,14 +73,19 @@ export class FolderStore<R extends StoredResult = StoredResult> implements Resul
     return join(this.root, "locks", `${key}.lock`);
   }
 
+  /**
+   * A run's result, or null when it has none. A damaged file (torn, empty, not JSON, failing the store's `check`) is
+   * moved to `damaged/<timestamp>/runs/` with a warning and the run has no result, so it runs again; a worker never
+   * takes a damaged file for a result, and `commit` is not blocked by one.
+   */
   read(key: string): R | null {
     const path = this.resultPath(key);
-    if (!existsSync(path)) return null;
-    try {
-      return JSON.parse(readFileSync(path, "utf8")) as R;
-    } catch {
+    const found = readCheckedJson<R>(path, (value) => this.check(value, key));
+    if (found.kind === "damaged") {
+      reportDamaged(this.root, path, found.reason, `run ${key} counts as not done`, this.warn);
       return null;
     }
+    return found.kind === "valid" ? found.value : null;
   }
 
   readAll(): Map<string, R> {
@@ -151,6 +167,17 @@ export class FolderStore<R extends StoredResult = StoredResult> implements Resul
   remove(key: string): void {
     rmSync(this.resultPath(key), { force: true });
   }
+}
+
+/** The default check of a result file: an object with the file's key and a status (what the store itself reads). */
+function storedResultProblem(value: unknown, key: string): string | null {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return "it is not a JSON object";
+  const record = value as Partial<StoredResult>;
+  if (record.key !== key) return `its key is ${shown(record.key)}, expected "${key}" (its file name)`;
+  if (record.status !== "ok" && record.status !== "failed") {
+    return `its status is ${shown(record.status)}, expected "ok" or "failed"`;
+  }
+  return null;
 }
 
 /** Puts a lock moved aside back where it was, unless a new one was created there meanwhile. */

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { openDataset } from "@kora/datasets/node";
 import { classificationTask, disposeModel, evaluateTask, pretrain } from "@kora/finetune";
 import { type BackboneSource, openBackbone } from "@kora/finetune/node";
@@ -8,6 +8,7 @@ import { KoraError } from "@kora/spec";
 import type { ViTConfig } from "@kora/vit";
 import { saveViT } from "@kora/vit/node";
 import type { Preset } from "../config/presets";
+import { setAside } from "../damaged";
 import { hashOf, type TaskContext, warmupSteps } from "./context";
 
 /** Result of {@link ensureBackbone}: where the weights are and what it took. */
@@ -89,7 +90,13 @@ export async function ensureBackbone(context: TaskContext): Promise<BackboneInfo
     };
   }
   if (entry.kind === "damaged") {
-    context.log(`backbone: warning: the cached ${path} is damaged (${entry.reason}); pretraining it again`);
+    // Kept for inspection under cache/damaged/<timestamp>/, out of the way of the entry pretrained again.
+    const moved = setAside(cacheDir, [path, infoPath], entry.reason).filter((to) => to !== null);
+    context.log(
+      `backbone: warning: the cached ${path} is damaged (${entry.reason}); pretraining it again${
+        moved.length === 0 ? "" : ` (the damaged entry is kept in ${dirname(moved[0] as string)})`
+      }`,
+    );
   }
   context.log(`backbone: pretraining on ${source.dataset} (${source.steps} steps), cached as ${path}`);
   const started = performance.now();
@@ -201,9 +208,13 @@ function readCacheEntry(path: string, infoPath: string): CacheEntry {
   for (const [name, sha256] of Object.entries(info.files)) {
     const file = join(path, name);
     if (!existsSync(file)) return { kind: "damaged", reason: `${file} is missing` };
-    if (createHash("sha256").update(readFileSync(file)).digest("hex") !== sha256) {
-      return { kind: "damaged", reason: `${file} differs from its checksum` };
+    let digest: string;
+    try {
+      digest = createHash("sha256").update(readFileSync(file)).digest("hex");
+    } catch (error) {
+      return { kind: "damaged", reason: `${file} cannot be read (${(error as NodeJS.ErrnoException).code})` };
     }
+    if (digest !== sha256) return { kind: "damaged", reason: `${file} differs from its checksum` };
   }
   return { kind: "valid", info: info as CacheInfo };
 }

@@ -52,8 +52,11 @@ function openCached<D extends Dataset>(
   const key = JSON.stringify([name, options]);
   let found = datasetCache.get(key);
   if (found === undefined) {
-    found = openDataset(name, options);
-    datasetCache.set(key, found);
+    const opening = openDataset(name, options);
+    datasetCache.set(key, opening);
+    // A failed open is not kept: the next run opens the dataset again rather than failing with the same error.
+    opening.catch(() => datasetCache.get(key) === opening && datasetCache.delete(key));
+    found = opening;
   }
   return found as Promise<D>;
 }
@@ -93,7 +96,9 @@ export function openClassification(
       if (data.shift !== undefined) view = shiftedDataset(view, data.shift);
       return view;
     });
-    viewCache.set(key, found);
+    const opening = found;
+    viewCache.set(key, opening);
+    opening.catch(() => viewCache.get(key) === opening && viewCache.delete(key));
   }
   return found;
 }

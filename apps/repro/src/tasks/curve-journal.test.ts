@@ -40,4 +40,34 @@ describe("curveJournal", () => {
     // Step 60's manifest was never written (killed while saving): 30 is the checkpoint a resume uses.
     expect(newestCheckpointStep(run)).toBe(30);
   });
+
+  it("ends a torn last line before appending, so the next step's line is kept", () => {
+    const run = join(dir, "torn");
+    const journal = curveJournal(run);
+    for (const step of [1, 2]) journal.append({ step, loss: 1 / step });
+    appendFileSync(join(run, "curve.jsonl"), '{"step":3,"lo');
+    // A new process (a resume) appends step 3 again.
+    const resumed = curveJournal(run);
+    resumed.append({ step: 3, loss: 1 / 3 });
+    resumed.append({ step: 4, loss: 1 / 4 });
+    expect(resumed.covers(4)).toBe(true);
+    expect(resumed.gap(4)).toBeNull();
+  });
+
+  it("says what keeps it from covering a step: the missing steps and the lines that are not entries", () => {
+    const run = join(dir, "gap");
+    mkdirSync(run);
+    const path = join(run, "curve.jsonl");
+    writeFileSync(
+      path,
+      ['{"step":1,"loss":1}', '{"step":2,"lo', "[]", '{"step":4,"loss":"x"}', ""].join("\n"),
+    );
+    const journal = curveJournal(run);
+    expect(journal.covers(1)).toBe(true);
+    expect(journal.gap(1)).toBeNull();
+    expect(journal.gap(4)).toBe(`${path} lacks steps 2, 3, 4 (3 of 4); lines 2, 3, 4 are not an entry`);
+    expect(curveJournal(join(dir, "none")).gap(2)).toBe(
+      `${join(dir, "none", "curve.jsonl")} lacks steps 1, 2 (2 of 2)`,
+    );
+  });
 });

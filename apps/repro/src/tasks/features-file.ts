@@ -36,15 +36,45 @@ export function writeFeatures(path: string, features: readonly Matrix[]): void {
   renameSync(temporary, path);
 }
 
-/** Reads what {@link writeFeatures} wrote: one matrix per block; null when the file is not there. */
+/**
+ * Why the features file at `path` cannot be read (`"it is missing"`, or what {@link readFeatures} rejects: a torn,
+ * empty or foreign file), or `null` when it reads. Used to check a completed CKA run's files before the report needs them.
+ */
+export function featuresProblem(path: string): string | null {
+  try {
+    return readFeatures(path) === null ? "it is missing" : null;
+  } catch (error) {
+    const message = (error as Error).message ?? String(error);
+    return message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message;
+  }
+}
+
+/**
+ * Reads what {@link writeFeatures} wrote: one matrix per block; null when the file is not there.
+ *
+ * @throws KoraError `INVALID_NPY` naming the file when it is not a `[blocks, rows, cols]` array (torn, empty,
+ *   foreign), `IO_ERROR` when it cannot be read (a folder in its place).
+ */
 export function readFeatures(path: string): Matrix[] | null {
   if (!existsSync(path)) return null;
-  const array = readNpy(new Uint8Array(readFileSync(path)), path);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (error) {
+    throw new KoraError({
+      code: "IO_ERROR",
+      message: `${path}: cannot read the features (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      path,
+      cause: error,
+    });
+  }
+  const array = readNpy(bytes, path);
   const [blocks, rows, cols] = array.shape as [number, number, number];
   if (array.shape.length !== 3) {
     throw new KoraError({
       code: "INVALID_NPY",
       message: `${path}: features are [blocks, rows, cols], got shape [${array.shape.join(", ")}]`,
+      path,
     });
   }
   return Array.from({ length: blocks }, (_, b) => ({

@@ -88,6 +88,16 @@ export async function loadSourceModel(
         cause: error,
       });
     }
+    if (KoraError.isInstance(error)) {
+      // A damaged model folder fails every run that loads it, on every rerun, while the source run counts as done:
+      // say what to remove so that the source run trains it again.
+      throw new KoraError({
+        code: error.code,
+        message: `the source model ${artifactDir(out, request.sourceKey)} cannot be loaded (${error.message}); remove it and ${join(out, "runs", `${request.sourceKey}.json`)}, then run again to train it anew`,
+        ...(error.path === undefined ? {} : { path: error.path }),
+        cause: error,
+      });
+    }
     throw error;
   }
   return model;

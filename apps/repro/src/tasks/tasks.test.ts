@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { classificationTask } from "@kora/finetune";
+import { saveModel } from "@kora/finetune/node";
 import { KoraError } from "@kora/spec";
 import { createViT } from "@kora/vit";
 import { saveViT } from "@kora/vit/node";
@@ -9,9 +10,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { resolvePreset } from "../config/presets";
 import { ensureBackbone } from "./backbone";
 import { figureBlocks } from "./cka";
-import { fixedItems, type TaskContext, warmupSteps } from "./context";
+import { fixedItems, openClassification, type TaskContext, warmupSteps } from "./context";
 import { denseSteps } from "./dense";
-import { buildModel, finetuneMethod, loadSourceModel, paramsTunedPct } from "./model";
+import { artifactDir, buildModel, finetuneMethod, loadSourceModel, paramsTunedPct } from "./model";
 import { sourceSteps } from "./source";
 import { plannedSteps } from "./tasks";
 import { shuffledLabels } from "./transfer";
@@ -120,6 +121,35 @@ describe("run models", () => {
         /source-x.*is missing/.test(error.message),
     );
   });
+
+  it("say which files to remove when a source model cannot be loaded (every rerun would fail on it)", async () => {
+    const method = { kind: "adapter" as const, adapter: { method: "lora" as const, rank: 4 } };
+    const task = classificationTask({ classes: 10 });
+    const model = await buildModel(backbone, method, 0, task);
+    await saveModel(model.vit, artifactDir(work, "source-y"));
+    model.vit.dispose();
+    const adapter = join(artifactDir(work, "source-y"), "adapter.safetensors");
+    writeFileSync(adapter, readFileSync(adapter).subarray(0, 40));
+    const request = { sourceKey: "source-y", method, seed: 0 };
+    await expect(loadSourceModel(work, backbone, request, task)).rejects.toSatisfy(
+      (error: unknown) =>
+        KoraError.isInstance(error) &&
+        error.code === "INVALID_SAFETENSORS" &&
+        error.message.includes(`the source model ${artifactDir(work, "source-y")} cannot be loaded (`) &&
+        error.message.includes(`remove it and ${join(work, "runs", "source-y.json")}, then run again`),
+    );
+  });
+});
+
+describe("the datasets opened once per process", () => {
+  it("do not keep a failed open: the next run opens the dataset again", async () => {
+    const data = { ...preset.source, dataset: "fashion-mnist" as const, root: join(work, "no-such-folder") };
+    const first = openClassification(data, "train");
+    await expect(first).rejects.toSatisfy((error: unknown) => KoraError.isInstance(error));
+    const second = openClassification(data, "train");
+    expect(second).not.toBe(first);
+    await expect(second).rejects.toSatisfy((error: unknown) => KoraError.isInstance(error));
+  });
 });
 
 describe("the pretrained backbone", () => {
@@ -166,10 +196,17 @@ describe("the pretrained backbone", () => {
 
     // A damaged cache entry is rebuilt with a warning, never a failure of every later run: a torn info file ...
     const info = join(work, "cache", `backbone-${first.hash}.json`);
-    writeFileSync(info, readFileSync(info, "utf8").slice(0, 20));
+    const torn = readFileSync(info, "utf8").slice(0, 20);
+    writeFileSync(info, torn);
     const third = await ensureBackbone(cacheContext);
     expect(third.cached).toBe(false);
     expect(lines.join("\n")).toMatch(/backbone: warning: the cached .* is damaged \(.*not valid JSON/);
+    // The damaged entry is kept, moved out of the way under cache/damaged/<timestamp>/, not overwritten.
+    const [stamp] = readdirSync(join(work, "cache", "damaged"));
+    expect(
+      readFileSync(join(work, "cache", "damaged", stamp as string, `backbone-${first.hash}.json`), "utf8"),
+    ).toBe(torn);
+    expect(lines.join("\n")).toMatch(/the damaged entry is kept in .*cache\/damaged\//);
     expect((await ensureBackbone(cacheContext)).cached).toBe(true);
     // ... or weights whose bytes changed.
     const weights = join(first.path, "model.safetensors");

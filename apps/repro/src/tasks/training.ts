@@ -1,12 +1,21 @@
-import { rmSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import type { Dataset } from "@kora/datasets";
 import { finetune, gateValues, gateVariableNames, type Task, trainableVariables } from "@kora/finetune";
+import { KoraError } from "@kora/spec";
 import { warmupCosineSchedule } from "@kora/tfjs";
 import type { ViT } from "@kora/vit";
+import { setAside } from "../damaged";
 import { type TaskContext, warmupSteps } from "./context";
 import { curveJournal, newestCheckpointStep } from "./curve-journal";
 import { checkpointDir } from "./model";
 import type { CurvePoint, RunRequest } from "./types";
+
+/**
+ * Codes with which `finetune` refuses a folder of verified checkpoints (ones with manifests) before it restores
+ * anything into the model: no checkpoint verifies, or the newest one that does is another configuration's.
+ */
+const UNUSABLE_CHECKPOINT = new Set(["CHECKPOINT_CORRUPT", "CHECKPOINT_MISMATCH"]);
 
 /** What a harness run trains: data, length and learning rate (the rest is the harness's fixed recipe). */
 export interface TrainingPlan {
@@ -70,11 +79,12 @@ export async function trainRun(
     // The engine reports a step (and the journal records it) before writing the step's checkpoint, so a checkpoint
     // the journal does not cover comes from an earlier engine, which checkpointed first, or a damaged journal: its
     // last losses are unknown. Starting over keeps the run's record (curve included) identical to an
-    // uninterrupted run's.
+    // uninterrupted run's; the folder is kept aside, not deleted.
+    const gap = journal.gap(saved);
+    const [to] = setAside(context.out, [dir], `no loss journal (${gap})`);
     context.log(
-      `${request.key}: the checkpoint at step ${saved} has no loss journal up to it; training from step 0`,
+      `${request.key}: warning: the checkpoint at step ${saved} has no loss journal up to it (${gap}); moved ${dir} to ${to}; training from step 0`,
     );
-    rmSync(dir, { recursive: true, force: true });
   }
   // Before training the model holds the gates' starting values (their init, or a source run's for a transfer):
   // a resumed run loads its checkpoint inside finetune, so this is the start of the run either way.
@@ -94,38 +104,68 @@ export async function trainRun(
     for (let t = 0; t < step; t++) sum += factor(t);
     return rate * sum;
   };
-  const result = await finetune({
-    vit,
-    task,
-    dataset: plan.dataset,
-    indices: plan.items,
-    labels: plan.labels,
-    batchSize: context.preset.batchSize,
-    steps: plan.steps,
-    learningRate: plan.learningRate,
-    ...(plan.gateLearningRateMultiplier === undefined
-      ? {}
-      : { gateLearningRateMultiplier: plan.gateLearningRateMultiplier }),
-    ...(plan.headLearningRate === undefined ? {} : { headLearningRate: plan.headLearningRate }),
-    weightDecay: 0.01,
-    warmupSteps: warmupSteps(plan.steps),
-    seed: request.seed,
-    checkpoint: {
-      dir,
-      everySteps: Math.max(5, Math.ceil(plan.steps / 4)),
-      keepLast: 1,
-    },
-    onStep: (event) => {
-      curve.push({ step: event.step, loss: event.loss });
-      let gates: GatePoint | undefined;
-      if (trajectory !== null && (event.step % every === 0 || event.step === plan.steps)) {
-        gates = gatePoint(start, gateValues(vit), reachAfter(event.step));
-        pushGatePoint(trajectory, event.step, gates);
-      }
-      journal.append({ step: event.step, loss: event.loss, ...(gates === undefined ? {} : { gates }) });
-      context.onProgress(event.step, plan.steps);
-    },
-  });
+  const attempt = () =>
+    finetune({
+      vit,
+      task,
+      dataset: plan.dataset,
+      indices: plan.items,
+      labels: plan.labels,
+      batchSize: context.preset.batchSize,
+      steps: plan.steps,
+      learningRate: plan.learningRate,
+      ...(plan.gateLearningRateMultiplier === undefined
+        ? {}
+        : { gateLearningRateMultiplier: plan.gateLearningRateMultiplier }),
+      ...(plan.headLearningRate === undefined ? {} : { headLearningRate: plan.headLearningRate }),
+      weightDecay: 0.01,
+      warmupSteps: warmupSteps(plan.steps),
+      seed: request.seed,
+      checkpoint: {
+        dir,
+        everySteps: Math.max(5, Math.ceil(plan.steps / 4)),
+        // Two, so a resume can fall back past a damaged newest checkpoint to the one before it.
+        keepLast: 2,
+      },
+      onStep: (event) => {
+        curve.push({ step: event.step, loss: event.loss });
+        let gates: GatePoint | undefined;
+        if (trajectory !== null && (event.step % every === 0 || event.step === plan.steps)) {
+          gates = gatePoint(start, gateValues(vit), reachAfter(event.step));
+          pushGatePoint(trajectory, event.step, gates);
+        }
+        journal.append({ step: event.step, loss: event.loss, ...(gates === undefined ? {} : { gates }) });
+        context.onProgress(event.step, plan.steps);
+      },
+      // A resume that falls back past a damaged checkpoint says which file and which checkpoint it resumed from.
+      onWarning: (warning) => context.log(`${request.key}: warning: ${warning.message}`),
+    });
+  const verified = newestCheckpointStep(dir) !== null;
+  let result: Awaited<ReturnType<typeof finetune>>;
+  try {
+    result = await attempt();
+  } catch (error) {
+    // No checkpoint of the folder verifies (or it is another configuration's): every rerun would fail the same way.
+    // With manifests the engine refuses before it restores anything or takes a step, so the run starts over from
+    // step 0 on the model as it was, the folder kept aside.
+    const unusable = KoraError.isInstance(error) && UNUSABLE_CHECKPOINT.has(error.code);
+    if (!(verified && curve.length === 0 && unusable)) throw error;
+    const [to] = setAside(context.out, [dir], (error as Error).message);
+    context.log(
+      `${request.key}: warning: no checkpoint in ${dir} can be resumed from (${(error as KoraError).code}: ${(error as Error).message}); moved the folder to ${to}; training from step 0`,
+    );
+    result = await attempt();
+  }
+  // The checkpoints a resume passed over are renamed *.damaged inside the folder, which the task removes once the
+  // run is done: they are moved aside with the rest of the harness's damaged files instead.
+  const passedOver = existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith(".damaged")) : [];
+  if (passedOver.length > 0) {
+    setAside(
+      context.out,
+      passedOver.map((name) => join(dir, name)),
+      "failed verification",
+    );
+  }
   if (result.resumedFrom !== null) {
     context.log(`${request.key}: resumed from the checkpoint at step ${result.resumedFrom}`);
     // The steps before the checkpoint ran in an earlier process: their losses and gate points come from the journal
