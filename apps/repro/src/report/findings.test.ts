@@ -60,6 +60,22 @@ describe("assessFindings", () => {
     expect(answer([4, -3, 2, -1]).answer).toBe("inconclusive");
   });
 
+  it("a one-sided question (direction a-better) answers no when the difference goes significantly the other way", () => {
+    const oneSided = findingSchema.parse({ ...difference(1), direction: "a-better" });
+    const answer = (differences: number[]) => {
+      const model = tablesOf(pairs(differences));
+      return assessFindings([oneSided], model.tables, model.checks)[0]!;
+    };
+    expect(answer([3.1, 2.9, 3.0, 3.2]).answer).toBe("yes");
+    const reverse = answer([-3.1, -2.9, -3.0, -3.2]);
+    expect(reverse.answer).toBe("no");
+    expect(reverse.reason).toMatch(/^the reverse holds: LoRA .* is better/);
+    expect(answer([0.1, -0.1, 0.05, -0.05]).answer).toBe("no");
+    expect(answer([4, -3, 2, -1]).answer).toBe("inconclusive");
+    // Two-sided by default: the same reverse difference is a "yes, they differ".
+    expect(difference(1).direction).toBe("either");
+  });
+
   it("says 'not run' for an experiment the preset did not run, and 'not assessed' when a required check failed", () => {
     const model = tablesOf(pairs([3, 3, 3, 3]));
     const elsewhere = { ...difference(1), experiment: "extended-compress" };

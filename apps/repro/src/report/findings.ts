@@ -23,7 +23,9 @@ const base = {
  *
  * - `difference`: is variant `a` different from `b` by at least `minEffect`? A paired comparison over seeds;
  *   **yes** when the Holm-adjusted p < α and |mean| ≥ `minEffect`, **no** when the 95 % interval lies within
- *   ±`minEffect` (equivalence), **inconclusive** otherwise.
+ *   ±`minEffect` (equivalence), **inconclusive** otherwise. With `direction: "a-better"` the question is one-sided
+ *   ("is `a` better than `b`?"): a significant difference of at least `minEffect` the other way answers **no**,
+ *   saying that the reverse holds (the p value stays two-sided).
  * - `ratio`: how far a variant's gates moved over Adam's reach (see `GateTrajectory`), per seed; **yes** when the
  *   95 % interval of the mean lies above `yesAbove`, **no** when it lies below `noBelow`, inconclusive otherwise.
  */
@@ -36,6 +38,8 @@ export const findingSchema = z.discriminatedUnion("kind", [
     b: z.string(),
     higherIsBetter: z.boolean(),
     minEffect: z.number().positive(),
+    /** `"a-better"`: the question asks whether `a` is better than `b`, not whether they differ. */
+    direction: z.enum(["either", "a-better"]).default("either"),
     /** Checks (claims/checks.json) that must pass before the question is answered. */
     requires: z.array(z.string()).default([]),
   }),
@@ -201,8 +205,9 @@ export function assessFindings(
     const title = METRICS[r.finding.metric].title;
     const side = c.mean > 0 ? r.runs.split(" vs ")[0] : r.runs.split(" vs ")[1];
     if (r.holmP !== null && r.holmP < ALPHA && Math.abs(c.mean) >= minEffect) {
-      r.answer = "yes";
-      r.reason = `${side} is better on ${title} by ${Math.abs(c.mean).toFixed(METRICS[r.finding.metric].digits)} (Holm ${pText(r.holmP)}), at least the ${minEffect} that counts`;
+      const reverse = r.finding.direction === "a-better" && c.mean < 0;
+      r.answer = reverse ? "no" : "yes";
+      r.reason = `${reverse ? "the reverse holds: " : ""}${side} is better on ${title} by ${Math.abs(c.mean).toFixed(METRICS[r.finding.metric].digits)} (Holm ${pText(r.holmP)}), at least the ${minEffect} that counts`;
     } else if (c.ci !== null && c.ci.lower > -minEffect && c.ci.upper < minEffect) {
       r.answer = "no";
       r.reason = `the interval lies within ±${minEffect} (${title}): any difference is smaller than what counts`;
