@@ -16,6 +16,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { relaxedSimdArgs } from "../packages/metrics/bench/relaxed-simd.mjs";
 import { ckaFigures, ckaSummary } from "./lib/cka.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -127,9 +128,9 @@ function runStep(backend, extra = [], minutes = 30) {
   return JSON.parse(last);
 }
 
-function runNode(script, label) {
+function runNode(script, label, nodeArgs = []) {
   const t0 = performance.now();
-  const child = spawnSync(process.execPath, [join(root, script)], {
+  const child = spawnSync(process.execPath, [...nodeArgs, join(root, script)], {
     cwd: root,
     encoding: "utf8",
     maxBuffer: 64 << 20,
@@ -224,7 +225,8 @@ if (result.backends.wasm && !result.backends.wasm.error) {
 
 // CKA and dataset readers: their own bench scripts (the real figures need their full sizes; skipped by --quick).
 if (!quick) {
-  const cka = runNode("packages/metrics/bench/cka-bench.mjs", "CKA bench");
+  // On Node 20 with --experimental-wasm-relaxed-simd, so that the fused multiply-add kernel is measured.
+  const cka = runNode("packages/metrics/bench/cka-bench.mjs", "CKA bench", relaxedSimdArgs());
   result.cka = ckaFigures(cka.output);
   const readers = runNode("packages/datasets/bench/bench.mjs", "datasets bench");
   result.datasets = { lines: readers.output.trim().split("\n"), seconds: readers.seconds };

@@ -17,7 +17,7 @@ export function ckaSummary(cka) {
   if (!cka.linear) return [];
   const f = (x, digits) => (Number.isFinite(x) ? x.toFixed(digits) : "—");
   const out = [
-    `CKA: linearCKA n=${cka.n} d=${cka.d} ${f(cka.linear.seconds, 3)} s, linearCKAAsync (${cka.threads} workers) ${f(cka.linearAsync?.seconds, 3)} s; MinibatchCKA 12×12 ${f(cka.minibatch?.seconds, 3)} s, updateAsync ${f(cka.minibatchAsync?.seconds, 3)} s`,
+    `CKA (${cka.kernel ?? "kernel not recorded"} kernel): linearCKA n=${cka.n} d=${cka.d} ${f(cka.linear.seconds, 3)} s, linearCKAAsync (${cka.threads} workers) ${f(cka.linearAsync?.seconds, 3)} s; MinibatchCKA 12×12 ${f(cka.minibatch?.seconds, 3)} s, updateAsync ${f(cka.minibatchAsync?.seconds, 3)} s`,
   ];
   if (cka.numpy) {
     const o = cka.overNumpy;

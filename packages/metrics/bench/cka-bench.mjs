@@ -1,15 +1,34 @@
 // Benchmark of @kora/metrics' CKA (not a test). Run: pnpm --filter @kora/metrics bench
 // Measures, in one run, the synchronous API, the asynchronous one on worker threads (one per core) and numpy
 // (bench/cka-numpy.py, float64 on its BLAS) at the same sizes; numpy runs before and after ours and the best of
-// both is the reference. Set KORA_METRICS_NO_WASM=1 to measure the plain JavaScript kernel, KORA_NUMPY_PYTHON
-// to pick the Python, --no-numpy to skip it. The last line, `CKA_JSON {...}`, holds every figure.
+// both is the reference. On Node 20 the script restarts itself with --experimental-wasm-relaxed-simd (see
+// relaxed-simd.mjs) so that it measures the fused multiply-add kernel, as Node ≥ 22 runs it by default. Set
+// KORA_METRICS_NO_FMA=1 to measure the plain WebAssembly SIMD kernel, KORA_METRICS_NO_WASM=1 the JavaScript one,
+// KORA_NUMPY_PYTHON to pick the Python, --no-numpy to skip it. The last line, `CKA_JSON {...}`, holds every
+// figure, `kernel` among them.
 import { spawnSync } from "node:child_process";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { relaxedSimdArgs } from "./relaxed-simd.mjs";
 
+const relaxed = relaxedSimdArgs();
+if (relaxed.length > 0) {
+  const self = fileURLToPath(import.meta.url);
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, ...relaxed, self, ...process.argv.slice(2)],
+    {
+      stdio: "inherit",
+    },
+  );
+  process.exit(child.status ?? 1);
+}
 if (process.env.KORA_METRICS_NO_WASM === "1") globalThis.KORA_METRICS_NO_WASM = true;
-const { CKAWorkerPool, linearCKA, linearCKAAsync, MinibatchCKA } = await import("../dist/index.js");
+if (process.env.KORA_METRICS_NO_FMA === "1") globalThis.KORA_METRICS_NO_FMA = true;
+const { CKAWorkerPool, ckaKernel, linearCKA, linearCKAAsync, MinibatchCKA } = await import(
+  "../dist/index.js"
+);
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Deterministic standard-normal Float64Array (mulberry32 + Box–Muller). */
@@ -71,12 +90,17 @@ function numpy() {
 }
 
 const threads = Math.max(1, Math.min(8, cpus().length));
+// wasm-fma: WebAssembly relaxed SIMD, fused multiply-add; wasm-simd: separate multiply and add; javascript.
+const kernel = ckaKernel();
+const nodeArgs = process.execArgv;
 console.log(
-  `@kora/metrics CKA bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, kernel: ${globalThis.KORA_METRICS_NO_WASM ? "JavaScript" : "WebAssembly SIMD (JS fallback if unavailable)"}, async on ${threads} worker threads`,
+  `@kora/metrics CKA bench — node ${process.version}${nodeArgs.length > 0 ? ` ${nodeArgs.join(" ")}` : ""}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, kernel: ${kernel}, async on ${threads} worker threads, load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}`,
 );
 const numpyBefore = numpy();
 const pool = new CKAWorkerPool({ threads });
-const figures = { threads, n: N, d: D };
+const figures = { threads, n: N, d: D, kernel, node: process.version, nodeArgs, loadBefore: loadavg() };
 
 {
   const x = { rows: N, cols: D, data: gaussian(N * D, 1) };
@@ -179,4 +203,5 @@ if (numpyBefore.error || numpyAfter.error || numpyBefore.skipped) {
     `time ÷ numpy: linearCKA ${o.linear.toFixed(2)}, linearCKAAsync ${o.linearAsync.toFixed(2)}, MinibatchCKA ${o.minibatch.toFixed(2)}, updateAsync ${o.minibatchAsync.toFixed(2)}`,
   );
 }
+figures.loadAfter = loadavg();
 console.log(`CKA_JSON ${JSON.stringify(figures)}`);

@@ -35,6 +35,7 @@ export type { KoraErrorCode, KoraErrorOptions, MetricsErrorCode } from "./errors
 export { KoraError, METRICS_ERROR_CODES } from "./errors";
 export type { ColorScaleName, HeatmapSvgOptions } from "./heatmap";
 export { heatmapSvg } from "./heatmap";
+export { ckaKernel } from "./linalg";
 export type { Matrix, MatrixLike } from "./matrix";
 export type { SegmentationMetrics, SegmentationMetricsOptions } from "./segmentation";
 export { segmentationMetrics } from "./segmentation";

@@ -2,9 +2,10 @@ import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { fixturePath, gaussian, readF32Safetensors, referenceCKA, relativeError } from "../../test/helpers";
 import { KoraError } from "../errors";
+import { ckaKernel, kernelModuleBytes } from "../linalg";
 import type { Matrix } from "../matrix";
 import { CKAWorkerPool } from "../workers";
-import { poolWorkers } from "../workers/worker-pool";
+import { poolWorkers, send } from "../workers/worker-pool";
 import { linearCKA } from "./linear-cka";
 import { linearCKAAsync } from "./linear-cka-async";
 import { MinibatchCKA } from "./minibatch-cka";
@@ -39,6 +40,13 @@ describe("linearCKAAsync on worker threads", () => {
   it("runs on real workers in Node (process.getBuiltinModule is there)", () => {
     expect(poolWorkers(two)).toBe(2);
     expect(two.threads).toBe(2);
+  });
+
+  it("workers run the calling thread's kernel (the fused one in the metrics-fma project)", async () => {
+    poolWorkers(two);
+    const kernel = await send(two, 0, { id: 0, op: "init", bytes: kernelModuleBytes() }, []);
+    expect(kernel).toBe(ckaKernel());
+    if (process.env["KORA_METRICS_EXPECT_FMA"] === "1") expect(kernel).toBe("wasm-fma");
   });
 
   it("golden values of the google-research float64 reference to 1e-9, biased and debiased", async () => {

@@ -25,20 +25,49 @@ export interface Panels {
   data: Float64Array;
 }
 
-let simdEngine: ProductEngine | undefined;
-let plainEngine: ProductEngine | undefined;
+/**
+ * Which kernel an engine runs: `"auto"` the best the environment offers (fused multiply-add WebAssembly where
+ * relaxed SIMD is available, else plain WebAssembly SIMD, else JavaScript), `"simd"` the plain WebAssembly SIMD
+ * one (separate multiply and add; JavaScript where SIMD is unavailable), `"javascript"` the JavaScript one.
+ * @internal
+ */
+export type KernelChoice = "auto" | "simd" | "javascript";
+
+const engines: Partial<Record<KernelChoice, ProductEngine>> = {};
+let preferred: KernelChoice = "auto";
 
 /**
- * The calling thread's engine: the WebAssembly SIMD kernel where available, else JavaScript; `"javascript"`
- * forces the JavaScript kernel (tests compare the two). @internal
+ * The calling thread's engine for `kernel` (default: the one chosen by {@link useProductKernel}, `"auto"`
+ * unless changed); engines are created once and kept, so switching costs nothing. @internal
  */
-export function productEngine(kernel: "auto" | "javascript" = "auto"): ProductEngine {
-  if (kernel === "javascript") {
-    plainEngine ??= createProductEngine(null);
-    return plainEngine;
+export function productEngine(kernel: KernelChoice = preferred): ProductEngine {
+  let engine = engines[kernel];
+  if (engine === undefined) {
+    engine = createProductEngine(
+      kernel === "javascript" ? null : kernelModuleBytes(kernel === "simd" ? "simd" : "auto"),
+    );
+    engines[kernel] = engine;
   }
-  simdEngine ??= createProductEngine(kernelModuleBytes());
-  return simdEngine;
+  return engine;
+}
+
+/**
+ * Sets the kernel that {@link productEngine} gives by default on the calling thread — the synchronous CKA
+ * functions follow it (workers keep the `"auto"` kernel). For tests and for measuring the kernels against each
+ * other in one process. @internal
+ */
+export function useProductKernel(kernel: KernelChoice): void {
+  preferred = kernel;
+}
+
+/**
+ * The kernel the calling thread's CKA products run on: `"wasm-fma"` (WebAssembly relaxed SIMD, fused
+ * multiply-add), `"wasm-simd"` (WebAssembly SIMD, separate multiply and add) or `"javascript"`. Worker threads
+ * of a `CKAWorkerPool` run the same kernel.
+ */
+export function ckaKernel(): "wasm-fma" | "wasm-simd" | "javascript" {
+  const engine = productEngine();
+  return engine.fma ? "wasm-fma" : engine.wasm ? "wasm-simd" : "javascript";
 }
 
 /**
@@ -62,14 +91,15 @@ export function packPanels(
 /**
  * Returns the `a.items × b.items` row-major matrix of inner products between the items of `a` and of `b`
  * (`AᵀB` when items are columns). With `symmetric` (a and b are the same panels), only the upper triangle of
- * 4×4 blocks is computed and mirrored. Uses the WebAssembly SIMD kernel when available (bit-identical to the
- * JavaScript one, about 3× faster), the JavaScript kernel otherwise. @internal
+ * 4×4 blocks is computed and mirrored. `kernel` as for {@link productEngine}: by default the fused WebAssembly
+ * kernel where relaxed SIMD is available, else the plain SIMD one (bit-identical to the JavaScript one, about 3×
+ * faster), else JavaScript. @internal
  */
 export function panelProduct(
   a: Panels,
   b: Panels,
   symmetric = false,
-  kernel: "auto" | "javascript" = "auto",
+  kernel: KernelChoice = "auto",
 ): Float64Array {
   const engine = productEngine(kernel);
   const pa = Math.ceil(a.items / PANEL);

@@ -26,6 +26,11 @@ export interface ProductEngine {
   /** True when products run in the WebAssembly SIMD kernel (false: the JavaScript kernel). */
   readonly wasm: boolean;
   /**
+   * True when that kernel is the fused multiply-add one (relaxed SIMD `f64x2.relaxed_madd`): its sums round once
+   * per step instead of twice, so they differ from the JavaScript kernel's in the last bits.
+   */
+  readonly fma: boolean;
+  /**
    * A heap of at least `length` float64 values: WebAssembly memory when the SIMD kernel is available and the
    * heap fits in 2 GiB, a fresh Float64Array otherwise. A new call invalidates earlier views (memory grows).
    */
@@ -106,14 +111,18 @@ export function createProductEngine(bytes: Uint8Array<ArrayBuffer> | null): Prod
 
   let memory: WebAssembly.Memory | null = null;
   let kernel: Kernel | null = null;
+  // The fused (relaxed SIMD) module exports a global `fma`; the plain SIMD one does not.
+  let fused = false;
   if (bytes !== null) {
     try {
       memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
       const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
       kernel = instance.exports["kernel"] as Kernel;
+      fused = instance.exports["fma"] !== undefined;
     } catch {
       memory = null;
       kernel = null;
+      fused = false;
     }
   }
 
@@ -182,7 +191,10 @@ export function createProductEngine(bytes: Uint8Array<ArrayBuffer> | null): Prod
     return total;
   }
 
-  /** The JavaScript 4×4 micro kernel: 16 accumulators V8 keeps in registers; same order as the SIMD one. */
+  /**
+   * The JavaScript 4×4 micro kernel: 16 accumulators V8 keeps in registers; same order as the SIMD ones (and the
+   * same rounding as the plain SIMD one: separate multiply and add).
+   */
   function micro(
     h: Float64Array,
     aStart: number,
@@ -353,5 +365,13 @@ export function createProductEngine(bytes: Uint8Array<ArrayBuffer> | null): Prod
     return out;
   }
 
-  return { wasm: kernel !== null, reserve, pack, product, columnsGram, rowsGram };
+  return {
+    wasm: kernel !== null,
+    fma: kernel !== null && fused,
+    reserve,
+    pack,
+    product,
+    columnsGram,
+    rowsGram,
+  };
 }

@@ -5,9 +5,19 @@
  * `kernel(a, b, count, c, ldcBytes, nq, bStrideBytes)`: for each of `nq` B panels (the q-th at byte offset
  * `b + q·bStrideBytes`), for k < count, with the A and B pointers advancing 32 bytes (one panel row of 4
  * float64) per step, accumulates `a[k][i] * b[k][j]` into 8 v128 accumulators (row i × lanes j0j1, j2j3) and
- * finally adds them to the 4×4 block of C at byte offset `c + 32q` (row stride ldcBytes). Multiply and add are
- * separate instructions (no fused multiply-add), in the same order as the JavaScript kernel, so both give
- * bit-identical results. @internal
+ * finally adds them to the 4×4 block of C at byte offset `c + 32q` (row stride ldcBytes).
+ *
+ * Two variants, the same loop: the plain SIMD one multiplies and adds in separate instructions (f64x2.mul then
+ * f64x2.add), in the same order as the JavaScript kernel, so the two give bit-identical results; the fused one
+ * uses relaxed SIMD's `f64x2.relaxed_madd` (a·b + c), which V8 on an x64 with FMA3 (and on arm64) emits as one
+ * fused multiply-add: twice the arithmetic per cycle where the separate multiply and add saturate the vector
+ * ports. A fused multiply-add rounds once instead of twice (a smaller error bound per step), so its products
+ * differ from the JavaScript kernel's in the last bits: the tests hold them to 1e-13 of Σ|a||b| — an entry that
+ * cancels can differ more relative to itself. Relaxed
+ * SIMD is on by default in Node ≥ 22 and Chromium ≥ 114; Node 20 has it only with
+ * `--experimental-wasm-relaxed-simd`. The variant is chosen by `WebAssembly.validate` on the built module — this
+ * code never sets engine flags. The fused module also exports an i32 global `fma` (= 1) so that an engine built
+ * from bytes alone can tell which it runs. @internal
  */
 
 const SIMD = 0xfd;
@@ -37,6 +47,8 @@ const load64Splat = (offset: number): number[] => [SIMD, 0x0a, 3, ...uleb(offset
 const f64x2Add = [SIMD, ...uleb(0xf0)];
 const v128Zero = [SIMD, 0x0c, ...new Array<number>(16).fill(0)];
 const f64x2Mul = [SIMD, ...uleb(0xf2)];
+/** Relaxed SIMD (Wasm 3.0) `f64x2.relaxed_madd`: operands a, b, c → a·b + c, fused or not as the engine chooses. */
+const f64x2RelaxedMadd = [SIMD, ...uleb(0x107)];
 const i32Const = (v: number): number[] => [0x41, ...sleb(v)];
 const I32_ADD = 0x6a;
 const I32_MUL = 0x6c;
@@ -64,7 +76,7 @@ function vector(items: number[][]): number[] {
   return [...uleb(items.length), ...items.flat()];
 }
 
-function kernelBody(): number[] {
+function kernelBody(fma: boolean): number[] {
   // params: 0 a, 1 b, 2 count, 3 c, 4 ldc, 5 nq, 6 bStride
   // locals: 7 end, 8 ai, 9 bi (i32); 10..17 accumulators, 18 b01, 19 b23, 20 splat (v128)
   const A = 0;
@@ -105,14 +117,18 @@ function kernelBody(): number[] {
         [1, B23],
       ] as const) {
         const acc = ACC + 2 * i + half;
-        code.push(
-          ...localGet(acc),
-          ...localGet(S),
-          ...localGet(bl),
-          ...f64x2Mul,
-          ...f64x2Add,
-          ...localSet(acc),
-        );
+        if (fma) {
+          code.push(...localGet(S), ...localGet(bl), ...localGet(acc), ...f64x2RelaxedMadd, ...localSet(acc));
+        } else {
+          code.push(
+            ...localGet(acc),
+            ...localGet(S),
+            ...localGet(bl),
+            ...f64x2Mul,
+            ...f64x2Add,
+            ...localSet(acc),
+          );
+        }
       }
     }
   }
@@ -147,7 +163,7 @@ function kernelBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
+function moduleBytes(fma: boolean): Uint8Array<ArrayBuffer> {
   const type = section(
     1,
     vector([[0x60, ...vector([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]), 0x00]]),
@@ -156,8 +172,13 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
   const imports = section(2, vector([[...name("env"), ...name("memory"), 0x02, 0x00, 0x01]]));
   const functions = section(3, vector([[0x00]]));
-  const exports = section(7, vector([[...name("kernel"), 0x00, 0x00]]));
-  const code = section(10, vector([kernelBody()]));
+  // The fused module's marker: an immutable i32 global `fma` = 1 (i32.const 1, end).
+  const globals = fma ? section(6, vector([[I32, 0x00, ...i32Const(1), 0x0b]])) : [];
+  const exports = section(
+    7,
+    vector([[...name("kernel"), 0x00, 0x00], ...(fma ? [[...name("fma"), 0x03, 0x00]] : [])]),
+  );
+  const code = section(10, vector([kernelBody(fma)]));
   return new Uint8Array([
     0x00,
     0x61,
@@ -170,33 +191,49 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
     ...type,
     ...imports,
     ...functions,
+    ...globals,
     ...exports,
     ...code,
   ]);
 }
 
-let cached: Uint8Array<ArrayBuffer> | null | undefined;
+/** Which kernel module: `"auto"` the fused one where the engine validates it, else the plain SIMD one. */
+export type KernelVariant = "auto" | "simd";
+
+const cached: { auto?: Uint8Array<ArrayBuffer> | null; simd?: Uint8Array<ArrayBuffer> | null } = {};
+
+function validated(fma: boolean): Uint8Array<ArrayBuffer> | null {
+  try {
+    if (typeof WebAssembly !== "object") return null;
+    const bytes = moduleBytes(fma);
+    return WebAssembly.validate(bytes) ? bytes : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The kernel module's bytes, or null where WebAssembly SIMD is unavailable (then the JavaScript kernel is used).
- * Set `globalThis.KORA_METRICS_NO_WASM = true` before the first call to force the JavaScript kernel. The bytes
+ * `"auto"` gives the fused (relaxed SIMD) module where the engine accepts it, the plain SIMD one otherwise;
+ * `"simd"` always the plain one. Set `globalThis.KORA_METRICS_NO_WASM = true` before the first call to force the
+ * JavaScript kernel, `globalThis.KORA_METRICS_NO_FMA = true` to keep `"auto"` on the plain SIMD module. The bytes
  * (not a compiled module) are what a worker receives: every environment can clone them. @internal
  */
-export function kernelModuleBytes(): Uint8Array<ArrayBuffer> | null {
-  if (cached !== undefined) return cached;
-  cached = null;
-  try {
-    if ((globalThis as { KORA_METRICS_NO_WASM?: boolean }).KORA_METRICS_NO_WASM === true) return null;
-    if (typeof WebAssembly !== "object") return null;
-    const bytes = moduleBytes();
-    if (WebAssembly.validate(bytes)) cached = bytes;
-  } catch {
-    cached = null;
+export function kernelModuleBytes(variant: KernelVariant = "auto"): Uint8Array<ArrayBuffer> | null {
+  const known = cached[variant];
+  if (known !== undefined) return known;
+  const flags = globalThis as { KORA_METRICS_NO_WASM?: boolean; KORA_METRICS_NO_FMA?: boolean };
+  if (cached.simd === undefined) cached.simd = flags.KORA_METRICS_NO_WASM === true ? null : validated(false);
+  // Without SIMD there is no relaxed SIMD; `"auto"` falls back to the very same plain bytes.
+  if (variant === "auto") {
+    const fused = cached.simd !== null && flags.KORA_METRICS_NO_FMA !== true ? validated(true) : null;
+    cached.auto = fused ?? cached.simd;
   }
-  return cached;
+  return cached[variant] ?? null;
 }
 
 /** Forgets the cached bytes (tests). @internal */
 export function resetWasmKernel(): void {
-  cached = undefined;
+  delete cached.auto;
+  delete cached.simd;
 }

@@ -17,7 +17,10 @@ export type WorkerRequest =
     }
   | { id: number; op: "rows"; items: { data: Source; rows: number; cols: number }[] };
 
-/** A worker's answer: `value` is a ColumnsGram (`columns`), a list of Grams (`rows`) or null (`init`). @internal */
+/**
+ * A worker's answer: `value` is a ColumnsGram (`columns`), a list of Grams (`rows`) or, for `init`, the kernel
+ * the worker's engine runs (`"wasm-fma"`, `"wasm-simd"` or `"javascript"`). @internal
+ */
 export type WorkerReply =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; message: string };
@@ -46,7 +49,8 @@ export function workerMain(createEngine: (bytes: Uint8Array<ArrayBuffer> | null)
     try {
       if (request.op === "init") {
         engine = createEngine(request.bytes);
-        port.postMessage({ id: request.id, ok: true, value: engine.wasm });
+        const kernel = engine.fma ? "wasm-fma" : engine.wasm ? "wasm-simd" : "javascript";
+        port.postMessage({ id: request.id, ok: true, value: kernel });
       } else if (request.op === "shared-columns") {
         // Rows are packed straight from the shared inputs and the product written to this worker's slot:
         // nothing is copied or allocated per call (fresh buffers of this size cost more than the copy).
