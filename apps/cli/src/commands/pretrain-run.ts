@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { appendFileSync, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, hostname } from "node:os";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ import { saveViT } from "@kora/vit/node";
 import type { Output } from "../output/context";
 import { createProgress, formatDuration } from "../output/progress";
 import { openDatasetSplit } from "../run/data";
-import { trimMetricsLog } from "../run/metrics-log";
+import { appendMetricsLine, trimMetricsLog } from "../run/metrics-log";
 import { prepareOutputFolder, removeCreatedFolders } from "../run/output-folder";
 import { lockRunFolder } from "../run/run-lock";
 import { checkRunSize } from "../run/train-settings";
@@ -232,16 +232,16 @@ async function pretrainLocked(
       });
     }
     // One line per step, written at once: a second Ctrl-C or a crash loses no step the checkpoint holds.
-    appendFileSync(
+    appendMetricsLine(
       metricsPath,
-      `${JSON.stringify({
+      JSON.stringify({
         step: event.step,
         loss: event.loss,
         lr: event.learningRate,
         gradientNorm: event.gradientNorm,
         imagesPerSecond: event.imagesPerSecond,
         elapsedSeconds: event.elapsedSeconds,
-      })}\n`,
+      }),
     );
     progress.tick(
       1,

@@ -220,6 +220,29 @@ describe("a closed or full stdout", () => {
     expect({ code, stderr }).toEqual({ code: 141, stderr: "" });
   });
 
+  it("kora train whose stdout reader is gone before the end: the run completes, exit 141, quietly, no lock left", async () => {
+    // Nothing is written to stdout before the result, so the run is not cut short: it completes, records that in
+    // run.json and releases its lock, and only the result meets the closed pipe (exit 141, as for SIGPIPE).
+    const out = join(dir, "closed-stdout");
+    const child = spawn(process.execPath, [CLI, "train", ...tiny, "--steps", "2", "--out", out], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += String(chunk);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect({ code, stderr }).toMatchObject({ code: 141 });
+    expect(stderr).not.toMatch(/error|\n\s+at /);
+    expect(runJson(out)).toMatchObject({ status: "completed", step: 2 });
+    expect(existsSync(join(out, "run.lock"))).toBe(false);
+    // The run continues as any completed run does.
+    const more = await runKora(["train", "--resume", "--out", out, "--steps", "3"]);
+    expect(more.code, more.stderr).toBe(0);
+    expect(runJson(out)).toMatchObject({ status: "completed", step: 3 });
+  }, 60_000);
+
   it.skipIf(!existsSync("/dev/full"))("stdout on a full device: one line, exit 1, no stack", () => {
     const result = spawnSync("bash", ["-c", `"${process.execPath}" "${CLI}" train --help > /dev/full`], {
       encoding: "utf8",

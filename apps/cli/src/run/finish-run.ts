@@ -5,7 +5,7 @@ import type { ViT } from "@kora/vit";
 import type { Output } from "../output/context";
 import { formatInteger, formatPercent, renderFields } from "../output/table";
 import { InterruptedError } from "../support/errors";
-import type { FitResult } from "./fit";
+import { type FitResult, lastCheckpoint } from "./fit";
 import { saveRunModel } from "./model";
 import { RUN_FILES, type RunFile, writeRunFile } from "./run-file";
 
@@ -17,9 +17,10 @@ export function parameterLine(spec: AdapterSpec, vit: ViT): string {
 
 /**
  * Runs a fit of `run` and, when it fails, records that in `run.json` (status `interrupted`, never left
- * `running`, and the error) before passing the error on, with what to do next: after `DISK_FULL` / `IO_ERROR`
- * the last complete checkpoint is intact and `--resume` continues from it; after `CHECKPOINT_CORRUPT` /
- * `CHECKPOINT_MISMATCH` the folder's checkpoints cannot continue this run, so a new `--out` is the way on.
+ * `running`, the error, and as `step` the step of the newest complete checkpoint) before passing the error on,
+ * with what to do next: after `DISK_FULL` / `IO_ERROR` the last complete checkpoint is intact and `--resume`
+ * continues from it; after `CHECKPOINT_CORRUPT` / `CHECKPOINT_MISMATCH` the folder's checkpoints cannot continue
+ * this run, so a new `--out` is the way on.
  */
 export async function recordFailure<T>(
   run: RunFile,
@@ -34,6 +35,11 @@ export async function recordFailure<T>(
     const message = error instanceof Error ? error.message : String(error);
     run.status = "interrupted";
     run.failure = { code, message, at: new Date().toISOString() };
+    // The run stands where its newest complete checkpoint is: that is where --resume continues (the steps made
+    // after it are made again). Not when the folder's checkpoints cannot continue this run.
+    if (code !== "CHECKPOINT_CORRUPT" && code !== "CHECKPOINT_MISMATCH") {
+      run.step = (await lastCheckpoint(join(out, RUN_FILES.checkpoints)))?.step ?? run.step;
+    }
     let recorded = true;
     try {
       await writeRunFile(out, run);

@@ -1,17 +1,30 @@
-import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "@kora/datasets";
 import { type FinetuneResult, finetune, plannedSteps as finetuneSteps, type Task } from "@kora/finetune";
-import type { StepEvent, TrainWarning } from "@kora/tfjs";
+import { KoraError } from "@kora/spec";
+import { listCheckpoints, type StepEvent, type TrainWarning } from "@kora/tfjs";
 import type { ViT } from "@kora/vit";
 import type { Output } from "../output/context";
 import { createProgress, formatDuration } from "../output/progress";
-import { trimMetricsLog } from "./metrics-log";
+import { appendMetricsLine, trimMetricsLog } from "./metrics-log";
 import { RUN_FILES, type TrainSettings } from "./run-file";
 
 /** Steps a run makes: `steps`, or `epochs` passes of ⌈examples / batch size⌉ steps, whichever ends first. */
 export function plannedSteps(settings: TrainSettings, examples: number): number {
   return finetuneSteps(examples, settings);
+}
+
+/**
+ * The newest complete checkpoint of a checkpoint folder (one with its manifest: the engine writes the manifest
+ * after the data and before `latest.json`), or `null` when it has none or cannot be read.
+ */
+export async function lastCheckpoint(dir: string): Promise<{ step: number; path: string } | null> {
+  try {
+    const newest = (await listCheckpoints(dir)).filter((entry) => entry.manifest !== null).at(-1);
+    return newest === undefined ? null : { step: newest.step, path: newest.path };
+  } catch {
+    return null;
+  }
 }
 
 /** What {@link fit} needs. */
@@ -80,7 +93,7 @@ export async function fit(input: FitInput): Promise<FitResult> {
   let progress: ReturnType<typeof createProgress> | null = null;
   let firstStep = true;
   let firstStepNumber = 0;
-  const onStep = (event: StepEvent): void => {
+  const onStep = async (event: StepEvent): Promise<void> => {
     if (firstStep) {
       firstStep = false;
       firstStepNumber = event.step;
@@ -106,18 +119,34 @@ export async function fit(input: FitInput): Promise<FitResult> {
         detail: true,
       });
     }
-    appendFileSync(
-      metricsPath,
-      `${JSON.stringify({
-        step: event.step,
-        epoch: event.epoch,
-        loss: event.loss,
-        lr: event.learningRate,
-        gradientNorm: event.gradientNorm,
-        imagesPerSecond: event.imagesPerSecond,
-        elapsedSeconds: event.elapsedSeconds,
-      })}\n`,
-    );
+    try {
+      appendMetricsLine(
+        metricsPath,
+        JSON.stringify({
+          step: event.step,
+          epoch: event.epoch,
+          loss: event.loss,
+          lr: event.learningRate,
+          gradientNorm: event.gradientNorm,
+          imagesPerSecond: event.imagesPerSecond,
+          elapsedSeconds: event.elapsedSeconds,
+        }),
+      );
+    } catch (error) {
+      if (!KoraError.isInstance(error)) throw error;
+      // The step's checkpoint comes after its line, so it was not written: say which one a rerun resumes from.
+      const last = await lastCheckpoint(checkpoint.dir);
+      throw new KoraError({
+        code: error.code,
+        message: `step ${event.step}: ${error.message}; ${
+          last === null
+            ? "no checkpoint of this run was completed before it"
+            : `the last complete checkpoint ${last.path} (step ${last.step}) is intact and a rerun resumes from it`
+        }`,
+        path: metricsPath,
+        cause: error,
+      });
+    }
     // The trainer knows no total when it trains by epochs over a subset (transfer), but the planned steps are
     // known here: estimate from this session's mean step time.
     const ownEta = (e: StepEvent): number =>
