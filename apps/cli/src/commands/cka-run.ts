@@ -1,10 +1,16 @@
-import { writeFile } from "node:fs/promises";
-import { basename } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { ckaMatrix, heatmapSvg, linearCKA, type Matrix, MinibatchCKA, rbfCKA } from "@kora/metrics";
 import { KoraError } from "@kora/spec";
 import type { Output } from "../output/context";
 import { createProgress } from "../output/progress";
 import { renderTable } from "../output/table";
+import {
+  checkOutputFiles,
+  type OutputFile,
+  prepareOutputFolder,
+  removeCreatedFolders,
+  writeOutputFile,
+} from "../run/output-folder";
 import { UsageError } from "../support/errors";
 import { type FeatureSource, type Features, parseFeatureSource, readFeatures } from "../tensors/features";
 
@@ -67,6 +73,8 @@ export interface CkaOptions {
   minibatch?: number;
   svg?: string;
   png?: string;
+  /** Replace the --svg / --png files when they exist. */
+  force?: boolean;
 }
 
 /** What a heatmap axis shows: the tensors of a file (or one tensor), and the flag that named it. */
@@ -78,6 +86,26 @@ function axisTitle(source: FeatureSource, flag: string): string {
 /** Runs `kora cka`. */
 export async function runCka(options: CkaOptions, output: Output): Promise<void> {
   checkFlags(options);
+  // The heatmap files are checked before any work: a path that cannot be written fails at once, and an existing
+  // file is not replaced without --force.
+  const files: OutputFile[] = [];
+  if (options.svg !== undefined) files.push({ path: options.svg, flag: "--svg" });
+  if (options.png !== undefined) files.push({ path: options.png, flag: "--png" });
+  await checkOutputFiles(files, options.force);
+  const created: string[] = [];
+  for (const file of files) {
+    created.push(...(await prepareOutputFolder(dirname(resolve(file.path)), file.flag)).created);
+  }
+  let failed = true;
+  try {
+    await compareFeatures(options, output);
+    failed = false;
+  } finally {
+    if (failed) await removeCreatedFolders(created);
+  }
+}
+
+async function compareFeatures(options: CkaOptions, output: Output): Promise<void> {
   const xSource = parseFeatureSource(options.x);
   const ySource = parseFeatureSource(options.y);
   const x = await readFeatures(xSource, "--x");
@@ -125,12 +153,13 @@ export async function runCka(options: CkaOptions, output: Output): Promise<void>
       max: 1,
     });
     if (options.svg !== undefined) {
-      await writeFile(options.svg, svg);
+      await writeOutputFile(options.svg, svg, "--svg");
       output.note(`wrote ${options.svg}`);
     }
     if (options.png !== undefined) {
       const { default: sharp } = await import("sharp");
-      await sharp(Buffer.from(svg), { density: 144 }).png().toFile(options.png);
+      const png = await sharp(Buffer.from(svg), { density: 144 }).png().toBuffer();
+      await writeOutputFile(options.png, png, "--png");
       output.note(`wrote ${options.png}`);
     }
   }

@@ -37,6 +37,7 @@ export function registerCka(program: Command, streams: OutputStreams): void {
     )
     .option("--svg <out>", "also draw the result as an SVG heatmap")
     .option("--png <out>", "also draw the result as a PNG heatmap (rendered with sharp)")
+    .option("--force", "replace the --svg / --png files when they exist")
     .addHelpText(
       "after",
       `

@@ -19,6 +19,7 @@ export function registerExport(program: Command, streams: OutputStreams): void {
     )
     .requiredOption("--run <dir>", "a LoRA run folder")
     .requiredOption("--out <dir>", "folder to write")
+    .option("--force", "replace adapter_config.json / adapter_model.safetensors when they exist")
     .option(
       "--base-model <name>",
       "base_model_name_or_path, e.g. google/vit-base-patch16-224-in21k (default: the run's --weights path; none for a preset); its shape must be the run's backbone's",

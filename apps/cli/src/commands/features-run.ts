@@ -1,13 +1,18 @@
 import { dirname, relative, resolve } from "node:path";
 import { blockFeatures, disposeModel } from "@kora/finetune";
 import { writeSafetensors } from "@kora/spec";
-import { writeFileAtomic } from "@kora/spec/node";
 import type { Output } from "../output/context";
 import { createProgress } from "../output/progress";
 import { openDatasetSplit, runDataset } from "../run/data";
 import { firstIndices } from "../run/evaluation";
 import type { BackendInputs } from "../run/experiment";
 import { openRunModel } from "../run/model";
+import {
+  checkOutputFiles,
+  prepareOutputFolder,
+  removeCreatedFolders,
+  writeOutputFile,
+} from "../run/output-folder";
 import { useBackend } from "../support/backend";
 import { UsageError } from "../support/errors";
 
@@ -23,10 +28,26 @@ export interface FeaturesOptions extends BackendInputs {
   pool: "cls" | "mean";
   adapter: boolean;
   out: string;
+  /** Replace the --out file when it exists. */
+  force?: boolean;
 }
 
 /** Runs `kora features`. */
 export async function runFeatures(options: FeaturesOptions, output: Output): Promise<void> {
+  // Checked before any work: a path that cannot be written fails at once, and an existing file is not replaced
+  // without --force.
+  await checkOutputFiles([{ path: options.out, flag: "--out" }], options.force);
+  const { created } = await prepareOutputFolder(dirname(resolve(options.out)), "--out");
+  let failed = true;
+  try {
+    await extractFeatures(options, output);
+    failed = false;
+  } finally {
+    if (failed) await removeCreatedFolders(created);
+  }
+}
+
+async function extractFeatures(options: FeaturesOptions, output: Output): Promise<void> {
   await useBackend(options, output);
   const { run, vit, handle } = await openRunModel(options.run);
   try {
@@ -63,7 +84,7 @@ export async function runFeatures(options: FeaturesOptions, output: Output): Pro
         { dtype: "F32" as const, shape: [examples, dim], data: matrices[i]!.data as Float32Array },
       ]),
     );
-    await writeFileAtomic(
+    await writeOutputFile(
       options.out,
       writeSafetensors(tensors, {
         // relative to the features file: no absolute path of this machine in a file that gets shared
@@ -73,6 +94,7 @@ export async function runFeatures(options: FeaturesOptions, output: Output): Pro
         pool: options.pool,
         adapter: String(options.adapter),
       }),
+      "--out",
     );
     output.result(
       () => ({

@@ -22,7 +22,8 @@ export function registerFeatures(program: Command, streams: OutputStreams): void
       "Extract a run's block outputs (pooled per example) into one safetensors file, one tensor per block, for 'kora cka'.",
     )
     .requiredOption("--run <dir>", "run folder written by 'kora train' or 'kora transfer'")
-    .requiredOption("--out <file>", "the .safetensors file to write");
+    .requiredOption("--out <file>", "the .safetensors file to write")
+    .option("--force", "replace the --out file when it exists");
   addEvaluationDataOptions(command, "extract features of")
     .option("--layers <list>", 'blocks whose output to keep: 0,6,11 or "all" (default all)', layerList, "all")
     .addOption(

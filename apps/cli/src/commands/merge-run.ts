@@ -1,13 +1,16 @@
-import { existsSync } from "node:fs";
 import { dirname, extname, join } from "node:path";
 import { disposeModel } from "@kora/finetune";
-import { KoraError } from "@kora/spec";
-import { writeFileAtomic } from "@kora/spec/node";
 import { encodeViT } from "@kora/vit";
 import type { Output } from "../output/context";
 import type { BackendInputs } from "../run/experiment";
 import { openRunModel } from "../run/model";
-import { prepareOutputFolder } from "../run/output-folder";
+import {
+  checkNotEmpty,
+  checkOutputFiles,
+  prepareOutputFolder,
+  removeCreatedFolders,
+  writeOutputFile,
+} from "../run/output-folder";
 import { useBackend } from "../support/backend";
 
 /** Options of `kora merge`, as commander parses them. */
@@ -20,17 +23,32 @@ export interface MergeOptions extends BackendInputs {
 
 /** Runs `kora merge`. */
 export async function runMerge(options: MergeOptions, output: Output): Promise<void> {
+  checkNotEmpty(options.out);
   const file = extname(options.out).toLowerCase() === ".safetensors";
   const weights = file ? options.out : join(options.out, "model.safetensors");
   const config = join(file ? dirname(options.out) : options.out, "config.json");
-  // Checked before any work: a merge must not silently replace a checkpoint someone else wrote.
-  const existing = [weights, config].filter((path) => existsSync(path));
-  if (existing.length > 0 && options.force !== true) {
-    throw new KoraError({
-      code: "OUTPUT_EXISTS",
-      message: `--out: ${existing.join(" and ")} already exist${existing.length === 1 ? "s" : ""}; choose another --out, or add --force to replace ${existing.length === 1 ? "it" : "them"}`,
-    });
+  // Checked before any work: a merge must not silently replace a checkpoint someone else wrote, and a folder that
+  // cannot be made fails at once.
+  await checkOutputFiles(
+    [weights, config].map((path) => ({ path, flag: "--out" })),
+    options.force,
+  );
+  const { created } = await prepareOutputFolder(dirname(weights));
+  let failed = true;
+  try {
+    await mergeRun(options, weights, config, output);
+    failed = false;
+  } finally {
+    if (failed) await removeCreatedFolders(created);
   }
+}
+
+async function mergeRun(
+  options: MergeOptions,
+  weights: string,
+  config: string,
+  output: Output,
+): Promise<void> {
   await useBackend(options, output);
   const { run, vit, handle } = await openRunModel(options.run);
   try {
@@ -42,9 +60,8 @@ export async function runMerge(options: MergeOptions, output: Output): Promise<v
       encoded.config["id2label"] = Object.fromEntries(classes.map((name, i) => [String(i), name]));
       encoded.config["label2id"] = Object.fromEntries(classes.map((name, i) => [name, i]));
     }
-    await prepareOutputFolder(dirname(weights));
-    await writeFileAtomic(weights, encoded.safetensors);
-    await writeFileAtomic(config, new TextEncoder().encode(`${JSON.stringify(encoded.config, null, 2)}\n`));
+    await writeOutputFile(weights, encoded.safetensors, "--out");
+    await writeOutputFile(config, `${JSON.stringify(encoded.config, null, 2)}\n`, "--out");
     output.result(
       () => ({ weights, config, method: run.spec.method, classes: vit.config.numClasses }),
       () =>

@@ -12,7 +12,7 @@ import type { BackendInputs } from "../run/experiment";
 import { openRunModel } from "../run/model";
 import { useBackend } from "../support/backend";
 import { UsageError } from "../support/errors";
-import { readJson } from "../support/files";
+import { checkReadableFile, readJson } from "../support/files";
 
 /** The config.json loadViT will use: --config, else the one beside the weights (file) or inside them (folder). */
 async function configPath(options: PredictOptions & { weights: string }): Promise<string> {
@@ -57,6 +57,7 @@ function pixelValues(tensor: SafetensorsTensor, file: string): tf.Tensor4D {
 /** Reads --input: HF pixel_values (NCHW, preprocessed) from a safetensors, or an image decoded with sharp. */
 async function readInput(options: PredictOptions, vit: ViT): Promise<tf.Tensor4D> {
   const file = options.input;
+  await checkReadableFile(file, "--input");
   const bytes = await readFileBytes(file, "--input");
   if (extname(file).toLowerCase() === ".safetensors") {
     const { tensors } = readSafetensors(bytes);
@@ -69,29 +70,68 @@ async function readInput(options: PredictOptions, vit: ViT): Promise<tf.Tensor4D
     }
     return pixelValues(tensor, file);
   }
-  const { default: sharp } = await import("sharp");
-  const channels = vit.config.channels;
-  let image = sharp(bytes).removeAlpha();
-  image = channels === 1 ? image.greyscale().extractChannel(0) : image.toColourspace("srgb");
-  let decoded: { data: Buffer; info: { width: number; height: number; channels: number } };
+  const decoded = await decodeImage(bytes, file, vit.config.channels);
+  const { width, height, channels } = decoded.info;
+  // Straight to float32 (the values 0–255 exactly, as an int32 tensor cast to float gives): one copy of the
+  // image, not three.
+  const raw = tf.tensor4d(new Float32Array(decoded.data), [1, height, width, channels], "float32");
   try {
-    decoded = await image.raw().toBuffer({ resolveWithObject: true });
-  } catch (error) {
-    throw new KoraError({
-      code: "INVALID_IMAGE",
-      message: `--input: cannot decode ${file} as an image (${(error as Error).message})`,
-      cause: error,
-    });
-  }
-  const { width, height } = decoded.info;
-  const raw = tf.tensor4d(new Uint8Array(decoded.data), [1, height, width, decoded.info.channels], "int32");
-  try {
-    return preprocessImages(raw.toFloat() as tf.Tensor4D, vit.config, {
+    return preprocessImages(raw, vit.config, {
       format: "NHWC",
       outputFormat: "NCHW",
     });
   } finally {
     raw.dispose();
+  }
+}
+
+/**
+ * The most pixels (width × height) `kora predict` decodes: 2^25, e.g. 8192 × 4096 or a 24-megapixel photo. The
+ * decoded image takes about 15 bytes a pixel (sharp's 8-bit RGB plus a float32 copy for the model), so the bound
+ * keeps one image under about 500 MB; a larger one is refused from its header, before any pixel is decoded (a
+ * 70-byte PNG can declare 60000 × 60000).
+ */
+export const MAX_IMAGE_PIXELS = 8192 * 4096;
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Decodes an image with sharp, after checking its declared size against {@link MAX_IMAGE_PIXELS}. Every failure,
+ * sharp's own included, is `INVALID_IMAGE` naming the file.
+ */
+async function decodeImage(
+  bytes: Uint8Array,
+  file: string,
+  channels: number,
+): Promise<{ data: Buffer; info: { width: number; height: number; channels: number } }> {
+  const invalid = (why: string, cause?: unknown) =>
+    new KoraError({
+      code: "INVALID_IMAGE",
+      message: `--input: ${file}: ${why}`,
+      ...(cause === undefined ? {} : { cause }),
+    });
+  const { default: sharp } = await import("sharp");
+  let width: number | undefined;
+  let height: number | undefined;
+  try {
+    // The header only (no pixel is decoded), without sharp's limit, so the message can say how large it is.
+    ({ width, height } = await sharp(bytes, { limitInputPixels: false }).metadata());
+  } catch (error) {
+    throw invalid(`cannot decode it as an image (${messageOf(error)})`, error);
+  }
+  if (width !== undefined && height !== undefined && width * height > MAX_IMAGE_PIXELS) {
+    throw invalid(
+      `the image is ${width} × ${height} pixels; kora predict decodes at most 8192 × 4096 = ${MAX_IMAGE_PIXELS} pixels (scale it down first)`,
+    );
+  }
+  try {
+    let image = sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS }).removeAlpha();
+    image = channels === 1 ? image.greyscale().extractChannel(0) : image.toColourspace("srgb");
+    return await image.raw().toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw invalid(`cannot decode it as an image (${messageOf(error)})`, error);
   }
 }
 

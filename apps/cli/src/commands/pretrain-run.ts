@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { cpus, hostname } from "node:os";
 import { join } from "node:path";
 import { classificationTask, disposeModel, evaluateTask, pretrain } from "@kora/finetune";
@@ -12,7 +12,7 @@ import type { Output } from "../output/context";
 import { createProgress, formatDuration } from "../output/progress";
 import { openDatasetSplit } from "../run/data";
 import { appendMetricsLine, trimMetricsLog } from "../run/metrics-log";
-import { prepareOutputFolder, removeCreatedFolders } from "../run/output-folder";
+import { prepareOutputFolder, removeCreatedFolders, writeOutputFile } from "../run/output-folder";
 import { lockRunFolder } from "../run/run-lock";
 import { checkRunSize } from "../run/train-settings";
 import { useBackend } from "../support/backend";
@@ -343,7 +343,8 @@ async function pretrainLocked(
       sha256: createHash("sha256").update(bytes).digest("hex"),
       bytes: bytes.byteLength,
     };
-    await writeFile(join(out, PRETRAIN_FILES.record), `${JSON.stringify(record, null, 2)}\n`);
+    // Atomic: pretrain.json marks the folder as a finished pretraining, so a torn one must never exist.
+    await writeOutputFile(join(out, PRETRAIN_FILES.record), `${JSON.stringify(record, null, 2)}\n`, "--out");
     await rm(join(out, PRETRAIN_FILES.checkpoints), { recursive: true, force: true });
     output.result(
       () => record,

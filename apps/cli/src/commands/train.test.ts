@@ -290,9 +290,12 @@ describe("kora eval / transfer / features / merge / export", () => {
     ]);
     const cross = await json<{ matrix: number[][] }>(["cka", "--x", feats, "--y", frozen]);
     expect(cross.matrix.map((r) => r.length)).toEqual([2, 2, 2]);
-    const badLayer = await runKora(["features", "--run", LORA, "--layers", "3", "--out", frozen]);
+    const badLayerOut = join(dir, "bad-layer", "feats.safetensors");
+    const badLayer = await runKora(["features", "--run", LORA, "--layers", "3", "--out", badLayerOut]);
     expect(badLayer.code).toBe(2);
     expect(badLayer.stderr).toMatch(/--layers: block 3 does not exist/);
+    // a failure leaves no file and removes the folder it made
+    expect(existsSync(join(dir, "bad-layer"))).toBe(false);
   });
 
   it("merge (LoRA) → predict gives the adapted model's logits to 1e-4; KoRA is not mergeable (exit 1)", async () => {

@@ -1,9 +1,9 @@
-import { readFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
 import { ADAPTER_METHODS, didYouMean, KoraError, MAX_JSON_DEPTH } from "@kora/spec";
 import { InvalidArgumentError } from "commander";
-import { parse as parseYaml } from "yaml";
+import { isScalar, LineCounter, parseDocument, visit } from "yaml";
 import { basisFlag, type MethodOptions } from "../adapter-flags";
+import { checkReadableFile, readAtMost } from "../support/files";
 import {
   commaList,
   finiteNumber,
@@ -52,7 +52,12 @@ type Check = (value: unknown) => unknown;
 /** Runs a commander argument parser on a file value (numbers and lists may be written natively or as strings). */
 function viaFlagParser(parse: (text: string) => unknown, list = false): Check {
   return (value) => {
-    if (list && Array.isArray(value)) return parse(value.map(String).join(","));
+    if (list && Array.isArray(value)) {
+      // Only numbers and names: String() of an object throws when it has a `toString` key that is no function.
+      if (!value.every((item) => typeof item === "string" || typeof item === "number"))
+        throw new InvalidArgumentError("expected a list of numbers or names.");
+      return parse(value.join(","));
+    }
     if (typeof value !== "string" && typeof value !== "number")
       throw new InvalidArgumentError("expected a value.");
     return parse(String(value));
@@ -65,6 +70,13 @@ function text(value: unknown): string {
   return value;
 }
 
+/** A path: a non-empty string without NUL, which no file system allows (Node throws on it, untyped). */
+function pathText(value: unknown): string {
+  const path = text(value);
+  if (path.includes("\0")) throw new InvalidArgumentError("expected a path; it holds a NUL character.");
+  return path;
+}
+
 function object(value: unknown): Record<string, unknown> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new InvalidArgumentError("expected an object (an adapter spec).");
@@ -75,12 +87,12 @@ function object(value: unknown): Record<string, unknown> {
 /** Every key an experiment file may hold, with its check. Paths are resolved against the file's folder. */
 const KEYS: Record<keyof TrainInputs, Check> = {
   backbone: text,
-  weights: text,
-  config: text,
+  weights: pathText,
+  config: pathText,
   dataset: text,
-  root: text,
+  root: pathText,
   method: viaFlagParser(oneOf(ADAPTER_METHODS)),
-  spec: text,
+  spec: pathText,
   adapter: object,
   rank: viaFlagParser(positiveInteger),
   alpha: viaFlagParser(finiteNumber),
@@ -104,7 +116,7 @@ const KEYS: Record<keyof TrainInputs, Check> = {
   warmup: viaFlagParser(nonNegativeInteger),
   seed: viaFlagParser(nonNegativeInteger),
   checkpointEvery: viaFlagParser(positiveInteger),
-  out: text,
+  out: pathText,
   backend: viaFlagParser(oneOf(["tensorflow", "wasm", "cpu"] as const)),
   threads: viaFlagParser(wasmThreads),
 };
@@ -137,40 +149,97 @@ function checkSafeKeys(value: unknown, file: string): void {
     // No setting nests deeper than an inline adapter spec does: a deeper value is refused before any message or
     // check turns it into text (a 100 000-deep value overflowed the stack there).
     if (depth >= MAX_JSON_DEPTH) {
-      throw invalid(file, `${path}: nested deeper than ${MAX_JSON_DEPTH} levels`, path.split(".")[0]);
+      throw invalid(file, `${clip(path)}: nested deeper than ${MAX_JSON_DEPTH} levels`, path.split(".")[0]);
     }
     for (const key of Object.keys(current)) {
       const at = path === "" ? key : `${path}.${key}`;
       if (FORBIDDEN_KEYS.has(key)) {
-        throw invalid(file, `${at}: the key "${key}" is not allowed (it could alter object prototypes)`, at);
+        throw invalid(
+          file,
+          `${clip(at)}: the key "${key}" is not allowed (it could alter object prototypes)`,
+          at,
+        );
       }
       stack.push([(current as Record<string, unknown>)[key], at, depth + 1]);
     }
   }
 }
 
-/** A value as JSON for an error message, cut to `limit` characters (a bad value may be megabytes long). */
-function shown(value: unknown, limit = 200): string {
-  const text = JSON.stringify(value) ?? String(value);
+/** Text for an error message, cut to `limit` characters (a key or a value may be long). */
+function clip(text: string, limit = 200): string {
   return text.length > limit ? `${text.slice(0, limit)}…` : text;
 }
+
+/** A value as JSON for an error message, cut to `limit` characters (a bad value may be megabytes long). */
+function shown(value: unknown, limit = 200): string {
+  return clip(JSON.stringify(value) ?? String(value), limit);
+}
+
+/** Keys longer than this get no "did you mean" (the edit distance is quadratic in the key's length). */
+const MAX_SUGGESTED_KEY = 64;
+
+/**
+ * YAML as the `yaml` library's `parse` reads it (its warnings emitted, its first error thrown), with duplicate keys
+ * found in linear time: the library's own check compares every key with each earlier one, and 8 000 keys took
+ * seconds.
+ */
+function parseYaml(source: string): unknown {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(source, { uniqueKeys: false, lineCounter });
+  for (const warning of document.warnings) process.emitWarning(warning);
+  if (document.errors.length > 0) throw document.errors[0];
+  visit(document, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        if (seen.has(pair.key.value)) {
+          const range = pair.key.range;
+          const at = range == null ? "" : ` (line ${lineCounter.linePos(range[0]).line})`;
+          throw new Error(`map keys must be unique: ${shown(pair.key.value)} appears twice${at}`);
+        }
+        seen.add(pair.key.value);
+      }
+    },
+  });
+  return document.toJS();
+}
+
+/**
+ * The largest experiment file read, in bytes: settings take a few hundred bytes, an inline adapter spec a few
+ * more. The bound keeps parsing (and the messages that quote the file) to a fraction of a second.
+ */
+export const MAX_EXPERIMENT_BYTES = 64 * 1024;
 
 /**
  * Reads and validates an experiment file (`.json`, `.yaml` / `.yml`): the `kora train` flags as keys (camelCase:
  * `batchSize`, `dComp`; kebab-case is accepted too), an inline `adapter` spec instead of the method keys if wished.
- * An unknown key is an error with a suggestion; relative paths are resolved against the file's folder.
+ * An unknown key is an error with a suggestion; relative paths are resolved against the file's folder. A folder
+ * or a device is `IO_ERROR`, a missing file `FILE_NOT_FOUND`, one over {@link MAX_EXPERIMENT_BYTES} bytes
+ * `INVALID_EXPERIMENT`, all before it is parsed (a pipe is read up to the bound).
  */
 export async function readExperiment(file: string): Promise<TrainInputs> {
-  let source: string;
-  try {
-    source = await readFile(file, "utf8");
-  } catch (error) {
-    throw new KoraError({
-      code: "FILE_NOT_FOUND",
-      message: `--experiment: ${file} does not exist`,
-      cause: error,
-    });
+  const size = await checkReadableFile(file, "--experiment");
+  if (size !== undefined && size > MAX_EXPERIMENT_BYTES) {
+    throw invalid(
+      file,
+      `${size} bytes, larger than the ${MAX_EXPERIMENT_BYTES} bytes an experiment file may have`,
+    );
   }
+  // Bounded even where the size is not known up front (a pipe) or changes while it is read.
+  const bytes = await readAtMost(file, "--experiment", MAX_EXPERIMENT_BYTES);
+  if (bytes.length > MAX_EXPERIMENT_BYTES) {
+    throw invalid(file, `larger than the ${MAX_EXPERIMENT_BYTES} bytes an experiment file may have`);
+  }
+  return parseExperiment(new TextDecoder().decode(bytes), file);
+}
+
+/**
+ * Validates the text of an experiment file (see {@link readExperiment}); `file` decides the format (`.json` is
+ * JSON, anything else YAML), resolves relative paths and names the file in messages. Returns the settings, or
+ * throws `INVALID_EXPERIMENT` naming the file and the key — never another error, for any text.
+ */
+export function parseExperiment(source: string, file: string): TrainInputs {
   let parsed: unknown;
   try {
     parsed = extname(file).toLowerCase() === ".json" ? JSON.parse(source) : parseYaml(source);
@@ -195,7 +264,7 @@ export async function readExperiment(file: string): Promise<TrainInputs> {
     if (check === undefined) {
       throw invalid(
         file,
-        `unknown key "${rawKey}"${didYouMean(rawKey, EXPERIMENT_KEYS)}; known keys: ${EXPERIMENT_KEYS.join(", ")}`,
+        `unknown key ${shown(rawKey)}${rawKey.length > MAX_SUGGESTED_KEY ? "" : didYouMean(rawKey, EXPERIMENT_KEYS)}; known keys: ${EXPERIMENT_KEYS.join(", ")}`,
         rawKey,
       );
     }
