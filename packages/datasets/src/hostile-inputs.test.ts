@@ -3,7 +3,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { deflateSync } from "node:zlib";
+import { constants, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { KoraError } from "@kora/spec";
 import { describe, expect, it } from "vitest";
 import { openCifar100 } from "./cifar/cifar-dataset";
@@ -254,5 +254,90 @@ describe("NYU labelled .mat through h5wasm", () => {
     const error = await koraErrorOf(() => openAndReadAll(path));
     expect(error.code).toBe("INVALID_DATASET_FILE");
     expect(error.message).toContain("nyu_depth_v2_labeled.mat");
+  });
+});
+
+/** The ratio in a `maxInflateRatio` LIMIT_EXCEEDED message ("… is 1016, over the limit maxInflateRatio = 200"). */
+function statedRatio(error: KoraError): number {
+  const match = /is (\d+), over the limit maxInflateRatio = 200 /.exec(error.message);
+  if (match === null) throw new Error(`no ratio in: ${error.message}`);
+  return Number(match[1]);
+}
+
+describe("decompression ratio cap (limits.maxInflateRatio, default 200; was only capped by size)", () => {
+  it("an honest IDX .gz of 4 MiB of zeros (about 1000:1) is LIMIT_EXCEEDED naming the file, its ratio and the cap", async () => {
+    const path = join(tempDir("idx-ratio"), "zeros-idx3-ubyte.gz");
+    writeFileSync(path, gzipSync(idxBytes(0x08, [4, 1024, 1024], new Uint8Array(4 * MiB))));
+    const error = await koraErrorOf(() => readIdxFile(path));
+    expect(error.code).toBe("LIMIT_EXCEEDED");
+    expect(error.message).toContain(path);
+    expect(statedRatio(error)).toBeGreaterThan(900);
+    expect(statedRatio(error)).toBeLessThan(1100);
+    // The same file is genuine once the cap is raised: the cap refuses, it does not damage.
+    const raised = readIdxFile(path, { maxInflateRatio: 2000 });
+    expect(raised.shape).toEqual([4, 1024, 1024]);
+    expect(raised.dtype).toBe("uint8");
+    expect((raised.data as Uint8Array).every((value) => value === 0)).toBe(true);
+  });
+
+  it("an IDX .gz whose header declares 200 times its size is refused from the header, before the stream is inflated", async () => {
+    // The stream holds the 16-byte header and nothing more: inflating it would fail as truncated; the ratio
+    // check comes first.
+    const head = deflateRawSync(idxBytes(0x08, [16, 1024, 1024], new Uint8Array(0)), {
+      finishFlush: constants.Z_SYNC_FLUSH,
+    });
+    const bytes = new Uint8Array(10 + head.length + 8);
+    bytes.set([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
+    bytes.set(head, 10);
+    const path = join(tempDir("idx-ratio-head"), "claim-idx3-ubyte.gz");
+    writeFileSync(path, bytes);
+    const error = await koraErrorOf(() => readIdxFile(path));
+    expect(error.code).toBe("LIMIT_EXCEEDED");
+    expect(error.message).toContain("maxInflateRatio");
+  });
+
+  it("a small stream may inflate past the ratio up to the 1 MiB floor: 60 000 zero labels (about 600:1) read", () => {
+    const path = join(tempDir("idx-floor"), "zeros-idx1-ubyte.gz");
+    const gz = gzipSync(idxBytes(0x08, [60_000], new Uint8Array(60_000)));
+    expect(60_008 / gz.length).toBeGreaterThan(200);
+    writeFileSync(path, gz);
+    expect(readIdxFile(path).shape).toEqual([60_000]);
+  });
+
+  it("a zip entry deflated about 1000:1 (a 4 MiB CSV of blank lines) is LIMIT_EXCEEDED naming the archive and the entry", async () => {
+    const dir = tempDir("zip-ratio");
+    const gray = pngBytes(2, 2, 8, 0, deflateSync(Uint8Array.from([0, 1, 2, 0, 3, 4])));
+    const csv = new TextEncoder().encode(`data/a.png,data/b.png\n${"\n".repeat(4 * MiB)}`);
+    denseDepthZip(dir, { "data/nyu2_test.csv": csv, "data/a.png": gray, "data/b.png": gray });
+    const error = await koraErrorOf(() =>
+      openDenseDepthNyu({ root: dir, split: "test", verifyCounts: false }),
+    );
+    expect(error.code).toBe("LIMIT_EXCEEDED");
+    expect(error.message).toContain("nyu_data.zip");
+    expect(error.message).toContain("data/nyu2_test.csv");
+    expect(statedRatio(error)).toBeGreaterThan(900);
+    const raised = await openDenseDepthNyu({
+      root: dir,
+      split: "test",
+      verifyCounts: false,
+      limits: { maxInflateRatio: 2000 },
+    });
+    expect(raised.size).toBe(1);
+    raised.close();
+  });
+
+  it("a MAT miCOMPRESSED element of 4 MiB of zeros (about 1000:1) is LIMIT_EXCEEDED naming the file", async () => {
+    const bytes = matV5({ v: new Array<number>(512 * 1024).fill(0) }, true);
+    const error = await koraErrorOf(() => readMatV5(bytes, "zeros.mat"));
+    expect(error.code).toBe("LIMIT_EXCEEDED");
+    expect(error.message).toContain("zeros.mat");
+    expect(statedRatio(error)).toBeGreaterThan(200);
+    expect(readMatV5(bytes, "zeros.mat", { maxInflateRatio: 2000 })["v"]!.data.length).toBe(512 * 1024);
+  });
+
+  it("limits.maxInflateRatio must be a positive integer", async () => {
+    const error = await koraErrorOf(() => readMatV5(plainMat(), "x.mat", { maxInflateRatio: 0.5 }));
+    expect(error.code).toBe("INVALID_ARGUMENT");
+    expect(error.message).toContain("limits.maxInflateRatio");
   });
 });
