@@ -5,9 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { constants, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { KoraError } from "@kora/spec";
+import * as fastPng from "fast-png";
 import { describe, expect, it } from "vitest";
 import { openCifar100 } from "./cifar/cifar-dataset";
 import { readIdxFile } from "./idx/idx-dataset";
+import { decodePng } from "./internal/png";
 import { openDenseDepthNyu } from "./nyu/dense-depth-dataset";
 import { readMatV5 } from "./nyu/mat-v5";
 import { openNyuDepthV2 } from "./nyu/nyu-labeled-dataset";
@@ -339,5 +341,74 @@ describe("decompression ratio cap (limits.maxInflateRatio, default 200; was only
     const error = await koraErrorOf(() => readMatV5(plainMat(), "x.mat", { maxInflateRatio: 0.5 }));
     expect(error.code).toBe("INVALID_ARGUMENT");
     expect(error.message).toContain("limits.maxInflateRatio");
+  });
+});
+
+describe("PNG decoding (fast-png inflates without a cap, so the readers check first)", () => {
+  const ramp = Uint8Array.from([0, 10, 20, 30, 40, 0, 50, 60, 70, 80, 0, 90, 100, 110, 120, 0, 1, 2, 3, 4]);
+  /** A valid 4×4 8-bit gray PNG: rows 10 20 30 40 / 50 60 70 80 / 90 100 110 120 / 1 2 3 4, unfiltered. */
+  const gray4 = (extra: [string, Uint8Array][] = []) => pngBytes(4, 4, 8, 0, deflateSync(ramp), extra);
+
+  it("a 4×4 PNG whose IDAT inflates to 4 MiB is INVALID_DATASET_FILE before fast-png inflates it (was decoded)", async () => {
+    const png = pngBytes(4, 4, 8, 0, deflateSync(new Uint8Array(4 * MiB)));
+    const error = await koraErrorOf(() => decodePng(fastPng, png, "data/bomb.png"));
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+    expect(error.message).toContain("data/bomb.png");
+    expect(error.message).toMatch(/inflates to more than the 20 bytes of the 4×4 image/);
+  });
+
+  it("a second IHDR claiming 5000×5000 (over maxImagePixels) is INVALID_DATASET_FILE (fast-png took its size)", async () => {
+    const ihdr = new Uint8Array(13);
+    new DataView(ihdr.buffer).setUint32(0, 5000);
+    new DataView(ihdr.buffer).setUint32(4, 5000);
+    ihdr.set([8, 0, 0, 0, 0], 8);
+    const error = await koraErrorOf(() => decodePng(fastPng, gray4([["IHDR", ihdr]]), "data/two.png"));
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+    expect(error.message).toContain("a second IHDR");
+  });
+
+  it("an iCCP profile is never inflated: a 64 MiB bomb (or a corrupt one) decodes to the same pixels as no profile, with none kept", () => {
+    const plain = decodePng(fastPng, gray4(), "plain.png");
+    expect(Array.from(plain.data)).toEqual(Array.from(ramp).filter((_, i) => i % 5 !== 0));
+    const profile = (stream: Uint8Array) =>
+      Uint8Array.from([...new TextEncoder().encode("icc"), 0, 0, ...stream]);
+    const corrupt = decodePng(
+      fastPng,
+      gray4([["iCCP", profile(Uint8Array.from([0x78, 0x9c, 0xff, 0xff]))]]),
+      "c.png",
+    );
+    expect(Array.from(corrupt.data)).toEqual(Array.from(plain.data));
+    // fast-png inflated this one whole (64 MiB) and kept it on the image as `iccEmbeddedProfile`.
+    const bomb = decodePng(fastPng, gray4([["iCCP", profile(zeroBombZlib(64))]]), "bomb.png");
+    expect(Array.from(bomb.data)).toEqual(Array.from(plain.data));
+    expect("iccEmbeddedProfile" in bomb).toBe(false); // (not the value itself: a failure would print 64 MiB)
+  });
+
+  it("an Adam7-interlaced PNG still decodes (its pixel data is sized pass by pass)", () => {
+    // 5×3 gray, pass by pass (columns × rows): 1×1, 1×1, none, 1×1, 3×1, 2×2, 5×1.
+    const pixel = (x: number, y: number) => 16 * y + x;
+    const passes: [number, number, number, number][] = [
+      [0, 0, 8, 8],
+      [4, 0, 8, 8],
+      [0, 4, 4, 8],
+      [2, 0, 4, 4],
+      [0, 2, 2, 4],
+      [1, 0, 2, 2],
+      [0, 1, 1, 2],
+    ];
+    const raw: number[] = [];
+    for (const [x0, y0, dx, dy] of passes) {
+      if (x0 >= 5) continue;
+      for (let y = y0; y < 3; y += dy) {
+        raw.push(0);
+        for (let x = x0; x < 5; x += dx) raw.push(pixel(x, y));
+      }
+    }
+    const png = pngBytes(5, 3, 8, 0, deflateSync(Uint8Array.from(raw)));
+    png[28] = 1; // interlace method: Adam7 (the CRC is not checked)
+    const image = decodePng(fastPng, png, "interlaced.png");
+    expect(Array.from(image.data)).toEqual(
+      Array.from({ length: 15 }, (_, i) => pixel(i % 5, Math.floor(i / 5))),
+    );
   });
 });
