@@ -9,6 +9,7 @@ import * as fastPng from "fast-png";
 import { describe, expect, it } from "vitest";
 import { openCifar100 } from "./cifar/cifar-dataset";
 import { readIdxFile } from "./idx/idx-dataset";
+import { loadH5Wasm } from "./internal/esm-modules";
 import { decodePng } from "./internal/png";
 import { openDenseDepthNyu } from "./nyu/dense-depth-dataset";
 import { readMatV5 } from "./nyu/mat-v5";
@@ -410,5 +411,27 @@ describe("PNG decoding (fast-png inflates without a cap, so the readers check fi
     expect(Array.from(image.data)).toEqual(
       Array.from({ length: 15 }, (_, i) => pixel(i % 5, Math.floor(i / 5))),
     );
+  });
+});
+
+describe("NYU labelled .mat: element types checked at open", () => {
+  it("images of 4 KiB fixed-length strings are INVALID_DATASET_FILE at open, before a frame is allocated", async () => {
+    // h5wasm allocates frame elements × element size for each get(): 4 KiB strings would be 3.8 GB a 640×480 frame.
+    const h5 = await loadH5Wasm();
+    const path = join(tempDir("h5-type"), "nyu_depth_v2_labeled.mat");
+    const file = new h5.File(path, "w");
+    file.create_dataset({
+      name: "images",
+      data: new Array<string>(144).fill("x"),
+      shape: [1, 3, 8, 6],
+      dtype: "S4096",
+    });
+    file.create_dataset({ name: "depths", data: new Float32Array(48), shape: [1, 8, 6] });
+    file.close();
+    const error = await koraErrorOf(() => openNyuDepthV2({ root: path, split: "all", verifyCounts: false }));
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+    expect(error.message).toContain("nyu_depth_v2_labeled.mat");
+    expect(error.message).toContain("images");
+    expect(error.message).toContain("4096 bytes");
   });
 });
