@@ -6,10 +6,12 @@ import { join } from "node:path";
 import { constants, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { KoraError } from "@kora/spec";
 import * as fastPng from "fast-png";
+import jpeg from "jpeg-js";
 import { describe, expect, it } from "vitest";
 import { openCifar100 } from "./cifar/cifar-dataset";
 import { readIdxFile } from "./idx/idx-dataset";
 import { loadH5Wasm } from "./internal/esm-modules";
+import { decodeJpegRgb, MAX_JPEG_SCANS } from "./internal/jpeg";
 import { decodePng } from "./internal/png";
 import { openDenseDepthNyu } from "./nyu/dense-depth-dataset";
 import { readMatV5 } from "./nyu/mat-v5";
@@ -433,5 +435,37 @@ describe("NYU labelled .mat: element types checked at open", () => {
     expect(error.message).toContain("nyu_depth_v2_labeled.mat");
     expect(error.message).toContain("images");
     expect(error.message).toContain("4096 bytes");
+  });
+});
+
+describe("JPEG decoding (jpeg-js walks the whole image once per scan)", () => {
+  /** A 16×8 baseline JPEG with its one scan (SOS segment and entropy-coded data) repeated `scans` times. */
+  function repeatedScans(scans: number): Uint8Array {
+    const data = Uint8Array.from({ length: 16 * 8 * 4 }, (_, i) => (i * 29) % 256);
+    const bytes = new Uint8Array(jpeg.encode({ width: 16, height: 8, data }, 90).data);
+    let sos = 0;
+    while (!(bytes[sos] === 0xff && bytes[sos + 1] === 0xda)) sos++;
+    const scan = bytes.subarray(sos, bytes.length - 2); // up to the EOI marker
+    const out = new Uint8Array(sos + scan.length * scans + 2);
+    out.set(bytes.subarray(0, sos));
+    for (let k = 0; k < scans; k++) out.set(scan, sos + k * scan.length);
+    out.set([0xff, 0xd9], out.length - 2);
+    return out;
+  }
+
+  it(`a JPEG of ${MAX_JPEG_SCANS + 1} scans is INVALID_DATASET_FILE before decoding (was decoded scan by scan)`, async () => {
+    const error = await koraErrorOf(() =>
+      decodeJpegRgb(repeatedScans(MAX_JPEG_SCANS + 1), "n01/x.JPEG", 8, 16),
+    );
+    expect(error.code).toBe("INVALID_DATASET_FILE");
+    expect(error.message).toContain("n01/x.JPEG");
+    expect(error.message).toContain(`more than ${MAX_JPEG_SCANS} scans`);
+  });
+
+  it(`a JPEG of ${MAX_JPEG_SCANS} scans decodes to the same pixels as the one-scan file`, () => {
+    const once = decodeJpegRgb(repeatedScans(1), "once.jpg", 8, 16);
+    expect(Array.from(decodeJpegRgb(repeatedScans(MAX_JPEG_SCANS), "many.jpg", 8, 16))).toEqual(
+      Array.from(once),
+    );
   });
 });
