@@ -26,7 +26,24 @@ export interface DatasetLimits {
   maxImagePixels: number;
   /** Most items (frames) a dataset file may declare. Default 10 000 000 (NYU's labelled file has 1 449). */
   maxItems: number;
+  /**
+   * Largest decompression ratio (uncompressed ÷ compressed bytes) of a compressed stream (an IDX `.gz` file, a
+   * deflated zip entry, a MAT `miCOMPRESSED` element): one may inflate to at most `maxInflateRatio` × its
+   * compressed size, or 1 MiB when that is more, so a bomb costs memory in proportion to its own size, not just up
+   * to `maxFileBytes`. Default 200: real files stay under 20 : 1 (Fashion-MNIST's `.gz` files 1.8–2 : 1, MNIST's
+   * about 5 : 1, DenseDepth's CSVs at most about 16 : 1, `splits.mat` about 5 : 1, images about 1 : 1), while
+   * deflate's ceiling is about 1032 : 1 and megabytes of zeros compress 1000–1030 : 1, so a cap near the ceiling
+   * (1000, say) would let nearly every bomb through. A genuine file of nearly constant data (an all-zero IDX file
+   * over 1 MiB) needs it raised.
+   */
+  maxInflateRatio: number;
 }
+
+/**
+ * @internal What any compressed stream may inflate to whatever its ratio (1 MiB): small files (a short label
+ * list, a tiny CSV) can compress far better than large ones, and a megabyte is no threat.
+ */
+export const INFLATE_RATIO_FLOOR = 1 << 20;
 
 /** The default {@link DatasetLimits}. */
 export const DEFAULT_DATASET_LIMITS: Readonly<DatasetLimits> = Object.freeze({
@@ -34,6 +51,7 @@ export const DEFAULT_DATASET_LIMITS: Readonly<DatasetLimits> = Object.freeze({
   maxTextBytes: 64 << 20,
   maxImagePixels: 4096 * 4096,
   maxItems: 10_000_000,
+  maxInflateRatio: 200,
 });
 
 /**

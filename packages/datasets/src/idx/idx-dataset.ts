@@ -35,12 +35,13 @@ const GZIP_HEADER_PROBE = 16 * 1024;
  * `limits.maxFileBytes`, then the whole stream with its output capped at that size, so a decompression bomb
  * costs no more memory than the file it claims to be.
  *
- * @param limits - overrides of `DEFAULT_DATASET_LIMITS` (`maxFileBytes` applies).
+ * @param limits - overrides of `DEFAULT_DATASET_LIMITS` (`maxFileBytes`, and `maxInflateRatio` for a `.gz`).
  * @throws KoraError `DATASET_NOT_FOUND` when the file is missing, `INVALID_DATASET_FILE` when it is malformed,
- * `LIMIT_EXCEEDED` when it (or what it declares) is larger than `limits.maxFileBytes`.
+ * `LIMIT_EXCEEDED` when it (or what it declares) is larger than `limits.maxFileBytes`, or a `.gz` declares more
+ * than `limits.maxInflateRatio` times its own size.
  */
 export function readIdxFile(path: string, limits?: Partial<DatasetLimits>): IdxArray {
-  const { maxFileBytes } = resolveDatasetLimits(limits);
+  const { maxFileBytes, maxInflateRatio } = resolveDatasetLimits(limits);
   let bytes = readFileOrThrow(
     path,
     "Expected an IDX file (MNIST format, optionally gzip-compressed).",
@@ -59,6 +60,7 @@ export function readIdxFile(path: string, limits?: Partial<DatasetLimits>): IdxA
     }
     bytes = inflateCapped("gzip", bytes, path, "the gzip stream", {
       max: maxFileBytes,
+      maxRatio: maxInflateRatio,
       limit: "maxFileBytes",
       declared: header.expectedBytes,
     });
@@ -83,7 +85,7 @@ export interface IdxDatasetOptions {
    * dataset of another size.
    */
   verifyCounts?: boolean;
-  /** Overrides of `DEFAULT_DATASET_LIMITS` (`maxFileBytes` applies to each file). */
+  /** Overrides of `DEFAULT_DATASET_LIMITS` (`maxFileBytes` and, for `.gz` files, `maxInflateRatio`). */
   limits?: Partial<DatasetLimits>;
 }
 

@@ -1,6 +1,6 @@
 import { constants, gunzipSync, inflateRawSync, inflateSync, type ZlibOptions } from "node:zlib";
 import { datasetError } from "../errors";
-import { type DatasetLimits, limitExceeded } from "../limits";
+import { type DatasetLimits, INFLATE_RATIO_FLOOR, limitExceeded } from "../limits";
 
 /** @internal The three deflate containers the readers meet: gzip (IDX), zlib (MAT v5), raw (ZIP). */
 export type DeflateFormat = "gzip" | "zlib" | "raw";
@@ -21,6 +21,11 @@ const isTooLarge = (error: unknown) =>
 export interface InflateCap {
   /** The cap in bytes. */
   max: number;
+  /**
+   * The largest ratio of output to compressed input (`limits.maxInflateRatio`): the output may also be no more than
+   * `maxRatio` × the compressed size, or `INFLATE_RATIO_FLOOR` when that is more.
+   */
+  maxRatio: number;
   /** The limit behind `max` (for the `LIMIT_EXCEEDED` message). */
   limit: keyof DatasetLimits;
   /** The limit's value, when `max` is what is left of it (default `max`). */
@@ -36,7 +41,9 @@ export interface InflateCap {
 
 /**
  * @internal Decompresses `bytes`, stopping as soon as the output passes the cap (zlib's `maxOutputLength`: memory
- * stays within the cap, and time within the input read so far).
+ * stays within the cap, and time within the input read so far). The cap is the smaller of `cap.max` and the ratio
+ * cap, max(`cap.maxRatio` × `bytes.length`, `INFLATE_RATIO_FLOOR`); a declared size over the ratio cap is refused
+ * before anything is inflated.
  *
  * @throws KoraError `INVALID_DATASET_FILE` (corrupt stream, or more output than declared), `LIMIT_EXCEEDED`.
  */
@@ -47,7 +54,17 @@ export function inflateCapped(
   what: string,
   cap: InflateCap,
 ): Uint8Array {
-  const max = Math.max(1, cap.declared ?? cap.max);
+  const byRatio = Math.max(INFLATE_RATIO_FLOOR, cap.maxRatio * bytes.length);
+  const overRatio = (output: number): never =>
+    limitExceeded(
+      source,
+      `the decompression ratio of ${what} (${cap.declared === undefined ? "more than " : ""}${output} bytes from ${bytes.length} compressed; up to ${INFLATE_RATIO_FLOOR} bytes are always allowed)`,
+      Math.ceil(output / Math.max(1, bytes.length)),
+      "maxInflateRatio",
+      cap.maxRatio,
+    );
+  if (cap.declared !== undefined && cap.declared > byRatio) overRatio(cap.declared);
+  const max = Math.max(1, cap.declared ?? Math.min(cap.max, byRatio));
   let out: Buffer;
   try {
     out = run(format, bytes, { maxOutputLength: max });
@@ -68,6 +85,7 @@ export function inflateCapped(
         cause,
       );
     }
+    if (byRatio < cap.max) overRatio(max);
     return limitExceeded(
       source,
       `the decompressed size of ${what} (bytes)`,

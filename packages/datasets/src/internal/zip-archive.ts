@@ -67,7 +67,8 @@ export class ZipArchive {
   }
 
   /**
-   * Reads and decompresses entry `name`, whose declared size may be at most `maxBytes` (limit `limit`).
+   * Reads and decompresses entry `name`, whose declared size may be at most `maxBytes` (limit `limit`), and, when
+   * deflated, at most `maxRatio` times its compressed size (see `DatasetLimits.maxInflateRatio`).
    *
    * @throws KoraError `DATASET_NOT_FOUND` (no such entry), `INVALID_DATASET_FILE` (damaged), `LIMIT_EXCEEDED`.
    */
@@ -75,6 +76,7 @@ export class ZipArchive {
     name: string,
     maxBytes: number = DEFAULT_DATASET_LIMITS.maxFileBytes,
     limit: keyof DatasetLimits = "maxFileBytes",
+    maxRatio: number = DEFAULT_DATASET_LIMITS.maxInflateRatio,
   ): Uint8Array {
     const entry = this.entries.get(name);
     if (entry === undefined) {
@@ -103,7 +105,12 @@ export class ZipArchive {
     }
     const raw = this.bytes(start, entry.compressedSize);
     if (entry.method === 0) return raw;
-    return inflateCapped("raw", raw, this.path, name, { max: maxBytes, limit, declared: entry.size });
+    return inflateCapped("raw", raw, this.path, name, {
+      max: maxBytes,
+      maxRatio,
+      limit,
+      declared: entry.size,
+    });
   }
 
   /** Closes the file. */

@@ -22,7 +22,7 @@ export interface DenseDepthNyuOptions {
   verifyCounts?: boolean;
   /**
    * Overrides of `DEFAULT_DATASET_LIMITS`: `maxTextBytes` (the CSV), `maxFileBytes` (each image file or zip
-   * entry), `maxImagePixels` (each decoded image).
+   * entry), `maxInflateRatio` (each deflated zip entry), `maxImagePixels` (each decoded image).
    */
   limits?: Partial<DatasetLimits>;
 }
@@ -85,7 +85,7 @@ export async function openDenseDepthNyu(options: DenseDepthNyuOptions): Promise<
     const archive = ZipArchive.open(zipPath);
     where = zipPath;
     read = (name, maxBytes = limits.maxFileBytes, limit = "maxFileBytes") =>
-      archive.read(name, maxBytes, limit);
+      archive.read(name, maxBytes, limit, limits.maxInflateRatio);
     close = () => archive.close();
     if (!archive.has(csvName)) {
       archive.close();

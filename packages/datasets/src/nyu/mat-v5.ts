@@ -33,18 +33,19 @@ const ELEMENT_BYTES: Record<number, number> = {
  * chars, sparse) are skipped. MATLAB v7.3 files are HDF5 and not handled here.
  *
  * Every length is checked against the bytes that hold it before it is read, and the compressed elements together
- * may inflate to at most `limits.maxFileBytes` (each inflation stops as soon as it passes what is left).
+ * may inflate to at most `limits.maxFileBytes`, each to at most `limits.maxInflateRatio` times its compressed
+ * size (each inflation stops as soon as it passes what is left).
  *
- * @param limits - overrides of `DEFAULT_DATASET_LIMITS` (`maxFileBytes` applies).
+ * @param limits - overrides of `DEFAULT_DATASET_LIMITS` (`maxFileBytes` and `maxInflateRatio` apply).
  * @throws KoraError `INVALID_DATASET_FILE` naming `source`; `LIMIT_EXCEEDED` when compressed elements inflate
- * past `limits.maxFileBytes`.
+ * past `limits.maxFileBytes` or one declares more than `limits.maxInflateRatio` times its compressed size.
  */
 export function readMatV5(
   bytes: Uint8Array,
   source = "MAT-file",
   limits?: Partial<DatasetLimits>,
 ): Record<string, MatArray> {
-  const { maxFileBytes } = resolveDatasetLimits(limits);
+  const { maxFileBytes, maxInflateRatio } = resolveDatasetLimits(limits);
   let inflatedBudget = maxFileBytes;
   const fail = (why: string): never => {
     throw datasetError("INVALID_DATASET_FILE", `${source}: ${why}`, source);
@@ -168,6 +169,7 @@ export function readMatV5(
       }
       const inflated = inflateCapped("zlib", body, source, "a compressed element", {
         max: inflatedBudget,
+        maxRatio: maxInflateRatio,
         limit: "maxFileBytes",
         limitValue: maxFileBytes,
         declared,

@@ -48,6 +48,9 @@ export interface NyuDepthV2Dataset extends DepthDataset {
 }
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+/** HDF5 type classes (`H5T_class_t`) of the element types the reader takes. */
+const H5T_INTEGER = 0;
+const H5T_FLOAT = 1;
 
 /**
  * Runs one call into h5wasm, turning its own errors (HDF5 failures, WASM traps, a `TypeError` from a damaged
@@ -233,6 +236,21 @@ export async function openNyuDepthV2(options: NyuDepthV2Options): Promise<NyuDep
     }
     if (total > limits.maxItems)
       limitExceeded(path, "the number of frames", total, "maxItems", limits.maxItems);
+    // get() has h5wasm allocate a frame's elements × the element size before anything is converted: only plain
+    // numbers (integers or floats of at most 8 bytes) are read, not strings or compound elements of any size.
+    for (const [name, dataset] of [
+      ["images", images],
+      ["depths", depths],
+    ] as const) {
+      const { type, size, vlen } = h5call(path, `reading the type of ${name}`, () => dataset.metadata);
+      if ((type !== H5T_INTEGER && type !== H5T_FLOAT) || vlen || !(size >= 1 && size <= 8)) {
+        throw datasetError(
+          "INVALID_DATASET_FILE",
+          `${path}: expected ${name} to hold integers or floats of at most 8 bytes, got HDF5 type class ${type} of ${size} bytes${vlen ? " (variable length)" : ""}`,
+          path,
+        );
+      }
+    }
     let frames: number[];
     if (split === "all") {
       frames = Array.from({ length: total }, (_, i) => i + 1);

@@ -217,13 +217,17 @@ export function zeroBombZlib(zeroMiB: number, prefix?: Uint8Array): Uint8Array {
   return out;
 }
 
-/** A PNG from its IHDR fields and the bytes of one IDAT chunk (which need not match the header: hostile files). */
+/**
+ * A PNG from its IHDR fields and the bytes of one IDAT chunk (which need not match the header: hostile files), with
+ * `extra` chunks (type, data) between IHDR and IDAT.
+ */
 export function pngBytes(
   width: number,
   height: number,
   bitDepth: number,
   colorType: number,
   idat: Uint8Array,
+  extra: readonly [string, Uint8Array][] = [],
 ): Uint8Array {
   const chunk = (type: string, body: Uint8Array) => {
     const out = new Uint8Array(12 + body.length);
@@ -242,6 +246,7 @@ export function pngBytes(
   const parts = [
     Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk("IHDR", ihdr),
+    ...extra.map(([type, body]) => chunk(type, body)),
     chunk("IDAT", idat),
     chunk("IEND", new Uint8Array(0)),
   ];

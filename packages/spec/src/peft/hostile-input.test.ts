@@ -9,6 +9,7 @@ import type { BackboneShape } from "../params/backbone-shape";
 import { parseAdapterSpec } from "../spec/parse-adapter-spec";
 import type { LoraSpec } from "../spec/types";
 import { decodePeftAdapter, encodePeftAdapter } from "./peft-adapter";
+import { fromPeftConfig } from "./peft-config";
 
 const backbone: BackboneShape = {
   dim: 8,
@@ -74,5 +75,29 @@ describe("decodePeftAdapter on hostile input (issue 17)", () => {
     const error = errorOf(() => decodePeftAdapter({ config, safetensors: valid.safetensors, backbone }));
     expect(error.code).toBe("INVALID_ADAPTER_FILE");
     expect(error.path).toBe("rank_pattern.__proto__");
+  });
+
+  it("a bias of objects with a toString key is INVALID_ADAPTER_FILE naming bias (was 'Cannot convert object to primitive value')", () => {
+    // Found by the release fuzz campaign (FUZZ_RUNS=300000 FUZZ_SEED=1669283337): the message turned the value
+    // into text with String(), which calls the item's own toString, here 0.
+    const config = withConfig((c) => {
+      c["bias"] = [{ toString: 0 }];
+    });
+    const error = errorOf(() => decodePeftAdapter({ config, safetensors: valid.safetensors, backbone }));
+    expect(error.code).toBe("INVALID_ADAPTER_FILE");
+    expect(error.path).toBe("bias");
+    expect(error.message).toContain('[{"toString":0}]');
+  });
+
+  it("fromPeftConfig with values JSON cannot show (a BigInt peft_type or bias) is INVALID_ADAPTER_FILE", () => {
+    for (const [field, value] of [
+      ["peft_type", 1n],
+      ["bias", 1n],
+    ] as const) {
+      const config = { ...(JSON.parse(valid.configJson) as Record<string, unknown>), [field]: value };
+      const error = errorOf(() => fromPeftConfig(config, backbone));
+      expect(error.code).toBe("INVALID_ADAPTER_FILE");
+      expect(error.path).toBe(field);
+    }
   });
 });

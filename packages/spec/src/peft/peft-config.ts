@@ -82,6 +82,22 @@ export function toPeftConfig(spec: LoraSpec, backbone: BackboneShape, options: T
   return config;
 }
 
+/**
+ * A config value for a message: its JSON, at most 60 characters. Never throws, unlike `String()` (which calls the
+ * value's own `toString`, here any key a file sets) or `JSON.stringify` alone (BigInts and cycles, which a config
+ * given as an object rather than parsed text may hold).
+ */
+function shown(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined) return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return value === undefined ? "nothing" : typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
 function unsupported(field: string, message: string): KoraError {
   return new KoraError<SpecErrorCode>({
     code: "INVALID_ADAPTER_FILE",
@@ -139,7 +155,7 @@ export function fromPeftConfig(config: unknown, backbone: BackboneShape): LoraSp
   }
   const c = config as Record<string, unknown>;
   if (c["peft_type"] !== "LORA")
-    throw unsupported("peft_type", `expected "LORA", got ${JSON.stringify(c["peft_type"])}`);
+    throw unsupported("peft_type", `expected "LORA", got ${shown(c["peft_type"])}`);
   for (const field of ["rank_pattern", "alpha_pattern"]) {
     const value = c[field];
     if (
@@ -152,7 +168,7 @@ export function fromPeftConfig(config: unknown, backbone: BackboneShape): LoraSp
   }
   if (c["use_dora"] === true) throw unsupported("use_dora", "DoRA adapters are not supported");
   if (c["bias"] !== undefined && c["bias"] !== "none")
-    throw unsupported("bias", `expected "none", got ${String(c["bias"])}`);
+    throw unsupported("bias", `expected "none", got ${shown(c["bias"])}`);
   if (c["fan_in_fan_out"] === true) throw unsupported("fan_in_fan_out", "not used by ViT's nn.Linear layers");
 
   let targets: TargetModule[] | null = null;
