@@ -73,7 +73,8 @@ describe("assessFindings", () => {
     expect(answer([0.1, -0.1, 0.05, -0.05]).answer).toBe("no");
     expect(answer([4, -3, 2, -1]).answer).toBe("inconclusive");
     // Two-sided by default: the same reverse difference is a "yes, they differ".
-    expect(difference(1).direction).toBe("either");
+    const twoSided = difference(1);
+    expect(twoSided.kind === "difference" && twoSided.direction).toBe("either");
   });
 
   it("says 'not run' for an experiment the preset did not run, and 'not assessed' when a required check failed", () => {
